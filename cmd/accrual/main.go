@@ -1,0 +1,36 @@
+// Command accrual is the one binary of Accrual: serve, replay, verify, bench.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `usage: accrual <command> [flags]
+
+commands:
+  replay   --program FILE [--dump] [--data DIR] < commands.ndjson
+  verify   --data DIR
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "replay":
+		err = cmdReplay(os.Args[2:])
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "accrual: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "accrual:", err)
+		os.Exit(1)
+	}
+}

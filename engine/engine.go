@@ -1,0 +1,1110 @@
+package engine
+
+import (
+	"math"
+	"math/big"
+	"math/bits"
+)
+
+// bound is SPEC §6's limit for every balance and counter: ±2^62.
+const bound = int64(1) << 62
+
+// Engine is the deterministic state machine of one program. It is not safe
+// for concurrent use: the caller serialises Apply.
+type Engine struct {
+	prog    *Program
+	clockMS int64
+	members []member
+	byName  map[string]int32
+	ids     map[string]int32 // command id → index into recs
+	recs    []record
+	buys    []purchaseRec
+	redeems []redemptionRec
+	holds   []holdRec
+	parts   []part
+	due     dueHeap
+	names   arena
+	// partner and operator account balances, for the overflow check
+	partnerIssued   []int64
+	partnerRedeemed []int64
+	breakage        int64
+	adjustments     int64
+	rewards         int64
+
+	// per-Apply context
+	out   []Entry
+	cmdID string
+	emit  bool
+
+	// scratch for views and lot ordering
+	viewM    member
+	viewLots []lot
+	order    []int32
+}
+
+// New returns an engine for a program with no members.
+func New(p *Program) *Engine {
+	return &Engine{
+		prog:            p,
+		clockMS:         math.MinInt64,
+		byName:          map[string]int32{},
+		ids:             map[string]int32{},
+		partnerIssued:   make([]int64, len(p.Partners)),
+		partnerRedeemed: make([]int64, len(p.Partners)),
+		emit:            true,
+	}
+}
+
+// Program returns the engine's program.
+func (e *Engine) Program() *Program { return e.prog }
+
+// ClockMS returns the engine clock (SPEC §1); 0 before any command.
+func (e *Engine) ClockMS() int64 {
+	if e.clockMS == math.MinInt64 {
+		return 0
+	}
+	return e.clockMS
+}
+
+// Members returns the number of members.
+func (e *Engine) Members() int { return len(e.members) }
+
+// Apply applies a batch of decoded commands in order, appending one result per
+// command to results and the ledger entries they produce to entries.
+func (e *Engine) Apply(cmds []Command, results []Result, entries []Entry) ([]Result, []Entry) {
+	e.out = entries
+	for i := range cmds {
+		results = append(results, e.apply(&cmds[i]))
+	}
+	entries = e.out
+	e.out = nil
+	return results, entries
+}
+
+func (e *Engine) effectiveTime(c *Command) int64 {
+	t := e.clockMS
+	if c.HasAt() && c.AtMS > t {
+		t = c.AtMS
+	}
+	if t == math.MinInt64 {
+		t = 0
+	}
+	return t
+}
+
+func (e *Engine) apply(c *Command) Result {
+	if c.Invalid {
+		return Result{ID: c.ID, HasID: true, Err: ErrInvalid}
+	}
+	t := e.effectiveTime(c)
+	switch c.Type {
+	case TypeTick:
+		e.cmdID = ""
+		if c.HasID() {
+			e.cmdID = string(c.ID)
+		}
+		e.tick(t)
+		e.clockMS = t
+		return Result{ID: c.ID, HasID: c.HasID(), Shape: shapeTick}
+	case TypeQuote:
+		return e.quote(c, t)
+	}
+	if ri, ok := e.ids[string(c.ID)]; ok {
+		r := &e.recs[ri]
+		if r.hash != c.Hash {
+			return Result{ID: c.ID, HasID: true, Err: ErrIDConflict}
+		}
+		return Result{ID: c.ID, HasID: true, Err: r.err, Duplicate: true, Tier: r.tier,
+			Points: r.points, Available: r.available, Pending: r.pending, Held: r.held}
+	}
+	e.cmdID = e.names.str(c.ID)
+	ri := int32(len(e.recs))
+	e.ids[e.cmdID] = ri
+	e.recs = append(e.recs, record{hash: c.Hash, typ: c.Type, ref: -1, member: -1})
+	mi, before, err := e.execute(c, t, ri)
+	r := &e.recs[ri]
+	r.err = err
+	res := Result{ID: c.ID, HasID: true, Err: err}
+	if err != OK {
+		return res
+	}
+	e.clockMS = t
+	m := &e.members[mi]
+	res.Tier = e.tierOf(m)
+	res.Available, res.Pending, res.Held = m.available(), m.pending, m.held
+	res.Points = m.available() + m.pending - before
+	r.member, r.tier, r.points, r.available, r.pending, r.held = mi, res.Tier, res.Points, res.Available, res.Pending, res.Held
+	return res
+}
+
+// execute runs an accepted-so-far command. It returns the member whose state
+// the result shows and that member's available+pending before the command
+// (after its lifecycle catch-up).
+func (e *Engine) execute(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
+	switch c.Type {
+	case TypePurchase:
+		return e.purchase(c, t, ri)
+	case TypeRefund:
+		return e.refund(c, t)
+	case TypeRedeem:
+		return e.redeem(c, t, ri)
+	case TypeCancelRedemption:
+		return e.cancel(c, t)
+	case TypeAdjust:
+		return e.adjust(c, t)
+	case TypeMembership:
+		return e.membership(c, t)
+	case TypeReferral:
+		return e.referral(c, t)
+	case TypeAction:
+		return e.action(c, t)
+	case TypeTransfer:
+		return e.transfer(c, t)
+	case TypeHold:
+		return e.hold(c, t, ri)
+	case TypeCapture, TypeRelease:
+		return e.closeHold(c, t, ri)
+	}
+	return -1, 0, ErrInvalid
+}
+
+func fits(v int64) bool { return v >= -bound && v <= bound }
+
+// add reports whether a+b stays within ±2^62 (both already within it).
+func addFits(a, b int64) bool { return fits(a + b) }
+
+func (e *Engine) lookup(name []byte) int32 {
+	if i, ok := e.byName[string(name)]; ok {
+		return i
+	}
+	return -1
+}
+
+func (e *Engine) create(name []byte, t int64) int32 {
+	mi := int32(len(e.members))
+	s := e.names.str(name)
+	e.members = append(e.members, member{
+		name:           s,
+		year:           int32(yearOf(t)),
+		month:          int32(monthKey(t)),
+		lastActivityMS: t,
+	})
+	e.byName[s] = mi
+	return mi
+}
+
+func (e *Engine) lookupOrCreate(name []byte, t int64) int32 {
+	if mi := e.lookup(name); mi >= 0 {
+		return mi
+	}
+	return e.create(name, t)
+}
+
+func (e *Engine) ext(m *member) *memberExt {
+	if m.ext == nil {
+		m.ext = &memberExt{plan: -1, referrer: -1}
+	}
+	return m.ext
+}
+
+func (e *Engine) record(kind EntryKind, atMS int64, debit, credit Account, points int64) {
+	if !e.emit || points == 0 {
+		return
+	}
+	assert(points > 0, "ledger entry points must be positive")
+	e.out = append(e.out, Entry{AtMS: atMS, CommandID: e.cmdID, Points: points, Kind: kind, Debit: debit, Credit: credit})
+}
+
+func assert(ok bool, msg string) {
+	if !ok {
+		panic("engine: assertion failed: " + msg)
+	}
+}
+
+// ---- tiers, lifecycle ----
+
+func (e *Engine) tierOf(m *member) uint8 {
+	lv := uint8(e.prog.levelFor(m.metric))
+	if m.carried > lv {
+		return m.carried
+	}
+	return lv
+}
+
+// bring brings member mi to time t (SPEC §4 steps 1, 1b, 2, 3, 4).
+func (e *Engine) bring(mi int32, t int64) {
+	m := &e.members[mi]
+	e.mature(m, mi, t)
+	e.releaseDue(m, mi, t)
+	e.repayDebt(m)
+	e.expire(m, mi, t)
+	e.rollYear(m, t)
+}
+
+func (e *Engine) mature(m *member, mi int32, t int64) {
+	for i := int(m.liveFrom); i < len(m.lots); i++ {
+		l := &m.lots[i]
+		if !l.pending() || l.matureAtMS > t {
+			continue
+		}
+		e.record(KindMature, l.matureAtMS, memberAcct(AccountMemberAvailable, mi), memberAcct(AccountMemberPending, mi), l.points)
+		m.pending -= l.points
+		m.avail += l.points
+		l.matureAtMS = maturedMark
+		if l.points > 0 && l.expiresAtMS != neverMS && e.emit {
+			e.due.push(dueItem{dueMS: l.expiresAtMS, member: mi})
+		}
+	}
+}
+
+func (e *Engine) releaseDue(m *member, mi int32, t int64) {
+	if m.ext == nil || len(m.ext.holds) == 0 {
+		return
+	}
+	hs := m.ext.holds
+	for k := 0; k < len(hs); k++ {
+		h := &e.holds[hs[k]]
+		if h.deadlineMS > t {
+			continue
+		}
+		e.giveBack(m, e.parts[h.partsOff:h.partsOff+h.partsLen])
+		m.held -= h.points
+		e.record(KindRelease, h.deadlineMS, memberAcct(AccountMemberAvailable, mi), memberAcct(AccountMemberHeld, mi), h.points)
+		if e.emit {
+			h.open = false
+			hs = append(hs[:k], hs[k+1:]...)
+			k--
+		}
+	}
+	if e.emit {
+		m.ext.holds = hs
+	}
+}
+
+// giveBack returns parts to the lots they came from (which had matured).
+func (e *Engine) giveBack(m *member, ps []part) {
+	for _, p := range ps {
+		l := &m.lots[p.lot]
+		l.points += p.points
+		m.avail += p.points
+		if int32(p.lot) < m.liveFrom {
+			m.liveFrom = int32(p.lot)
+		}
+	}
+}
+
+// availableOrder fills e.order with the available lots that hold points,
+// earliest expires_at first, ties oldest first.
+func (e *Engine) availableOrder(m *member) []int32 {
+	o := e.order[:0]
+	for i := int(m.liveFrom); i < len(m.lots); i++ {
+		l := &m.lots[i]
+		if !l.pending() && l.points > 0 {
+			o = append(o, int32(i))
+		}
+	}
+	// Insertion sort: lots are created in time order, so this is nearly sorted.
+	for i := 1; i < len(o); i++ {
+		x := o[i]
+		xe := m.lots[x].expiresAtMS
+		j := i - 1
+		for j >= 0 && m.lots[o[j]].expiresAtMS > xe {
+			o[j+1] = o[j]
+			j--
+		}
+		o[j+1] = x
+	}
+	e.order = o
+	return o
+}
+
+func (e *Engine) repayDebt(m *member) {
+	if m.debt == 0 || m.avail == 0 {
+		return
+	}
+	for _, i := range e.availableOrder(m) {
+		if m.debt == 0 {
+			break
+		}
+		l := &m.lots[i]
+		take := min(l.points, m.debt)
+		l.points -= take
+		m.avail -= take
+		m.debt -= take
+	}
+	e.compact(m)
+}
+
+// compact advances liveFrom past lots that are empty and matured.
+func (e *Engine) compact(m *member) {
+	for int(m.liveFrom) < len(m.lots) {
+		l := &m.lots[m.liveFrom]
+		if l.points != 0 || l.pending() {
+			return
+		}
+		m.liveFrom++
+	}
+}
+
+func (e *Engine) expire(m *member, mi int32, t int64) {
+	if m.avail == 0 {
+		return
+	}
+	switch e.prog.ExpiryMode {
+	case ExpiryLot, ExpiryAnnual:
+		for i := int(m.liveFrom); i < len(m.lots); i++ {
+			l := &m.lots[i]
+			if l.pending() || l.points == 0 || l.expiresAtMS > t {
+				continue
+			}
+			e.record(KindExpire, l.expiresAtMS, breakageAcct, memberAcct(AccountMemberAvailable, mi), l.points)
+			m.expired += l.points
+			m.avail -= l.points
+			e.breakage += l.points
+			l.points = 0
+		}
+	case ExpiryInactivity:
+		dueMS := m.lastActivityMS + e.prog.ExpiryDays*msPerDay
+		if dueMS > t {
+			return
+		}
+		for i := int(m.liveFrom); i < len(m.lots); i++ {
+			l := &m.lots[i]
+			if !l.pending() {
+				l.points = 0
+			}
+		}
+		e.record(KindExpire, dueMS, breakageAcct, memberAcct(AccountMemberAvailable, mi), m.avail)
+		m.expired += m.avail
+		e.breakage += m.avail
+		m.avail = 0
+	}
+	e.compact(m)
+}
+
+func (e *Engine) rollYear(m *member, t int64) {
+	y := int32(yearOf(t))
+	if y <= m.year {
+		return
+	}
+	if y == m.year+1 {
+		m.carried = uint8(e.prog.levelFor(m.metric))
+	} else {
+		m.carried = 0
+	}
+	m.metric = 0
+	m.year = y
+}
+
+func (m *member) earnedThisMonth(t int64) int64 {
+	if int64(m.month) != monthKey(t) {
+		return 0
+	}
+	return m.monthEarned
+}
+
+// consume takes points from available lots, earliest expiry first, appending
+// the parts taken to e.parts when record is set. It returns what it could not
+// take.
+func (e *Engine) consume(m *member, points int64, record bool) int64 {
+	for _, i := range e.availableOrder(m) {
+		if points == 0 {
+			break
+		}
+		l := &m.lots[i]
+		take := min(l.points, points)
+		l.points -= take
+		m.avail -= take
+		points -= take
+		if record {
+			e.parts = append(e.parts, part{lot: uint32(i), points: take})
+		}
+	}
+	e.compact(m)
+	return points
+}
+
+// addLot creates a lot and, for an available one, queues its expiry.
+func (e *Engine) addLot(m *member, mi int32, points, matureAtMS, expiresAtMS, t int64) int32 {
+	idx := int32(len(m.lots))
+	l := lot{points: points, matureAtMS: matureAtMS, expiresAtMS: expiresAtMS}
+	if matureAtMS <= t {
+		l.matureAtMS = maturedMark
+		m.avail += points
+		if expiresAtMS != neverMS {
+			e.due.push(dueItem{dueMS: expiresAtMS, member: mi})
+		}
+	} else {
+		m.pending += points
+		e.due.push(dueItem{dueMS: matureAtMS, member: mi})
+	}
+	m.lots = append(m.lots, l)
+	return idx
+}
+
+func (e *Engine) activity(m *member, mi int32, t int64) {
+	m.lastActivityMS = t
+	if e.prog.ExpiryMode == ExpiryInactivity {
+		e.due.push(dueItem{dueMS: t + e.prog.ExpiryDays*msPerDay, member: mi})
+	}
+}
+
+// ---- views: a member brought to t without changing anything ----
+
+// view returns a copy of member mi brought to t; nothing is written.
+func (e *Engine) view(mi int32, t int64) *member {
+	m := &e.members[mi]
+	e.viewM = *m
+	e.viewLots = append(e.viewLots[:0], m.lots...)
+	e.viewM.lots = e.viewLots
+	saved := e.emit
+	e.emit = false
+	v := &e.viewM
+	e.mature(v, mi, t)
+	e.releaseDue(v, mi, t)
+	e.repayDebt(v)
+	e.expire(v, mi, t)
+	e.rollYear(v, t)
+	e.emit = saved
+	return v
+}
+
+// availableAt is the member's available balance at t, without writing.
+func (e *Engine) availableAt(mi int32, t int64) int64 {
+	if t == e.clockMS {
+		e.bring(mi, t) // harmless: no later command has an earlier time
+		return e.members[mi].available()
+	}
+	return e.view(mi, t).available()
+}
+
+// ---- purchase arithmetic ----
+
+// mulDiv returns floor(a×b×c×d×f / (g×h)) for non-negative inputs, exactly.
+func mulDivFloor(nums [5]int64, den1, den2 int64) int64 {
+	hi, lo := uint64(0), uint64(1)
+	for _, n := range nums {
+		h1, l1 := bits.Mul64(lo, uint64(n))
+		h2, _ := bits.Mul64(hi, uint64(n))
+		if h2 != 0 || hi*uint64(n) > math.MaxUint64-h1 {
+			return mulDivBig(nums, den1, den2)
+		}
+		hi, lo = hi*uint64(n)+h1, l1
+	}
+	if hi >= uint64(den1) {
+		return mulDivBig(nums, den1, den2)
+	}
+	q, _ := bits.Div64(hi, lo, uint64(den1))
+	return int64(min(q/uint64(den2), math.MaxInt64))
+}
+
+func mulDivBig(nums [5]int64, den1, den2 int64) int64 {
+	x := big.NewInt(1)
+	for _, n := range nums {
+		x.Mul(x, big.NewInt(n))
+	}
+	x.Quo(x, new(big.Int).Mul(big.NewInt(den1), big.NewInt(den2)))
+	if !x.IsInt64() {
+		return math.MaxInt64
+	}
+	return x.Int64()
+}
+
+// earn computes SPEC §5 purchase steps 1–6 for member m (brought to t) and
+// returns the total of the purchase's own lot, and the tier used.
+func (e *Engine) earn(m *member, partner int32, amount int64, category []byte, t int64) (int64, uint8, bool) {
+	p := e.prog
+	tier := e.tierOf(m)
+	rate := p.rateFor(partner, category)
+	cBP, bonus := int64(10000), int64(0)
+	matched := false
+	for ci := range p.Campaigns {
+		c := &p.Campaigns[ci]
+		if t < c.FromMS || t >= c.ToMS || amount < c.MinAmount {
+			continue
+		}
+		if len(c.partnerIdx) > 0 && !containsI32(c.partnerIdx, partner) {
+			continue
+		}
+		if len(c.tierIdx) > 0 && !containsI32(c.tierIdx, int32(tier)) {
+			continue
+		}
+		if len(c.Categories) > 0 && (len(category) == 0 || !containsStr(c.Categories, category)) {
+			continue
+		}
+		if !matched || c.MultiplierBP > cBP {
+			cBP = c.MultiplierBP
+		}
+		matched = true
+		bonus = min(bonus+c.BonusPoints, bound+1)
+	}
+	planBP := int64(10000)
+	if m.ext != nil && m.ext.plan >= 0 && t < m.ext.planUntilMS {
+		planBP = p.Plans[m.ext.plan].MultiplierBP
+	}
+	points := mulDivFloor([5]int64{amount, rate.Points, p.Levels[tier].MultiplierBP, cBP, planBP}, rate.Per, 1_000_000_000_000)
+	// Saturating sums: each term is at most bound+1, so nothing wraps.
+	total := min(points, bound+1)
+	total = min(total+min(bonus, bound+1), bound+1)
+	if !m.firstDone {
+		total = min(total+p.WelcomeBonus, bound+1)
+	}
+	if p.CapPerPurchase > 0 {
+		total = min(total, p.CapPerPurchase)
+	}
+	if p.CapPerMemberMonth > 0 {
+		total = min(total, max(0, p.CapPerMemberMonth-m.earnedThisMonth(t)))
+	}
+	ok := total <= bound
+	return total, tier, ok
+}
+
+func containsI32(s []int32, v int32) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func containsStr(s []string, v []byte) bool {
+	for _, x := range s {
+		if x == string(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// ---- commands ----
+
+func (e *Engine) purchase(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
+	pi := e.prog.partner(c.Partner)
+	if pi < 0 {
+		return -1, 0, ErrUnknownPartner
+	}
+	mi := e.lookup(c.Member)
+	isNew := mi < 0
+	if isNew {
+		mi = e.create(c.Member, t)
+	} else {
+		e.bring(mi, t)
+	}
+	m := &e.members[mi]
+	before := m.available() + m.pending
+	total, _, ok := e.earn(m, pi, c.Amount, c.Category, t)
+	metricAdd := c.Amount
+	if e.prog.Metric == "purchases" {
+		metricAdd = 1
+	}
+	var refBonus, refererBonus int64
+	referrer := int32(-1)
+	if !m.firstDone && m.ext != nil && m.ext.referrer >= 0 {
+		referrer = m.ext.referrer
+		refBonus, refererBonus = e.prog.ReferredPoints, e.prog.ReferrerPoints
+	}
+	ok = ok && addFits(m.avail+m.pending+m.held, total+refBonus+e.maxChallengeBonus()) &&
+		addFits(m.earned, total+refBonus+e.maxChallengeBonus()) && addFits(m.metric, metricAdd) &&
+		addFits(m.monthEarned, total) && addFits(-e.partnerIssued[pi], total)
+	if referrer >= 0 {
+		r := &e.members[referrer]
+		ok = ok && addFits(r.avail+r.pending+r.held, refererBonus) && addFits(r.earned, refererBonus)
+	}
+	if !ok {
+		if isNew {
+			e.dropLast()
+		}
+		return -1, 0, ErrOverflow
+	}
+	matureAt := t + e.prog.PendingDays*msPerDay
+	expiresAt := e.prog.expiresAt(t)
+	rec := purchaseRec{amount: c.Amount, points: total, member: mi, partner: pi, lot: -1}
+	if total > 0 {
+		rec.lot = e.addLot(m, mi, total, matureAt, expiresAt, t)
+		e.record(KindEarn, t, e.lotAcct(mi, matureAt, t), partnerAcct(AccountPartnerIssued, pi), total)
+		if int64(m.month) != monthKey(t) {
+			m.month, m.monthEarned = int32(monthKey(t)), 0
+		}
+		m.monthEarned += total
+		m.earned += total
+		e.partnerIssued[pi] -= total
+	}
+	if referrer >= 0 {
+		m.ext.referrer = -1
+		e.reward(m, mi, refBonus, matureAt, expiresAt, t)
+		e.bring(referrer, t)
+		r := &e.members[referrer]
+		e.reward(r, referrer, refererBonus, matureAt, expiresAt, t)
+		e.repayDebt(r)
+		m = &e.members[mi]
+	}
+	e.challenges(m, mi, pi, c.Amount, expiresAt, t)
+	m.firstDone = true
+	m.metric += metricAdd
+	e.activity(m, mi, t)
+	e.repayDebt(m)
+	e.recs[ri].ref = int32(len(e.buys))
+	e.buys = append(e.buys, rec)
+	return mi, before, OK
+}
+
+func (e *Engine) maxChallengeBonus() int64 {
+	var s int64
+	for i := range e.prog.Challenges {
+		s += e.prog.Challenges[i].BonusPoints
+		if s > bound {
+			return bound
+		}
+	}
+	return s
+}
+
+func (e *Engine) lotAcct(mi int32, matureAt, t int64) Account {
+	if matureAt <= t {
+		return memberAcct(AccountMemberAvailable, mi)
+	}
+	return memberAcct(AccountMemberPending, mi)
+}
+
+// reward adds a bonus lot funded by the operator's rewards account.
+func (e *Engine) reward(m *member, mi int32, points, matureAt, expiresAt, t int64) {
+	if points <= 0 {
+		return
+	}
+	e.addLot(m, mi, points, matureAt, expiresAt, t)
+	e.record(KindReward, t, e.lotAcct(mi, matureAt, t), rewardsAcct, points)
+	m.earned += points
+	e.rewards -= points
+}
+
+func (e *Engine) challenges(m *member, mi, pi int32, amount, expiresAt, t int64) {
+	chs := e.prog.Challenges
+	for k := range chs {
+		ch := &chs[k]
+		if t < ch.FromMS || t >= ch.ToMS || amount < ch.MinAmount {
+			continue
+		}
+		x := e.ext(m)
+		if len(x.challenges) < len(chs) {
+			x.challenges = append(x.challenges, make([]challengeProgress, len(chs)-len(x.challenges))...)
+		}
+		pr := &x.challenges[k]
+		pr.purchases++
+		if int64(len(pr.partners)) < ch.DistinctPartners && !containsI32(pr.partners, pi) {
+			pr.partners = append(pr.partners, pi)
+		}
+		if !pr.done && pr.purchases >= ch.Purchases && int64(len(pr.partners)) >= ch.DistinctPartners {
+			pr.done = true
+			e.reward(m, mi, ch.BonusPoints, t, expiresAt, t)
+		}
+	}
+}
+
+func (e *Engine) dropLast() {
+	last := int32(len(e.members) - 1)
+	delete(e.byName, e.members[last].name)
+	e.members = e.members[:last]
+}
+
+func (e *Engine) refund(c *Command, t int64) (int32, int64, ErrorCode) {
+	pi := e.prog.partner(c.Partner)
+	if pi < 0 {
+		return -1, 0, ErrUnknownPartner
+	}
+	oi, ok := e.ids[string(c.Original)]
+	if !ok || e.recs[oi].typ != TypePurchase || e.recs[oi].err != OK {
+		return -1, 0, ErrUnknownOriginal
+	}
+	pr := &e.buys[e.recs[oi].ref]
+	if e.members[pr.member].name != string(c.Member) || pr.partner != pi {
+		return -1, 0, ErrOriginalMismatch
+	}
+	if pr.refunded+c.Amount > pr.amount {
+		return -1, 0, ErrRefundExceedsPurchase
+	}
+	mi := pr.member
+	r0, r1 := pr.refunded, pr.refunded+c.Amount
+	claw := mulDivFloor([5]int64{pr.points, r1, 1, 1, 1}, pr.amount, 1) - mulDivFloor([5]int64{pr.points, r0, 1, 1, 1}, pr.amount, 1)
+	m := &e.members[mi]
+	if !addFits(m.debt, claw) || !addFits(m.earned, -claw) {
+		return -1, 0, ErrOverflow
+	}
+	e.bring(mi, t)
+	before := m.available() + m.pending
+	rest := claw
+	if pr.lot >= 0 {
+		l := &m.lots[pr.lot]
+		take := min(l.points, rest)
+		l.points -= take
+		rest -= take
+		if l.pending() {
+			m.pending -= take
+			e.record(KindClawback, t, partnerAcct(AccountPartnerIssued, pi), memberAcct(AccountMemberPending, mi), take)
+		} else {
+			m.avail -= take
+			e.record(KindClawback, t, partnerAcct(AccountPartnerIssued, pi), memberAcct(AccountMemberAvailable, mi), take)
+		}
+	}
+	if rest > 0 {
+		missing := e.consume(m, rest, false)
+		m.debt += missing
+		e.record(KindClawback, t, partnerAcct(AccountPartnerIssued, pi), memberAcct(AccountMemberAvailable, mi), rest)
+	}
+	e.compact(m)
+	m.earned -= claw
+	e.partnerIssued[pi] += claw
+	if e.prog.Metric == "spend" {
+		m.metric = max(0, m.metric-c.Amount)
+	}
+	pr.refunded = r1
+	return mi, before, OK
+}
+
+func (e *Engine) redeem(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
+	pi := e.prog.partner(c.Partner)
+	if pi < 0 {
+		return -1, 0, ErrUnknownPartner
+	}
+	if c.Points < e.prog.MinRedemption {
+		return -1, 0, ErrBelowMinRedemption
+	}
+	mi := e.lookup(c.Member)
+	if mi < 0 || e.availableAt(mi, t) < c.Points {
+		return -1, 0, ErrInsufficientPoints
+	}
+	m := &e.members[mi]
+	if !addFits(m.redeemed, c.Points) || !addFits(e.partnerRedeemed[pi], c.Points) {
+		return -1, 0, ErrOverflow
+	}
+	e.bring(mi, t)
+	before := m.available() + m.pending
+	off := uint32(len(e.parts))
+	left := e.consume(m, c.Points, true)
+	assert(left == 0, "redeem consumed less than available")
+	m.redeemed += c.Points
+	e.partnerRedeemed[pi] += c.Points
+	e.record(KindRedeem, t, partnerAcct(AccountPartnerRedeemed, pi), memberAcct(AccountMemberAvailable, mi), c.Points)
+	e.activity(m, mi, t)
+	e.recs[ri].ref = int32(len(e.redeems))
+	e.redeems = append(e.redeems, redemptionRec{points: c.Points, partsOff: off, partsLen: uint32(len(e.parts)) - off, member: mi, partner: pi})
+	return mi, before, OK
+}
+
+func (e *Engine) cancel(c *Command, t int64) (int32, int64, ErrorCode) {
+	oi, ok := e.ids[string(c.Original)]
+	if !ok || (e.recs[oi].typ != TypeRedeem && e.recs[oi].typ != TypeCapture) || e.recs[oi].err != OK {
+		return -1, 0, ErrUnknownOriginal
+	}
+	rd := &e.redeems[e.recs[oi].ref]
+	if rd.cancelled {
+		return -1, 0, ErrAlreadyCancelled
+	}
+	mi := rd.member
+	e.bring(mi, t)
+	m := &e.members[mi]
+	before := m.available() + m.pending
+	e.giveBack(m, e.parts[rd.partsOff:rd.partsOff+rd.partsLen])
+	m.redeemed -= rd.points
+	e.partnerRedeemed[rd.partner] -= rd.points
+	e.record(KindCancel, t, memberAcct(AccountMemberAvailable, mi), partnerAcct(AccountPartnerRedeemed, rd.partner), rd.points)
+	rd.cancelled = true
+	e.repayDebt(m)
+	e.expire(m, mi, t)
+	return mi, before, OK
+}
+
+func (e *Engine) adjust(c *Command, t int64) (int32, int64, ErrorCode) {
+	mi := e.lookup(c.Member)
+	isNew := mi < 0
+	if !isNew {
+		m := &e.members[mi]
+		if !addFits(m.earned, c.Points) || !addFits(m.avail+m.pending+m.held, c.Points) || !addFits(m.debt, -c.Points) ||
+			!addFits(e.adjustments, -c.Points) {
+			return -1, 0, ErrOverflow
+		}
+		e.bring(mi, t)
+	} else {
+		mi = e.create(c.Member, t)
+	}
+	m := &e.members[mi]
+	before := m.available() + m.pending
+	if c.Points > 0 {
+		e.addLot(m, mi, c.Points, t, e.prog.expiresAt(t), t)
+		e.record(KindAdjust, t, memberAcct(AccountMemberAvailable, mi), adjustmentsAcct, c.Points)
+		e.repayDebt(m)
+	} else {
+		missing := e.consume(m, -c.Points, false)
+		m.debt += missing
+		e.record(KindAdjust, t, adjustmentsAcct, memberAcct(AccountMemberAvailable, mi), -c.Points)
+	}
+	m.earned += c.Points
+	e.adjustments -= c.Points
+	return mi, before, OK
+}
+
+func (e *Engine) membership(c *Command, t int64) (int32, int64, ErrorCode) {
+	plan := e.prog.plan(c.Plan)
+	if plan < 0 {
+		return -1, 0, ErrUnknownPlan
+	}
+	mi := e.lookupOrCreate(c.Member, t)
+	e.bring(mi, t)
+	m := &e.members[mi]
+	x := e.ext(m)
+	days := e.prog.Plans[plan].Days * msPerDay
+	if x.plan == int32(plan) && t < x.planUntilMS {
+		x.planUntilMS += days
+	} else {
+		x.plan, x.planUntilMS = int32(plan), t+days
+	}
+	return mi, m.available() + m.pending, OK
+}
+
+func (e *Engine) referral(c *Command, t int64) (int32, int64, ErrorCode) {
+	if !e.prog.HasReferral {
+		return -1, 0, ErrReferralsDisabled
+	}
+	mi := e.lookup(c.Member)
+	if mi < 0 || e.lookup(c.Referred) >= 0 {
+		return -1, 0, ErrReferralInvalid
+	}
+	ni := e.create(c.Referred, t)
+	e.ext(&e.members[ni]).referrer = mi
+	e.bring(mi, t)
+	m := &e.members[mi]
+	return mi, m.available() + m.pending, OK
+}
+
+func (e *Engine) action(c *Command, t int64) (int32, int64, ErrorCode) {
+	ai := e.prog.action(c.Action)
+	if ai < 0 {
+		return -1, 0, ErrUnknownAction
+	}
+	a := &e.prog.Actions[ai]
+	mk := int32(monthKey(t))
+	mi := e.lookup(c.Member)
+	if mi >= 0 && a.PerMemberMonth > 0 {
+		if x := e.members[mi].ext; x != nil && len(x.actions) > ai && x.actions[ai].month == mk &&
+			int64(x.actions[ai].count) >= a.PerMemberMonth {
+			return -1, 0, ErrActionLimit
+		}
+	}
+	if mi >= 0 {
+		m := &e.members[mi]
+		if !addFits(m.earned, a.Points) || !addFits(m.avail+m.pending+m.held, a.Points) {
+			return -1, 0, ErrOverflow
+		}
+		e.bring(mi, t)
+	} else {
+		mi = e.create(c.Member, t)
+	}
+	m := &e.members[mi]
+	before := m.available() + m.pending
+	x := e.ext(m)
+	if len(x.actions) < len(e.prog.Actions) {
+		x.actions = append(x.actions, make([]actionCount, len(e.prog.Actions)-len(x.actions))...)
+	}
+	if x.actions[ai].month != mk {
+		x.actions[ai] = actionCount{month: mk}
+	}
+	x.actions[ai].count++
+	if a.Points > 0 {
+		e.addLot(m, mi, a.Points, t, e.prog.expiresAt(t), t)
+		if a.partnerIdx >= 0 {
+			e.record(KindReward, t, memberAcct(AccountMemberAvailable, mi), partnerAcct(AccountPartnerIssued, a.partnerIdx), a.Points)
+			e.partnerIssued[a.partnerIdx] -= a.Points
+		} else {
+			e.record(KindReward, t, memberAcct(AccountMemberAvailable, mi), rewardsAcct, a.Points)
+			e.rewards -= a.Points
+		}
+		m.earned += a.Points
+	}
+	e.activity(m, mi, t)
+	e.repayDebt(m)
+	return mi, before, OK
+}
+
+func (e *Engine) transfer(c *Command, t int64) (int32, int64, ErrorCode) {
+	if !e.prog.HasTransfers {
+		return -1, 0, ErrTransfersDisabled
+	}
+	if c.Points < e.prog.MinTransfer {
+		return -1, 0, ErrBelowMinTransfer
+	}
+	si := e.lookup(c.Member)
+	if si < 0 || e.availableAt(si, t) < c.Points {
+		return -1, 0, ErrInsufficientPoints
+	}
+	ri := e.lookup(c.To)
+	if ri >= 0 {
+		r := &e.members[ri]
+		if !addFits(r.earned, c.Points) || !addFits(r.avail+r.pending+r.held, c.Points) {
+			return -1, 0, ErrOverflow
+		}
+	}
+	e.bring(si, t)
+	s := &e.members[si]
+	before := s.available() + s.pending
+	off := len(e.parts)
+	left := e.consume(s, c.Points, true)
+	assert(left == 0, "transfer consumed less than available")
+	s.earned -= c.Points
+	e.activity(s, si, t)
+	if ri < 0 {
+		ri = e.create(c.To, t)
+	} else {
+		e.bring(ri, t)
+	}
+	s = &e.members[si]
+	r := &e.members[ri]
+	for _, p := range e.parts[off:] {
+		e.addLot(r, ri, p.points, t, s.lots[p.lot].expiresAtMS, t)
+	}
+	e.parts = e.parts[:off]
+	r.earned += c.Points
+	e.record(KindTransfer, t, memberAcct(AccountMemberAvailable, ri), memberAcct(AccountMemberAvailable, si), c.Points)
+	e.repayDebt(r)
+	return si, before, OK
+}
+
+func (e *Engine) hold(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
+	pi := e.prog.partner(c.Partner)
+	if pi < 0 {
+		return -1, 0, ErrUnknownPartner
+	}
+	if c.Points < e.prog.MinRedemption {
+		return -1, 0, ErrBelowMinRedemption
+	}
+	mi := e.lookup(c.Member)
+	if mi < 0 || e.availableAt(mi, t) < c.Points {
+		return -1, 0, ErrInsufficientPoints
+	}
+	e.bring(mi, t)
+	m := &e.members[mi]
+	before := m.available() + m.pending
+	timeoutS := e.prog.HoldTimeoutS
+	if c.Fields&fTimeout != 0 {
+		timeoutS = c.TimeoutS
+	}
+	off := uint32(len(e.parts))
+	left := e.consume(m, c.Points, true)
+	assert(left == 0, "hold consumed less than available")
+	m.held += c.Points
+	deadline := t + timeoutS*msPerSecond
+	hi := uint32(len(e.holds))
+	e.holds = append(e.holds, holdRec{points: c.Points, deadlineMS: deadline, partsOff: off,
+		partsLen: uint32(len(e.parts)) - off, member: mi, partner: pi, open: true})
+	x := e.ext(m)
+	x.holds = append(x.holds, hi)
+	e.due.push(dueItem{dueMS: deadline, member: mi})
+	e.record(KindHold, t, memberAcct(AccountMemberHeld, mi), memberAcct(AccountMemberAvailable, mi), c.Points)
+	e.activity(m, mi, t)
+	e.recs[ri].ref = int32(hi)
+	return mi, before, OK
+}
+
+// closeHold is capture and release (SPEC §9.7).
+func (e *Engine) closeHold(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
+	oi, ok := e.ids[string(c.Original)]
+	if !ok || e.recs[oi].typ != TypeHold || e.recs[oi].err != OK {
+		return -1, 0, ErrUnknownOriginal
+	}
+	hi := e.recs[oi].ref
+	h := &e.holds[hi]
+	if !h.open || h.deadlineMS <= t {
+		return -1, 0, ErrHoldClosed
+	}
+	capture := int64(0)
+	if c.Type == TypeCapture {
+		capture = h.points
+		if c.Fields&fPoints != 0 {
+			if c.Points > h.points {
+				return -1, 0, ErrCaptureExceedsHold
+			}
+			capture = c.Points
+		}
+	}
+	mi := h.member
+	e.bring(mi, t)
+	m := &e.members[mi]
+	before := m.available() + m.pending
+	x := m.ext
+	for k, v := range x.holds {
+		if v == uint32(hi) {
+			x.holds = append(x.holds[:k], x.holds[k+1:]...)
+			break
+		}
+	}
+	h.open = false
+	m.held -= h.points
+	ps := e.parts[h.partsOff : h.partsOff+h.partsLen]
+	if capture > 0 {
+		// The captured points are the first of the hold, in the order taken.
+		off := uint32(len(e.parts))
+		need := capture
+		for _, p := range ps {
+			if need == 0 {
+				break
+			}
+			take := min(p.points, need)
+			e.parts = append(e.parts, part{lot: p.lot, points: take})
+			need -= take
+		}
+		ps = e.parts[h.partsOff : h.partsOff+h.partsLen] // append may have moved parts
+		e.recs[ri].ref = int32(len(e.redeems))
+		e.redeems = append(e.redeems, redemptionRec{points: capture, partsOff: off, partsLen: uint32(len(e.parts)) - off, member: mi, partner: h.partner})
+		m.redeemed += capture
+		e.partnerRedeemed[h.partner] += capture
+		e.record(KindCapture, t, partnerAcct(AccountPartnerRedeemed, h.partner), memberAcct(AccountMemberHeld, mi), capture)
+	}
+	skip := capture
+	var back int64
+	for _, p := range ps {
+		take := min(p.points, skip)
+		skip -= take
+		if rest := p.points - take; rest > 0 {
+			l := &m.lots[p.lot]
+			l.points += rest
+			m.avail += rest
+			back += rest
+			if int32(p.lot) < m.liveFrom {
+				m.liveFrom = int32(p.lot)
+			}
+		}
+	}
+	e.record(KindRelease, t, memberAcct(AccountMemberAvailable, mi), memberAcct(AccountMemberHeld, mi), back)
+	e.repayDebt(m)
+	e.expire(m, mi, t)
+	return mi, before, OK
+}
+
+// tick brings every member with something due by t to t (SPEC §4).
+func (e *Engine) tick(t int64) {
+	for len(e.due) > 0 && e.due[0].dueMS <= t {
+		it := e.due.pop()
+		e.bring(it.member, t)
+	}
+}
+
+// quote answers SPEC §9.1 without changing anything.
+func (e *Engine) quote(c *Command, t int64) Result {
+	res := Result{ID: c.ID, HasID: c.HasID(), Shape: shapeQuote}
+	pi := e.prog.partner(c.Partner)
+	if pi < 0 {
+		res.Err = ErrUnknownPartner
+		return res
+	}
+	var m *member
+	if mi := e.lookup(c.Member); mi >= 0 {
+		m = e.view(mi, t)
+	} else {
+		e.viewM = member{year: int32(yearOf(t)), month: int32(monthKey(t))}
+		m = &e.viewM
+	}
+	total, tier, _ := e.earn(m, pi, c.Amount, c.Category, t)
+	res.Points = min(total, bound)
+	res.Tier = tier
+	res.Discount = mulDivFloor([5]int64{c.Amount, e.prog.Levels[tier].DiscountBP, 1, 1, 1}, 10000, 1)
+	return res
+}

@@ -1,0 +1,186 @@
+package engine
+
+import (
+	"math"
+	"unsafe"
+)
+
+// maturedMark in lot.matureAtMS means the lot has matured (its maturation
+// entry is written); the original date is no longer needed.
+const maturedMark = math.MinInt64
+
+// lot is one earning: 24 bytes.
+type lot struct {
+	points      int64 // remaining
+	matureAtMS  int64 // maturedMark once available
+	expiresAtMS int64 // neverMS: no date expiry
+}
+
+func (l *lot) pending() bool { return l.matureAtMS != maturedMark }
+
+// part is a slice of a lot taken by a redemption or a hold.
+type part struct {
+	lot    uint32
+	points int64
+}
+
+// member is the state of one member (SPEC §3). Fixed part: 136 bytes on
+// amd64 plus the name bytes in the arena and its lots.
+type member struct {
+	name           string
+	lots           []lot
+	ext            *memberExt // nil unless a §9 feature touched the member
+	debt           int64
+	avail          int64 // remaining points of available lots (debt not subtracted)
+	pending        int64
+	held           int64
+	earned         int64
+	redeemed       int64
+	expired        int64
+	metric         int64 // this year's spend or purchase count
+	monthEarned    int64
+	lastActivityMS int64
+	liveFrom       int32 // lots before it are empty and matured
+	year           int32
+	month          int32 // monthKey of monthEarned
+	carried        uint8
+	firstDone      bool
+}
+
+// available is the member's available balance (SPEC §3).
+func (m *member) available() int64 { return m.avail - m.debt }
+
+// memberExt holds §9 state: 80 bytes plus its slices.
+type memberExt struct {
+	planUntilMS int64
+	plan        int32 // -1: none
+	referrer    int32 // -1: none; a referral bonus is due on the first purchase
+	holds       []uint32
+	challenges  []challengeProgress
+	actions     []actionCount
+}
+
+type challengeProgress struct {
+	purchases int64
+	partners  []int32 // distinct partners seen, up to the target
+	done      bool
+}
+
+type actionCount struct {
+	month int32
+	count int32
+}
+
+// record is what an id keeps for good (SPEC §6): its payload digest and its
+// first result, and for purchases, redemptions and holds their details.
+type record struct {
+	hash      uint64
+	points    int64
+	available int64
+	pending   int64
+	held      int64
+	ref       int32 // index into purchases, redemptions or holds; -1 none
+	member    int32
+	typ       CommandType
+	err       ErrorCode
+	tier      uint8
+}
+
+type purchaseRec struct {
+	amount   int64
+	points   int64 // P: the points the purchase earned (its own lot)
+	refunded int64
+	member   int32
+	partner  int32
+	lot      int32 // -1: no lot
+}
+
+type redemptionRec struct {
+	points    int64
+	partsOff  uint32
+	partsLen  uint32
+	member    int32
+	partner   int32
+	cancelled bool
+}
+
+type holdRec struct {
+	points     int64
+	deadlineMS int64
+	partsOff   uint32
+	partsLen   uint32
+	member     int32
+	partner    int32
+	open       bool
+}
+
+// arena stores strings that live as long as the engine, in large chunks, so
+// that interning an id or a member name allocates nothing per command.
+type arena struct {
+	chunk []byte
+}
+
+const arenaChunk = 1 << 20
+
+func (a *arena) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if cap(a.chunk)-len(a.chunk) < len(b) {
+		a.chunk = make([]byte, 0, max(arenaChunk, len(b)))
+	}
+	off := len(a.chunk)
+	a.chunk = append(a.chunk, b...)
+	s := a.chunk[off:len(a.chunk):len(a.chunk)]
+	return unsafe.String(&s[0], len(s))
+}
+
+// dueItem is an event in the tick queue: member m has something due at dueMS.
+type dueItem struct {
+	dueMS  int64
+	member int32
+}
+
+// dueHeap is a binary min-heap of dueItem, written out to avoid the
+// interface boxing of container/heap.
+type dueHeap []dueItem
+
+func (h *dueHeap) push(it dueItem) {
+	*h = append(*h, it)
+	s := *h
+	i := len(s) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if s[p].dueMS <= s[i].dueMS {
+			break
+		}
+		s[p], s[i] = s[i], s[p]
+		i = p
+	}
+}
+
+func (h *dueHeap) pop() dueItem {
+	s := *h
+	top := s[0]
+	n := len(s) - 1
+	s[0] = s[n]
+	s = s[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		c := l
+		if r := l + 1; r < n && s[r].dueMS < s[l].dueMS {
+			c = r
+		}
+		if s[i].dueMS <= s[c].dueMS {
+			break
+		}
+		s[i], s[c] = s[c], s[i]
+		i = c
+	}
+	*h = s
+	return top
+}

@@ -1,0 +1,39 @@
+// Package ledger is Accrual's append-only double-entry ledger, stored in
+// Pebble (SPEC §7).
+//
+// What it is: a store of ledger entries {seq, at, command id, kind, debit,
+// credit, points}. The engine hands it the entries of one applied batch
+// together with the position (Raft index or replay line) the batch brings the
+// state machine to; Append writes both, plus a hash-chain link, as ONE Pebble
+// batch, so after a crash the store holds whole batches only and Position()
+// tells the caller where to resume re-applying. It answers the queries the
+// service needs (member statements, point-in-time balances, the entries of a
+// command, partner settlement) and verifies itself (Verify / VerifyDir:
+// hash chain, double entry, zero sum, running balances, indexes).
+//
+// What it is not: it does not compute points, apply program rules, mature or
+// expire lots, or decide whether a command is accepted — that is the engine's
+// job. It trusts the engine for the meaning of entries and checks only their
+// form (points > 0, accounts well formed, debit != credit) and the continuity
+// of sequence numbers and positions. It imports no other package of this
+// project.
+//
+// On-disk layout (one-byte key prefixes, big-endian numbers so that keys sort
+// numerically):
+//
+//	M                          meta: position, last seq, next owner id, last batch hash
+//	p <pos:8>                  batch record: first seq, count, hash (chain link)
+//	e <firstSeq:8>             a block of up to 64 entries (compact varint encoding)
+//	x <member:4> <seq:8>       member index: at, running max at, running balances
+//	c <command id> 0x00 <seq:8> command index: a run of consecutive entries of a command
+//	d <day:8> <blockSeq:8>     day index: blocks holding entries dated on a UTC day
+//	a <account:8>              balance of a partner or operator account
+//	o <ns:1> <name>            owner name -> owner id (uint32)
+//	i <id:4>                   owner id -> ns + name
+//
+// Owners (member and partner ids) are interned to dense uint32 ids persisted
+// in the same batch that first uses them; an account is encoded as
+// id<<3 | (kind-1). Member running balances live in the member index, so a
+// balance "as of seq" is one seek and "as of time" walks back only over the
+// entries dated after it.
+package ledger

@@ -32,7 +32,9 @@ type Engine struct {
 	rewards         int64
 
 	// per-Apply context
-	out   []Entry
+	epoch   uint32
+	touched []int32
+	out     []Entry
 	cmdID string
 	emit  bool
 
@@ -73,6 +75,8 @@ func (e *Engine) Members() int { return len(e.members) }
 // command to results and the ledger entries they produce to entries.
 func (e *Engine) Apply(cmds []Command, results []Result, entries []Entry) ([]Result, []Entry) {
 	e.out = entries
+	e.epoch++
+	e.touched = e.touched[:0]
 	for i := range cmds {
 		results = append(results, e.apply(&cmds[i]))
 	}
@@ -190,8 +194,20 @@ func (e *Engine) create(name []byte, t int64) int32 {
 		lastActivityMS: t,
 	})
 	e.byName[s] = mi
+	e.touch(&e.members[mi], mi)
 	return mi
 }
+
+func (e *Engine) touch(m *member, mi int32) {
+	if m.touched != e.epoch {
+		m.touched = e.epoch
+		e.touched = append(e.touched, mi)
+	}
+}
+
+// Touched returns the members the last Apply touched (read them with View
+// before the next Apply).
+func (e *Engine) Touched() []int32 { return e.touched }
 
 func (e *Engine) lookupOrCreate(name []byte, t int64) int32 {
 	if mi := e.lookup(name); mi >= 0 {
@@ -234,6 +250,7 @@ func (e *Engine) tierOf(m *member) uint8 {
 // bring brings member mi to time t (SPEC §4 steps 1, 1b, 2, 3, 4).
 func (e *Engine) bring(mi int32, t int64) {
 	m := &e.members[mi]
+	e.touch(m, mi)
 	e.mature(m, mi, t)
 	e.releaseDue(m, mi, t)
 	e.repayDebt(m)
@@ -703,6 +720,9 @@ func (e *Engine) challenges(m *member, mi, pi int32, amount, expiresAt, t int64)
 
 func (e *Engine) dropLast() {
 	last := int32(len(e.members) - 1)
+	if n := len(e.touched); n > 0 && e.touched[n-1] == last {
+		e.touched = e.touched[:n-1]
+	}
 	delete(e.byName, e.members[last].name)
 	e.members = e.members[:last]
 }

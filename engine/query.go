@@ -38,6 +38,9 @@ func (e *Engine) Member(name string, withLots bool) (MemberView, bool) {
 	return e.memberView(mi, withLots), true
 }
 
+// View returns the view of member index mi (see Touched) at the clock.
+func (e *Engine) View(mi int32, withLots bool) MemberView { return e.memberView(mi, withLots) }
+
 func (e *Engine) memberView(mi int32, withLots bool) MemberView {
 	v := e.view(mi, e.ClockMS())
 	mv := MemberView{

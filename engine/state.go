@@ -41,6 +41,7 @@ type member struct {
 	monthEarned    int64
 	lastActivityMS int64
 	liveFrom       int32 // lots before it are empty and matured
+	touched        uint32 // Apply epoch that last touched the member
 	year           int32
 	month          int32 // monthKey of monthEarned
 	carried        uint8

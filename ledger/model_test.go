@@ -192,9 +192,10 @@ func (g *gen) command() []Entry {
 		}
 		return []Entry{e(KindAdjust, OperatorAdjustments, MemberAvailable(m), pts, at)}
 	case 9:
-		return []Entry{e(KindHold, MemberHeld(m), MemberAvailable(m), pts, at),
-			e(KindCapture, PartnerRedeemed(p), MemberHeld(m), pts/2+1, at+1),
-			e(KindRelease, MemberAvailable(m), MemberHeld(m), pts-pts/2-1+1, at+1)}
+		p2 := pts + 1
+		return []Entry{e(KindHold, MemberHeld(m), MemberAvailable(m), p2, at),
+			e(KindCapture, PartnerRedeemed(p), MemberHeld(m), p2/2, at+1),
+			e(KindRelease, MemberAvailable(m), MemberHeld(m), p2-p2/2, at+1)}
 	case 10:
 		to := g.members[g.r.IntN(len(g.members))]
 		if to == m {

@@ -594,7 +594,7 @@ func TestPerm(t *testing.T) {
 
 func TestTimestamp(t *testing.T) {
 	var c tsCache
-	c.day = -1
+	c.sec = -1
 	r := newRNG(3)
 	for i := range 200_000 {
 		ms := int64(r.intn(253_402_300_799_999))

@@ -377,7 +377,9 @@ func (e *Engine) expire(m *member, mi int32, t int64) {
 			e.record(KindExpire, l.expiresAtMS, breakageAcct, memberAcct(AccountMemberAvailable, mi), l.points)
 			m.expired += l.points
 			m.avail -= l.points
-			e.breakage += l.points
+			if e.emit {
+				e.breakage += l.points
+			}
 			l.points = 0
 		}
 	case ExpiryInactivity:
@@ -393,7 +395,9 @@ func (e *Engine) expire(m *member, mi int32, t int64) {
 		}
 		e.record(KindExpire, dueMS, breakageAcct, memberAcct(AccountMemberAvailable, mi), m.avail)
 		m.expired += m.avail
-		e.breakage += m.avail
+		if e.emit {
+			e.breakage += m.avail
+		}
 		m.avail = 0
 	}
 	e.compact(m)

@@ -57,6 +57,9 @@ var (
 var zstdEncoder = sync.OnceValue(func() *zstd.Encoder {
 	e, err := zstd.NewWriter(nil,
 		zstd.WithEncoderLevel(zstd.SpeedFastest),
+		// Always write the frame content size (by default frames under
+		// 256 bytes omit it): Decompress checks it against the cap first.
+		zstd.WithSingleSegment(true),
 	)
 	if err != nil {
 		panic(err)

@@ -1,0 +1,96 @@
+// Package api is Accrual's HTTP server (fasthttp): batches of commands,
+// NDJSON streams, single-command conveniences, reads, metrics and API keys.
+// It talks to the replicated state machine only through Backend.
+package api
+
+import (
+	"context"
+	"errors"
+
+	"github.com/accrual/accrual/engine"
+)
+
+// Backend is what the server needs from the Raft node.
+//
+// The commands passed to Submit and Quote (and the byte slices inside them)
+// belong to the server and are valid only until the call returns: a
+// backend that keeps them (a Raft log entry) must encode or copy them first.
+type Backend interface {
+	// Submit proposes valid commands (missing `at` already filled) and
+	// returns one NDJSON result line per command, in order, after
+	// commit+apply. Errors: one with LeaderHTTPAddr() string (not the
+	// leader), ErrOverloaded or one with Overloaded() bool, ctx errors.
+	Submit(ctx context.Context, cmds []engine.Command) ([]byte, error)
+	// Member reads a member at a consistency level: "linearizable",
+	// "leader" or "stale".
+	Member(name string, consistency string) (view engine.MemberView, appliedIndex uint64, found bool, err error)
+	// Quote answers a quote command on the current state (SPEC §9.1); it
+	// never enters the log. The result is one JSON object.
+	Quote(cmd *engine.Command) ([]byte, error)
+	Program() *engine.Program
+	Status() any // cluster status, JSON-encodable
+	Stats() any  // JSON-encodable KPIs
+	// The reads below return ErrNotFound (or an error with NotFound() bool)
+	// for an unknown member, command or partner, and ErrInvalidArgument for
+	// a bad cursor or range.
+	Statement(member string, cursor string, limit int) (any, error)
+	BalanceAt(member string, atMS int64) (any, error)
+	CommandEntries(id string) (any, error)
+	Settlement(partner string, fromMS, toMS int64) (any, error)
+}
+
+type sentinel string
+
+func (s sentinel) Error() string { return string(s) }
+
+var (
+	// ErrOverloaded tells the server to answer 503 with Retry-After. A
+	// backend error also counts as overloaded when it (or one it wraps) has
+	// a method Overloaded() bool that returns true.
+	ErrOverloaded error = sentinel("overloaded")
+	// ErrNotFound makes a read answer 404 (also: NotFound() bool).
+	ErrNotFound error = sentinel("not found")
+	// ErrInvalidArgument makes a read answer 400 (also: InvalidArgument() bool).
+	ErrInvalidArgument error = sentinel("invalid argument")
+)
+
+// errKind classifies a backend error into the HTTP answer it deserves.
+type errKind uint8
+
+const (
+	errInternal errKind = iota
+	errNotLeader
+	errOverloaded
+	errNotFoundKind
+	errInvalidArg
+	errTimeout
+	errCanceled
+)
+
+// classify returns the kind of a backend error and, for errNotLeader, the
+// leader's HTTP address ("" when unknown).
+func classify(err error) (errKind, string) {
+	var nl interface{ LeaderHTTPAddr() string }
+	if errors.As(err, &nl) {
+		return errNotLeader, nl.LeaderHTTPAddr()
+	}
+	var ov interface{ Overloaded() bool }
+	if errors.Is(err, ErrOverloaded) || (errors.As(err, &ov) && ov.Overloaded()) {
+		return errOverloaded, ""
+	}
+	var nf interface{ NotFound() bool }
+	if errors.Is(err, ErrNotFound) || (errors.As(err, &nf) && nf.NotFound()) {
+		return errNotFoundKind, ""
+	}
+	var ia interface{ InvalidArgument() bool }
+	if errors.Is(err, ErrInvalidArgument) || (errors.As(err, &ia) && ia.InvalidArgument()) {
+		return errInvalidArg, ""
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return errTimeout, ""
+	}
+	if errors.Is(err, context.Canceled) {
+		return errCanceled, ""
+	}
+	return errInternal, ""
+}

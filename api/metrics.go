@@ -1,0 +1,116 @@
+package api
+
+import (
+	"strconv"
+
+	"github.com/accrual/accrual/engine"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+)
+
+// Route labels: a fixed set, so metric cardinality stays bounded.
+const (
+	rCommands = iota
+	rStream
+	rConvenience
+	rQuote
+	rMember
+	rStatement
+	rBalance
+	rCommand
+	rSettlement
+	rStats
+	rProgram
+	rCluster
+	rMetrics
+	rHealth
+	rReady
+	rNotFound
+	routeCount
+)
+
+var routeNames = [routeCount]string{"commands", "stream", "convenience", "quote", "member", "statement",
+	"balance", "command", "settlement", "stats", "program", "cluster", "metrics", "healthz", "readyz", "unmatched"}
+
+// metrics of one server (its own registry, so tests can run many servers).
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  [routeCount]prometheus.Observer
+	batch    prometheus.Observer
+	cmdOK    prometheus.Counter
+	cmdDup   prometheus.Counter
+	cmdErr   [64]prometheus.Counter // by engine.ErrorCode
+	cmdErrOther prometheus.Counter
+	handler  fasthttp.RequestHandler
+}
+
+func newMetrics() *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "accrual_http_requests_total", Help: "HTTP requests by route and status code.",
+	}, []string{"route", "code"})
+	lat := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "accrual_http_request_duration_seconds", Help: "HTTP request latency by route.",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"route"})
+	batch := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "accrual_submit_batch_commands", Help: "Commands per Backend.Submit call.",
+		Buckets: prometheus.ExponentialBuckets(1, 4, 8), // 1 … 16384
+	})
+	cmds := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "accrual_commands_total", Help: "Command results by status and error code.",
+	}, []string{"status", "error"})
+	m.reg.MustRegister(m.requests, lat, batch, cmds)
+	for i := range m.latency {
+		m.latency[i] = lat.WithLabelValues(routeNames[i])
+	}
+	m.batch = batch
+	m.cmdOK = cmds.WithLabelValues("ok", "")
+	m.cmdDup = cmds.WithLabelValues("duplicate", "")
+	for c := engine.ErrInvalid; c.String() != "unknown" && int(c) < len(m.cmdErr); c++ {
+		m.cmdErr[c] = cmds.WithLabelValues("error", c.String())
+	}
+	m.cmdErrOther = cmds.WithLabelValues("error", "other")
+	m.handler = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	return m
+}
+
+// request counts one finished request; status-code labels are cached.
+func (m *metrics) request(route int, code int, seconds float64) {
+	m.latency[route].Observe(seconds)
+	m.requests.WithLabelValues(routeNames[route], statusLabel(code)).Inc()
+}
+
+var statusLabels = func() (s [600]string) {
+	for i := range s {
+		s[i] = strconv.Itoa(i)
+	}
+	return
+}()
+
+func statusLabel(code int) string {
+	if code >= 0 && code < len(statusLabels) {
+		return statusLabels[code]
+	}
+	return strconv.Itoa(code)
+}
+
+// result counts one command result line.
+func (m *metrics) result(line []byte) {
+	code, dup := resultCode(line)
+	switch {
+	case code == engine.OK && dup:
+		m.cmdDup.Inc()
+	case code == engine.OK:
+		m.cmdOK.Inc()
+	case int(code) < len(m.cmdErr) && m.cmdErr[code] != nil:
+		m.cmdErr[code].Inc()
+	default:
+		m.cmdErrOther.Inc()
+	}
+}

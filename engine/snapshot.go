@@ -1,0 +1,386 @@
+package engine
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+)
+
+// Snapshot format: a magic and version, then every table of the engine in
+// a fixed order, integers as varints. Ids are written in record order (not
+// map order), so the same state always gives the same bytes.
+const (
+	snapshotMagic   = "ACCRUALS"
+	snapshotVersion = 1
+	// maxSnapshotCount bounds every table length read back, so a corrupt
+	// snapshot cannot make Restore allocate without limit.
+	maxSnapshotCount = 1 << 34
+)
+
+type snapWriter struct {
+	w   *bufio.Writer
+	buf [binary.MaxVarintLen64]byte
+	err error
+}
+
+func (s *snapWriter) i(v int64) {
+	n := binary.PutVarint(s.buf[:], v)
+	if _, err := s.w.Write(s.buf[:n]); err != nil && s.err == nil {
+		s.err = err
+	}
+}
+
+func (s *snapWriter) u(v uint64) {
+	n := binary.PutUvarint(s.buf[:], v)
+	if _, err := s.w.Write(s.buf[:n]); err != nil && s.err == nil {
+		s.err = err
+	}
+}
+
+func (s *snapWriter) str(v string) {
+	s.u(uint64(len(v)))
+	if _, err := s.w.WriteString(v); err != nil && s.err == nil {
+		s.err = err
+	}
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Snapshot writes the whole engine state to w.
+func (e *Engine) Snapshot(w io.Writer) error {
+	s := &snapWriter{w: bufio.NewWriterSize(w, 1<<16)}
+	s.w.WriteString(snapshotMagic)
+	s.u(snapshotVersion)
+	s.str(string(e.prog.Source))
+	s.i(e.clockMS)
+	s.i(e.breakage)
+	s.i(e.adjustments)
+	s.i(e.rewards)
+	for k := range e.prog.Partners {
+		s.i(e.partnerIssued[k])
+		s.i(e.partnerRedeemed[k])
+	}
+	s.u(uint64(len(e.members)))
+	for k := range e.members {
+		m := &e.members[k]
+		s.str(m.name)
+		for _, v := range [...]int64{m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed, m.expired,
+			m.metric, m.monthEarned, m.lastActivityMS, int64(m.liveFrom), int64(m.year), int64(m.month),
+			int64(m.carried), boolInt(m.firstDone)} {
+			s.i(v)
+		}
+		s.u(uint64(len(m.lots)))
+		for _, l := range m.lots {
+			s.i(l.points)
+			s.i(l.matureAtMS)
+			s.i(l.expiresAtMS)
+		}
+		if m.ext == nil {
+			s.u(0)
+			continue
+		}
+		x := m.ext
+		s.u(1)
+		s.i(x.planUntilMS)
+		s.i(int64(x.plan))
+		s.i(int64(x.referrer))
+		s.u(uint64(len(x.holds)))
+		for _, h := range x.holds {
+			s.u(uint64(h))
+		}
+		s.u(uint64(len(x.challenges)))
+		for _, c := range x.challenges {
+			s.i(c.purchases)
+			s.i(boolInt(c.done))
+			s.u(uint64(len(c.partners)))
+			for _, p := range c.partners {
+				s.i(int64(p))
+			}
+		}
+		s.u(uint64(len(x.actions)))
+		for _, a := range x.actions {
+			s.i(int64(a.month))
+			s.i(int64(a.count))
+		}
+	}
+	// ids in record order: recs[i] belongs to ids[i]
+	names := make([]string, len(e.recs))
+	for id, ri := range e.ids {
+		names[ri] = id
+	}
+	s.u(uint64(len(e.recs)))
+	for k, r := range e.recs {
+		s.str(names[k])
+		s.u(r.hash)
+		for _, v := range [...]int64{r.points, r.available, r.pending, r.held, int64(r.ref), int64(r.member),
+			int64(r.typ), int64(r.err), int64(r.tier)} {
+			s.i(v)
+		}
+	}
+	s.u(uint64(len(e.buys)))
+	for _, b := range e.buys {
+		for _, v := range [...]int64{b.amount, b.points, b.refunded, int64(b.member), int64(b.partner), int64(b.lot)} {
+			s.i(v)
+		}
+	}
+	s.u(uint64(len(e.redeems)))
+	for _, r := range e.redeems {
+		for _, v := range [...]int64{r.points, int64(r.partsOff), int64(r.partsLen), int64(r.member), int64(r.partner), boolInt(r.cancelled)} {
+			s.i(v)
+		}
+	}
+	s.u(uint64(len(e.holds)))
+	for _, h := range e.holds {
+		for _, v := range [...]int64{h.points, h.deadlineMS, int64(h.partsOff), int64(h.partsLen), int64(h.member), int64(h.partner), boolInt(h.open)} {
+			s.i(v)
+		}
+	}
+	s.u(uint64(len(e.parts)))
+	for _, p := range e.parts {
+		s.u(uint64(p.lot))
+		s.i(p.points)
+	}
+	s.u(uint64(len(e.due)))
+	for _, d := range e.due {
+		s.i(d.dueMS)
+		s.i(int64(d.member))
+	}
+	s.w.WriteString(snapshotMagic)
+	if s.err != nil {
+		return s.err
+	}
+	return s.w.Flush()
+}
+
+type snapReader struct {
+	r   *bufio.Reader
+	err error
+}
+
+func (s *snapReader) fail(err error) {
+	if s.err == nil {
+		s.err = err
+	}
+}
+
+func (s *snapReader) i() int64 {
+	v, err := binary.ReadVarint(s.r)
+	if err != nil {
+		s.fail(err)
+	}
+	return v
+}
+
+func (s *snapReader) u() uint64 {
+	v, err := binary.ReadUvarint(s.r)
+	if err != nil {
+		s.fail(err)
+	}
+	return v
+}
+
+func (s *snapReader) n() int {
+	v := s.u()
+	if v > maxSnapshotCount {
+		s.fail(fmt.Errorf("engine snapshot: table of %d rows exceeds the bound", v))
+		return 0
+	}
+	return int(v)
+}
+
+func (s *snapReader) i32() int32 {
+	v := s.i()
+	if v < math.MinInt32 || v > math.MaxInt32 {
+		s.fail(errors.New("engine snapshot: value out of range"))
+	}
+	return int32(v)
+}
+
+func (s *snapReader) bytes() []byte {
+	n := s.n()
+	if s.err != nil || n > 1<<30 {
+		s.fail(errors.New("engine snapshot: string too long"))
+		return nil
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(s.r, b); err != nil {
+		s.fail(err)
+	}
+	return b
+}
+
+func (s *snapReader) magic() {
+	var b [len(snapshotMagic)]byte
+	if _, err := io.ReadFull(s.r, b[:]); err != nil || string(b[:]) != snapshotMagic {
+		s.fail(errors.New("engine snapshot: bad magic"))
+	}
+}
+
+// Restore rebuilds an engine from a snapshot. The program is the one the
+// snapshot was taken with (its source is stored in the snapshot and
+// checked).
+func Restore(p *Program, r io.Reader) (*Engine, error) {
+	s := &snapReader{r: bufio.NewReaderSize(r, 1<<16)}
+	s.magic()
+	if v := s.u(); s.err == nil && v != snapshotVersion {
+		return nil, fmt.Errorf("engine snapshot: version %d, want %d", v, snapshotVersion)
+	}
+	src := s.bytes()
+	if s.err != nil {
+		return nil, s.err
+	}
+	if string(src) != string(p.Source) {
+		return nil, errors.New("engine snapshot: taken with another program")
+	}
+	e := New(p)
+	e.clockMS = s.i()
+	e.breakage, e.adjustments, e.rewards = s.i(), s.i(), s.i()
+	for k := range p.Partners {
+		e.partnerIssued[k] = s.i()
+		e.partnerRedeemed[k] = s.i()
+	}
+	nm := s.n()
+	e.members = make([]member, 0, min(nm, 1<<20))
+	for k := 0; k < nm && s.err == nil; k++ {
+		var m member
+		m.name = e.names.str(s.bytes())
+		m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed, m.expired = s.i(), s.i(), s.i(), s.i(), s.i(), s.i(), s.i()
+		m.metric, m.monthEarned, m.lastActivityMS = s.i(), s.i(), s.i()
+		m.liveFrom, m.year, m.month = s.i32(), s.i32(), s.i32()
+		m.carried = uint8(s.i())
+		m.firstDone = s.i() == 1
+		nl := s.n()
+		m.lots = make([]lot, 0, min(nl, 1<<16))
+		for j := 0; j < nl && s.err == nil; j++ {
+			m.lots = append(m.lots, lot{points: s.i(), matureAtMS: s.i(), expiresAtMS: s.i()})
+		}
+		if s.u() == 1 {
+			x := &memberExt{}
+			x.planUntilMS, x.plan, x.referrer = s.i(), s.i32(), s.i32()
+			for j, nh := 0, s.n(); j < nh && s.err == nil; j++ {
+				x.holds = append(x.holds, uint32(s.u()))
+			}
+			for j, nc := 0, s.n(); j < nc && s.err == nil; j++ {
+				c := challengeProgress{purchases: s.i(), done: s.i() == 1}
+				for q, np := 0, s.n(); q < np && s.err == nil; q++ {
+					c.partners = append(c.partners, s.i32())
+				}
+				x.challenges = append(x.challenges, c)
+			}
+			for j, na := 0, s.n(); j < na && s.err == nil; j++ {
+				x.actions = append(x.actions, actionCount{month: s.i32(), count: s.i32()})
+			}
+			m.ext = x
+		}
+		e.byName[m.name] = int32(len(e.members))
+		e.members = append(e.members, m)
+	}
+	nr := s.n()
+	for k := 0; k < nr && s.err == nil; k++ {
+		id := e.names.str(s.bytes())
+		var r record
+		r.hash = s.u()
+		r.points, r.available, r.pending, r.held = s.i(), s.i(), s.i(), s.i()
+		r.ref, r.member = s.i32(), s.i32()
+		r.typ, r.err, r.tier = CommandType(s.i()), ErrorCode(s.i()), uint8(s.i())
+		e.ids[id] = int32(len(e.recs))
+		e.recs = append(e.recs, r)
+	}
+	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
+		e.buys = append(e.buys, purchaseRec{amount: s.i(), points: s.i(), refunded: s.i(), member: s.i32(), partner: s.i32(), lot: s.i32()})
+	}
+	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
+		e.redeems = append(e.redeems, redemptionRec{points: s.i(), partsOff: uint32(s.i()), partsLen: uint32(s.i()), member: s.i32(), partner: s.i32(), cancelled: s.i() == 1})
+	}
+	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
+		e.holds = append(e.holds, holdRec{points: s.i(), deadlineMS: s.i(), partsOff: uint32(s.i()), partsLen: uint32(s.i()), member: s.i32(), partner: s.i32(), open: s.i() == 1})
+	}
+	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
+		e.parts = append(e.parts, part{lot: uint32(s.u()), points: s.i()})
+	}
+	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
+		e.due = append(e.due, dueItem{dueMS: s.i(), member: s.i32()})
+	}
+	s.magic()
+	if s.err != nil {
+		return nil, fmt.Errorf("engine snapshot: %w", s.err)
+	}
+	if err := e.check(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// check validates the cross references of a restored state, so that a
+// corrupt snapshot fails here rather than panicking later.
+func (e *Engine) check() error {
+	nm := int32(len(e.members))
+	bad := func(what string, i int) error { return fmt.Errorf("engine snapshot: %s %d refers outside the state", what, i) }
+	for i, r := range e.recs {
+		if r.member >= nm || r.typ >= typeCount || r.err >= errorCount || int(r.tier) >= len(e.prog.Levels) {
+			return bad("record", i)
+		}
+		if r.ref >= 0 && ((r.typ == TypePurchase && int(r.ref) >= len(e.buys)) ||
+			((r.typ == TypeRedeem || r.typ == TypeCapture) && int(r.ref) >= len(e.redeems)) ||
+			(r.typ == TypeHold && int(r.ref) >= len(e.holds))) {
+			return bad("record", i)
+		}
+	}
+	for i, b := range e.buys {
+		if b.member < 0 || b.member >= nm || int(b.partner) >= len(e.prog.Partners) || b.partner < 0 ||
+			(b.lot >= 0 && int(b.lot) >= len(e.members[b.member].lots)) {
+			return bad("purchase", i)
+		}
+	}
+	checkParts := func(off, n uint32, mi int32) bool {
+		if mi < 0 || mi >= nm || uint64(off)+uint64(n) > uint64(len(e.parts)) {
+			return false
+		}
+		for _, p := range e.parts[off : off+n] {
+			if int(p.lot) >= len(e.members[mi].lots) {
+				return false
+			}
+		}
+		return true
+	}
+	for i, r := range e.redeems {
+		if !checkParts(r.partsOff, r.partsLen, r.member) || r.partner < 0 || int(r.partner) >= len(e.prog.Partners) {
+			return bad("redemption", i)
+		}
+	}
+	for i, h := range e.holds {
+		if !checkParts(h.partsOff, h.partsLen, h.member) || h.partner < 0 || int(h.partner) >= len(e.prog.Partners) {
+			return bad("hold", i)
+		}
+	}
+	for i := range e.members {
+		m := &e.members[i]
+		if int(m.liveFrom) > len(m.lots) || m.liveFrom < 0 || int(m.carried) >= len(e.prog.Levels) {
+			return bad("member", i)
+		}
+		if x := m.ext; x != nil {
+			if int(x.plan) >= len(e.prog.Plans) || x.referrer >= nm || len(x.challenges) > len(e.prog.Challenges) || len(x.actions) > len(e.prog.Actions) {
+				return bad("member", i)
+			}
+			for _, h := range x.holds {
+				if int(h) >= len(e.holds) {
+					return bad("member", i)
+				}
+			}
+		}
+	}
+	for i, d := range e.due {
+		if d.member < 0 || d.member >= nm {
+			return bad("due item", i)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,117 @@
+package raft
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/accrual/accrual/engine"
+	"github.com/hashicorp/go-hclog"
+)
+
+// Config configures a Node. Zero values take the defaults noted.
+type Config struct {
+	NodeID   string // unique, stable across restarts
+	RaftAddr string // host:port the Raft TCP transport binds to and advertises
+	HTTPAddr string // address clients are redirected to (replicated, see doc.go)
+	DataDir  string // raft/, snapshots/, ledger/ live under it
+	// Bootstrap starts a one-node cluster when the Raft log is empty.
+	Bootstrap bool
+	Program   *engine.Program
+
+	MaxBatchCommands int           // commands per Raft entry (default 4096)
+	MaxBatchBytes    int           // encoded bytes per Raft entry before compression (default 256 KiB)
+	BatchWindow      time.Duration // how long the batcher gathers while Raft is busy (default 1ms)
+	MaxQueue         int           // commands queued or in flight, node-wide (default 65536)
+
+	SnapshotThreshold uint64        // Raft entries between snapshots (default 2048)
+	TrailingLogs      uint64        // entries kept after a snapshot (default 1024)
+	SnapshotInterval  time.Duration // how often the threshold is checked (default 30s)
+	SnapshotRetain    int           // snapshots kept on disk (default 2)
+
+	// Raft timing; the defaults suit loopback clusters and LANs.
+	HeartbeatTimeout   time.Duration // default 500ms
+	ElectionTimeout    time.Duration // default 500ms
+	LeaderLeaseTimeout time.Duration // default 250ms
+	CommitTimeout      time.Duration // default 5ms
+
+	// TickInterval: how often the leader proposes a tick (default 1s; <0 disables).
+	TickInterval time.Duration
+	// ApplyTimeout bounds the wait to enqueue an entry into Raft (default 10s).
+	ApplyTimeout time.Duration
+
+	// Logger receives Raft's and the node's logs (default: stderr at WARN).
+	Logger hclog.Logger
+}
+
+func (c *Config) setDefaults() error {
+	if c.NodeID == "" || c.RaftAddr == "" || c.DataDir == "" || c.Program == nil {
+		return errors.New("raft: Config needs NodeID, RaftAddr, DataDir and Program")
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defD := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.MaxBatchCommands, 4096)
+	def(&c.MaxBatchBytes, 256<<10)
+	def(&c.MaxQueue, 64<<10)
+	def(&c.SnapshotRetain, 2)
+	defD(&c.BatchWindow, time.Millisecond)
+	defD(&c.SnapshotInterval, 30*time.Second)
+	defD(&c.HeartbeatTimeout, 500*time.Millisecond)
+	defD(&c.ElectionTimeout, 500*time.Millisecond)
+	defD(&c.LeaderLeaseTimeout, 250*time.Millisecond)
+	defD(&c.CommitTimeout, 5*time.Millisecond)
+	defD(&c.TickInterval, time.Second)
+	defD(&c.ApplyTimeout, 10*time.Second)
+	if c.SnapshotThreshold == 0 {
+		c.SnapshotThreshold = 2048
+	}
+	if c.TrailingLogs == 0 {
+		c.TrailingLogs = 1024
+	}
+	if c.MaxBatchCommands > c.MaxQueue {
+		return fmt.Errorf("raft: MaxBatchCommands %d > MaxQueue %d", c.MaxBatchCommands, c.MaxQueue)
+	}
+	if c.Logger == nil {
+		c.Logger = hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: os.Stderr})
+	}
+	return nil
+}
+
+// ErrNotLeader is matched (errors.Is) by every *NotLeaderError.
+var ErrNotLeader = errors.New("raft: not the leader")
+
+// ErrOverloaded is returned by Submit when the bounded queue is full.
+var ErrOverloaded = errors.New("raft: overloaded, queue full")
+
+// ErrClosed is returned after Close.
+var ErrClosed = errors.New("raft: node closed")
+
+// ErrUnknownOutcome wraps errors after which a command may or may not have
+// been committed (leadership lost while in flight): retry with the same ids.
+var ErrUnknownOutcome = errors.New("raft: outcome unknown, retry with the same ids")
+
+// NotLeaderError says this node cannot serve the request, and where the
+// leader is if known.
+type NotLeaderError struct {
+	LeaderID   string // "" if unknown
+	LeaderHTTP string // "" if unknown
+}
+
+func (e *NotLeaderError) Error() string {
+	if e.LeaderID == "" {
+		return "raft: not the leader (leader unknown)"
+	}
+	return fmt.Sprintf("raft: not the leader (leader %s at %q)", e.LeaderID, e.LeaderHTTP)
+}
+
+// Is makes errors.Is(err, ErrNotLeader) true.
+func (e *NotLeaderError) Is(target error) bool { return target == ErrNotLeader }

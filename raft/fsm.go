@@ -1,0 +1,393 @@
+package raft
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/accrual/accrual/engine"
+	"github.com/accrual/accrual/ledger"
+	"github.com/accrual/accrual/raft/codec"
+	"github.com/cockroachdb/pebble/v2"
+	hraft "github.com/hashicorp/raft"
+	"github.com/hashicorp/go-hclog"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Log entry kinds: the first byte of every LogCommand entry's Data.
+const (
+	entryCommands byte = 1 // codec.Compress(uvarint count ++ engine.AppendBinary…)
+	entryRegister byte = 2 // uvarint len ++ node id ++ uvarint len ++ HTTP address
+)
+
+// maxEntryBytes caps one decoded command entry (a corrupt or hostile entry
+// cannot make the FSM allocate more).
+const maxEntryBytes = 16 << 20
+
+// minBinaryCommand is a lower bound of one engine.AppendBinary command:
+// version, type, fields, 8-byte hash, 4 varints, 10 lengths.
+const minBinaryCommand = 2 + 1 + 8 + 4 + 10
+
+// entryResponse is what ApplyBatch returns for a command entry on a node
+// that may have callers waiting: NDJSON lines, one per command, and each
+// line's end offset (after its '\n').
+type entryResponse struct {
+	ndjson []byte
+	ends   []int32
+	err    error
+}
+
+// fsm is the Raft state machine: the engine, the ledger writer, the read
+// views and the replicated node directory.
+type fsm struct {
+	log    hclog.Logger
+	prog   *engine.Program
+	led    *ledger.Ledger
+	render func() bool // whether responses are needed (leader only)
+
+	mu      sync.Mutex // the apply lock: eng and the scratch below
+	eng     *engine.Engine
+	buf     []byte
+	cmds    []engine.Command
+	results []engine.Result
+	entries []engine.Entry
+	lents   []ledger.Entry
+	seen    []uint32 // member index → generation that collected it
+	gen     uint32
+	touched []int32
+	fatal   atomic.Pointer[error]
+
+	nodesMu sync.RWMutex
+	nodes   map[string]string // node id → HTTP address (replicated)
+
+	views   *viewStore
+	applied atomic.Uint64
+	clockMS atomic.Int64
+	notify  notifier
+}
+
+func newFSM(prog *engine.Program, led *ledger.Ledger, log hclog.Logger, render func() bool) *fsm {
+	return &fsm{
+		log: log, prog: prog, led: led, render: render,
+		eng:   engine.New(prog),
+		nodes: map[string]string{},
+		views: newViewStore(),
+	}
+}
+
+var _ hraft.BatchingFSM = (*fsm)(nil)
+
+// Apply implements hraft.FSM (hraft calls ApplyBatch instead).
+func (f *fsm) Apply(l *hraft.Log) interface{} { return f.ApplyBatch([]*hraft.Log{l})[0] }
+
+// ApplyBatch applies committed entries in order. Each command entry goes
+// through one engine.Apply; the ledger entries of all entries above the
+// ledger's position are appended in one ledger.Append at the batch's last
+// index; the views of touched members are published before the applied
+// index moves.
+func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
+	resp := make([]interface{}, len(logs))
+	if len(logs) == 0 {
+		return resp
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	render := f.render()
+	ledgerPos := f.led.Position()
+	f.lents = f.lents[:0]
+	f.touched = f.touched[:0]
+	f.gen++
+	if f.gen == 0 { // wrapped: forget old marks
+		clear(f.seen)
+		f.gen = 1
+	}
+	for i, l := range logs {
+		if l.Type != hraft.LogCommand || len(l.Data) == 0 {
+			continue
+		}
+		switch l.Data[0] {
+		case entryCommands:
+			r := f.applyCommands(l.Data[1:], render, l.Index > ledgerPos)
+			if render || r.err != nil {
+				resp[i] = r
+			}
+		case entryRegister:
+			id, http, err := decodeRegister(l.Data[1:])
+			if err != nil {
+				f.log.Error("bad register entry", "index", l.Index, "err", err)
+				continue
+			}
+			f.nodesMu.Lock()
+			f.nodes[id] = http
+			f.nodesMu.Unlock()
+		default:
+			f.log.Error("unknown entry kind", "index", l.Index, "kind", l.Data[0])
+		}
+	}
+	last := logs[len(logs)-1].Index
+	if last > ledgerPos && f.fatal.Load() == nil {
+		if err := f.led.Append(last, f.lents); err != nil {
+			// The ledger refuses further appends after a failed commit; the
+			// node must be restarted (it resumes from Position()+1).
+			f.log.Error("ledger append failed; node must restart", "index", last, "err", err)
+			err = fmt.Errorf("raft: ledger append at %d: %w", last, err)
+			f.fatal.Store(&err)
+		}
+	}
+	for _, mi := range f.touched {
+		f.views.put(f.eng.View(mi, false))
+	}
+	f.clockMS.Store(f.eng.ClockMS())
+	f.applied.Store(last)
+	f.notify.broadcast()
+	return resp
+}
+
+func (f *fsm) applyCommands(data []byte, render, emit bool) *entryResponse {
+	payload, err := codec.Decompress(f.buf[:0], data, maxEntryBytes)
+	if err != nil {
+		return &entryResponse{err: fmt.Errorf("raft: decode entry: %w", err)}
+	}
+	f.buf = payload[:0]
+	count, n := binary.Uvarint(payload)
+	if n <= 0 || count > uint64(len(payload)/minBinaryCommand) {
+		return &entryResponse{err: errors.New("raft: decode entry: bad command count")}
+	}
+	rest := payload[n:]
+	f.cmds = f.cmds[:0]
+	for range count {
+		f.cmds = append(f.cmds, engine.Command{})
+		if rest, err = engine.DecodeBinary(rest, &f.cmds[len(f.cmds)-1]); err != nil {
+			return &entryResponse{err: fmt.Errorf("raft: decode entry: %w", err)}
+		}
+	}
+	if len(rest) != 0 {
+		return &entryResponse{err: errors.New("raft: decode entry: trailing bytes")}
+	}
+	f.results, f.entries = f.eng.Apply(f.cmds, f.results[:0], f.entries[:0])
+	for _, mi := range f.eng.Touched() {
+		if int(mi) >= len(f.seen) {
+			f.seen = append(f.seen, make([]uint32, int(mi)+1-len(f.seen)+len(f.seen)/2)...)
+		}
+		if f.seen[mi] != f.gen {
+			f.seen[mi] = f.gen
+			f.touched = append(f.touched, mi)
+		}
+	}
+	if emit {
+		for i := range f.entries {
+			e := &f.entries[i]
+			f.lents = append(f.lents, ledger.Entry{
+				AtMS: e.AtMS, CommandID: e.CommandID, Kind: ledger.Kind(e.Kind), Points: e.Points,
+				Debit:  ledger.Account{Kind: ledger.AccountKind(e.Debit.Kind), Owner: f.eng.AccountOwner(e.Debit)},
+				Credit: ledger.Account{Kind: ledger.AccountKind(e.Credit.Kind), Owner: f.eng.AccountOwner(e.Credit)},
+			})
+		}
+	}
+	if !render {
+		return &entryResponse{}
+	}
+	// A fresh buffer per entry: it is handed to the waiting callers.
+	r := &entryResponse{ndjson: make([]byte, 0, len(f.results)*100), ends: make([]int32, len(f.results))}
+	for i := range f.results {
+		r.ndjson = f.eng.AppendJSON(r.ndjson, &f.results[i])
+		r.ndjson = append(r.ndjson, '\n')
+		r.ends[i] = int32(len(r.ndjson))
+	}
+	return r
+}
+
+func encodeRegister(id, http string) []byte {
+	b := []byte{entryRegister}
+	b = binary.AppendUvarint(b, uint64(len(id)))
+	b = append(b, id...)
+	b = binary.AppendUvarint(b, uint64(len(http)))
+	return append(b, http...)
+}
+
+func decodeRegister(b []byte) (id, http string, err error) {
+	var s [2]string
+	for i := range s {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || l > uint64(len(b)-n) {
+			return "", "", errors.New("truncated")
+		}
+		s[i] = string(b[n : n+int(l)])
+		b = b[n+int(l):]
+	}
+	return s[0], s[1], nil
+}
+
+// Snapshot format (one zstd stream):
+//
+//	magic "ACRS1\n", uvarint applied index, uvarint node count,
+//	per node: uvarint len, id, uvarint len, HTTP address,
+//	then the engine's own snapshot stream to the end.
+const snapMagic = "ACRS1\n"
+
+// Snapshot captures the state at the applied index. It serialises the engine
+// into memory under the apply lock (the engine has no copy-on-write); the
+// compression and the disk write happen in Persist, off the apply path.
+func (f *fsm) Snapshot() (hraft.FSMSnapshot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var buf bytes.Buffer
+	hdr := []byte(snapMagic)
+	hdr = binary.AppendUvarint(hdr, f.applied.Load())
+	f.nodesMu.RLock()
+	hdr = binary.AppendUvarint(hdr, uint64(len(f.nodes)))
+	for id, http := range f.nodes {
+		hdr = append(hdr, encodeRegister(id, http)[1:]...)
+	}
+	f.nodesMu.RUnlock()
+	buf.Write(hdr)
+	if err := f.eng.Snapshot(&buf); err != nil {
+		return nil, fmt.Errorf("raft: engine snapshot: %w", err)
+	}
+	return &fsmSnapshot{data: buf.Bytes(), led: f.led}, nil
+}
+
+type fsmSnapshot struct {
+	data []byte
+	led  *ledger.Ledger
+}
+
+// Persist first makes the ledger durable up to the snapshot's index (its
+// writes are NoSync): after a crash the ledger's position is never below
+// the latest snapshot, so the entries the snapshot covers are never lost.
+func (s *fsmSnapshot) Persist(sink hraft.SnapshotSink) error {
+	err := s.led.DB().LogData(nil, pebble.Sync)
+	if err == nil {
+		var zw *zstd.Encoder
+		zw, err = zstd.NewWriter(sink, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+		if err == nil {
+			_, err = zw.Write(s.data)
+			if cerr := zw.Close(); err == nil {
+				err = cerr
+			}
+		}
+	}
+	if err != nil {
+		_ = sink.Cancel()
+		return err
+	}
+	return sink.Close()
+}
+
+func (s *fsmSnapshot) Release() { s.data = nil }
+
+// Restore replaces the state with a snapshot: on start-up (the latest local
+// snapshot) or when the leader installs one.
+func (f *fsm) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	zr, err := zstd.NewReader(rc, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(64<<20))
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	br := bufio.NewReaderSize(zr, 1<<16)
+	magic := make([]byte, len(snapMagic))
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != snapMagic {
+		return fmt.Errorf("raft: snapshot: bad magic (%v)", err)
+	}
+	index, err := binary.ReadUvarint(br)
+	if err != nil {
+		return fmt.Errorf("raft: snapshot: %w", err)
+	}
+	nn, err := binary.ReadUvarint(br)
+	if err != nil || nn > 1<<16 {
+		return fmt.Errorf("raft: snapshot: bad node count (%v)", err)
+	}
+	nodes := make(map[string]string, nn)
+	for range nn {
+		var s [2]string
+		for i := range s {
+			l, err := binary.ReadUvarint(br)
+			if err != nil || l > 1<<16 {
+				return fmt.Errorf("raft: snapshot: bad node entry (%v)", err)
+			}
+			b := make([]byte, l)
+			if _, err := io.ReadFull(br, b); err != nil {
+				return fmt.Errorf("raft: snapshot: %w", err)
+			}
+			s[i] = string(b)
+		}
+		nodes[s[0]] = s[1]
+	}
+	eng, err := engine.Restore(f.prog, br)
+	if err != nil {
+		return fmt.Errorf("raft: snapshot: engine: %w", err)
+	}
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.eng = eng
+	clear(f.seen)
+	f.gen = 0
+	f.nodesMu.Lock()
+	f.nodes = nodes
+	f.nodesMu.Unlock()
+	if pos := f.led.Position(); pos < index && f.fatal.Load() == nil {
+		// Installed from the leader: the entries between our position and
+		// the snapshot never reach this node's ledger (see doc.go).
+		f.log.Warn("ledger gap: snapshot installed beyond the ledger's position",
+			"ledger_position", pos, "snapshot_index", index)
+		if err := f.led.Append(index, nil); err != nil {
+			err = fmt.Errorf("raft: ledger append at %d: %w", index, err)
+			f.fatal.Store(&err)
+			return err
+		}
+	}
+	f.views.reset()
+	if err := eng.Dump(func(v *engine.MemberView) error {
+		f.views.put(*v)
+		return nil
+	}); err != nil {
+		return err
+	}
+	f.clockMS.Store(eng.ClockMS())
+	f.applied.Store(index)
+	f.notify.broadcast()
+	return nil
+}
+
+// stateHash hashes the engine's snapshot stream under the apply lock.
+func (f *fsm) stateHash() uint64 {
+	h := newHash64()
+	f.mu.Lock()
+	err := f.eng.Snapshot(h)
+	f.mu.Unlock()
+	if err != nil {
+		return 0
+	}
+	return h.Sum64()
+}
+
+// notifier broadcasts "the applied index moved" to waiting readers.
+type notifier struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (n *notifier) wait() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.ch == nil {
+		n.ch = make(chan struct{})
+	}
+	return n.ch
+}
+
+func (n *notifier) broadcast() {
+	n.mu.Lock()
+	if n.ch != nil {
+		close(n.ch)
+		n.ch = nil
+	}
+	n.mu.Unlock()
+}

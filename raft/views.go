@@ -1,0 +1,62 @@
+package raft
+
+import (
+	"hash/maphash"
+	"sync"
+
+	"github.com/accrual/accrual/engine"
+	"github.com/cespare/xxhash/v2"
+)
+
+const viewShards = 64
+
+// viewStore holds the published member views: what reads see. It has its
+// own per-shard locks, so reads never wait for the apply lock.
+type viewStore struct {
+	seed   maphash.Seed
+	shards [viewShards]viewShard
+}
+
+type viewShard struct {
+	mu sync.RWMutex
+	m  map[string]engine.MemberView
+	_  [40]byte // keep shards on separate cache lines
+}
+
+func newViewStore() *viewStore {
+	s := &viewStore{seed: maphash.MakeSeed()}
+	for i := range s.shards {
+		s.shards[i].m = map[string]engine.MemberView{}
+	}
+	return s
+}
+
+func (s *viewStore) shard(name string) *viewShard {
+	return &s.shards[maphash.String(s.seed, name)%viewShards]
+}
+
+func (s *viewStore) put(v engine.MemberView) {
+	sh := s.shard(v.Member)
+	sh.mu.Lock()
+	sh.m[v.Member] = v
+	sh.mu.Unlock()
+}
+
+func (s *viewStore) get(name string) (engine.MemberView, bool) {
+	sh := s.shard(name)
+	sh.mu.RLock()
+	v, ok := sh.m[name]
+	sh.mu.RUnlock()
+	return v, ok
+}
+
+func (s *viewStore) reset() {
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		sh.m = map[string]engine.MemberView{}
+		sh.mu.Unlock()
+	}
+}
+
+func newHash64() *xxhash.Digest { return xxhash.New() }

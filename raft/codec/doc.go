@@ -27,27 +27,32 @@
 //
 // # Choice of DefaultAlgo: S2
 //
-// Measured on this project's 2-core box (AMD EPYC, Go 1.26; details and
-// commands in raft/logstore/BENCH_NOTES.md), on generated but realistic
+// Measured on this project's 2-core box (AMD EPYC, Go 1.26; commands and
+// raw figures in raft/logstore/BENCH_NOTES.md) on generated but realistic
 // batches: NDJSON commands of ~147 bytes each and the compact binary record
-// form (~47 bytes each), 1,000 and 4,000 commands per batch:
+// form (~47 bytes each), 1,000 and 4,000 commands per batch. The box was
+// shared (load average ~8), so speeds are best of 4 runs and vary up to 3x
+// between runs; ratios are exact and the ranking never changed:
 //
-//	                     s2 compress  zstd-fastest   s2 ratio  zstd ratio
-//	NDJSON, 1k/4k        ~370-550 MB/s  ~100-145 MB/s   4.6x       7.5-7.7x
-//	binary, 1k/4k        ~260-380 MB/s   ~50-85 MB/s    1.7x       2.7x
-//	decompress           ~1.0-1.8 GB/s  ~0.35-0.6 GB/s
+//	                 compress MB/s      decompress MB/s    ratio         bytes/cmd
+//	                 s2      zstd       s2      zstd       s2    zstd    s2   zstd
+//	NDJSON 1k        1695     529       5278    1736       4.6x  7.7x    31.7 19.0
+//	NDJSON 4k        1089     384       3272     829       4.6x  7.5x    31.7 19.5
+//	binary 1k         580      99       2316     589       1.7x  2.7x    27.1 17.5
+//	binary 4k         918     191        989     408       1.7x  2.7x    26.8 17.3
 //
-// Per command that is ~0.3 µs (s2) against ~1.0-1.4 µs (zstd) for NDJSON
-// and ~0.15 µs against ~0.6-0.9 µs for the binary form. At the target of
-// 10^6 commands/s on two cores, zstd alone would need one to one and a half
-// cores on the leader, plus decompression on every apply; s2 needs a third
-// of a core or less. What zstd saves (NDJSON: ~19 instead of ~32 bytes per
-// command, i.e. ~19 vs ~32 MB/s at 10^6/s) is far below what the disk
-// (~300 MB/s with fdatasync) and loopback/LAN replication can carry. This
-// engine is CPU-bound, not byte-bound, so S2 is the default. Zstd stays
-// available through CompressWith for byte-bound paths (WAN replication,
-// cold archives); Raft snapshots should use streaming zstd, not this
-// package.
+// Per command, compressing costs ~0.09-0.13 µs with s2 against
+// ~0.28-0.38 µs with zstd (NDJSON), and ~0.05-0.08 µs against
+// ~0.25-0.47 µs (binary); decompression, paid by every node on apply, is
+// 2.5-4x cheaper with s2 as well. At the target of 10^6 commands/s on two
+// cores shared with HTTP, Raft and the state machine, zstd would take
+// roughly a third to half a core on the leader, s2 a tenth to a fifth.
+// What zstd saves is ~10-13 bytes per command, ~13 MB/s at 10^6/s: small
+// next to what the disk (~300 MB/s with fdatasync) and loopback/LAN
+// replication carry. This engine is CPU-bound, not byte-bound, so S2 is the
+// default. Zstd stays available through CompressWith for byte-bound paths
+// (WAN replication, cold archives); Raft snapshots should use streaming
+// zstd, not this package.
 //
 // The binary form already halves NDJSON's compressed size under s2 (27 vs 32
 // bytes per command) at a third of the bytes to compress, so encoding

@@ -1,0 +1,397 @@
+package raft
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/accrual/accrual/engine"
+	"github.com/accrual/accrual/ledger"
+	"github.com/accrual/accrual/raft/logstore"
+	"github.com/hashicorp/go-hclog"
+	hraft "github.com/hashicorp/raft"
+)
+
+// Node is one member of the Raft cluster: Raft, the FSM (engine + ledger),
+// the group-commit batcher and the read views.
+type Node struct {
+	cfg   Config
+	log   hclog.Logger
+	raft  *hraft.Raft
+	rp    atomic.Pointer[hraft.Raft] // for the FSM's render check during NewRaft
+	trans *hraft.NetworkTransport
+	logs  *logstore.Store
+	led   *ledger.Ledger
+	fsm   *fsm
+
+	// batcher
+	queue    chan *request
+	waitq    chan inflightEntry
+	queued   atomic.Int64 // commands accepted by Submit and not yet answered
+	inflight atomic.Int64 // entries proposed and not yet answered
+
+	readyTerm atomic.Uint64 // term in which this leader's Barrier completed
+	verifier  verifier
+
+	closeMu   sync.RWMutex
+	closed    bool
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	waiterWG  sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens (creating if needed) a node's data directory and starts it.
+func Open(cfg Config) (*Node, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	dirs := []string{cfg.DataDir, filepath.Join(cfg.DataDir, "raft"), filepath.Join(cfg.DataDir, "snapshots"), filepath.Join(cfg.DataDir, "ledger")}
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	n := &Node{
+		cfg:   cfg,
+		log:   cfg.Logger,
+		queue: make(chan *request, cfg.MaxQueue),
+		waitq: make(chan inflightEntry, 1024),
+		stop:  make(chan struct{}),
+	}
+	var err error
+	cleanup := func() {
+		if n.trans != nil {
+			n.trans.Close()
+		}
+		if n.logs != nil {
+			n.logs.Close()
+		}
+		if n.led != nil {
+			n.led.Close()
+		}
+	}
+	if n.led, err = ledger.Open(dirs[3], ledger.Options{}); err != nil {
+		return nil, err
+	}
+	if n.logs, err = logstore.Open(dirs[1]); err != nil {
+		cleanup()
+		return nil, err
+	}
+	snaps, err := hraft.NewFileSnapshotStoreWithLogger(dirs[2], cfg.SnapshotRetain, cfg.Logger.Named("snapshots"))
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
+	adv, err := net.ResolveTCPAddr("tcp", cfg.RaftAddr)
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
+	if n.trans, err = hraft.NewTCPTransportWithLogger(cfg.RaftAddr, adv, 3, 10*time.Second, cfg.Logger.Named("transport")); err != nil {
+		cleanup()
+		return nil, err
+	}
+	n.fsm = newFSM(cfg.Program, n.led, cfg.Logger.Named("fsm"), n.wantResponses)
+
+	rc := hraft.DefaultConfig()
+	rc.LocalID = hraft.ServerID(cfg.NodeID)
+	rc.BatchApplyCh = true
+	rc.MaxAppendEntries = 64
+	rc.NoLegacyTelemetry = true
+	rc.Logger = cfg.Logger
+	rc.LogLevel = "INFO"
+	rc.HeartbeatTimeout = cfg.HeartbeatTimeout
+	rc.ElectionTimeout = cfg.ElectionTimeout
+	rc.LeaderLeaseTimeout = cfg.LeaderLeaseTimeout
+	rc.CommitTimeout = cfg.CommitTimeout
+	rc.SnapshotThreshold = cfg.SnapshotThreshold
+	rc.TrailingLogs = cfg.TrailingLogs
+	rc.SnapshotInterval = cfg.SnapshotInterval
+	if err := hraft.ValidateConfig(rc); err != nil {
+		cleanup()
+		return nil, err
+	}
+	if cfg.Bootstrap {
+		has, err := hraft.HasExistingState(n.logs, n.logs, snaps)
+		if err != nil {
+			cleanup()
+			return nil, err
+		}
+		if !has {
+			conf := hraft.Configuration{Servers: []hraft.Server{{Suffrage: hraft.Voter, ID: rc.LocalID, Address: n.trans.LocalAddr()}}}
+			if err := hraft.BootstrapCluster(rc, n.logs, n.logs, snaps, n.trans, conf); err != nil {
+				cleanup()
+				return nil, err
+			}
+		}
+	}
+	r, err := hraft.NewRaft(rc, n.fsm, n.logs, n.logs, snaps, n.trans)
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
+	n.raft = r
+	n.rp.Store(r)
+	n.verifier.r = r
+	n.wg.Add(2)
+	n.waiterWG.Add(1)
+	go n.runBatcher()
+	go n.runWaiter()
+	go n.watchLeadership()
+	return n, nil
+}
+
+// wantResponses tells the FSM whether anyone on this node can be waiting
+// for results: only a leader has callers. A follower skips rendering.
+func (n *Node) wantResponses() bool {
+	r := n.rp.Load()
+	return r == nil || r.State() == hraft.Leader
+}
+
+// Close stops the node: pending callers get ErrClosed or an unknown-outcome
+// error, Raft shuts down, the stores are closed.
+func (n *Node) Close() error {
+	n.closeOnce.Do(func() {
+		n.closeMu.Lock()
+		n.closed = true
+		close(n.stop)
+		n.closeMu.Unlock()
+		n.wg.Wait() // batcher and leadership watcher
+		err := n.raft.Shutdown().Error()
+		close(n.waitq)
+		n.waiterWG.Wait()
+		n.failQueued()
+		errs := []error{err, n.trans.Close(), n.logs.Close(), n.led.Close()}
+		n.closeErr = errors.Join(errs...)
+	})
+	return n.closeErr
+}
+
+func (n *Node) failQueued() {
+	for {
+		select {
+		case req := <-n.queue:
+			n.answer(req, nil, ErrClosed)
+		default:
+			return
+		}
+	}
+}
+
+// Ledger returns the node's ledger (read it; the FSM is its only writer).
+func (n *Node) Ledger() *ledger.Ledger { return n.led }
+
+// Program returns the engine program.
+func (n *Node) Program() *engine.Program { return n.cfg.Program }
+
+// StateHash is a deterministic digest of the engine state (xxhash64 of its
+// snapshot stream). Equal on replicas that applied the same index.
+func (n *Node) StateHash() uint64 { return n.fsm.stateHash() }
+
+// AppliedIndex returns the Raft index the published views reflect.
+func (n *Node) AppliedIndex() uint64 { return n.fsm.applied.Load() }
+
+// ClockMS returns the engine clock as of AppliedIndex.
+func (n *Node) ClockMS() int64 { return n.fsm.clockMS.Load() }
+
+// IsLeader reports whether this node is the leader and ready to serve.
+func (n *Node) IsLeader() bool {
+	return n.raft.State() == hraft.Leader && n.readyTerm.Load() == n.raft.CurrentTerm()
+}
+
+func (n *Node) notLeader() error {
+	_, id := n.raft.LeaderWithID()
+	e := &NotLeaderError{LeaderID: string(id)}
+	if id != "" {
+		n.fsm.nodesMu.RLock()
+		e.LeaderHTTP = n.fsm.nodes[string(id)]
+		n.fsm.nodesMu.RUnlock()
+	}
+	return e
+}
+
+// NodeHTTPAddr returns the replicated HTTP address of a node.
+func (n *Node) NodeHTTPAddr(id string) (string, bool) {
+	n.fsm.nodesMu.RLock()
+	defer n.fsm.nodesMu.RUnlock()
+	a, ok := n.fsm.nodes[id]
+	return a, ok
+}
+
+// watchLeadership runs Barrier on gaining leadership (so the FSM has applied
+// everything of earlier terms before reads are served), registers this
+// node's HTTP address, and runs the tick proposer while leader.
+func (n *Node) watchLeadership() {
+	defer n.wg.Done()
+	var stopTick context.CancelFunc
+	defer func() {
+		if stopTick != nil {
+			stopTick()
+		}
+	}()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case isLeader := <-n.raft.LeaderCh():
+			if stopTick != nil {
+				stopTick()
+				stopTick = nil
+			}
+			n.readyTerm.Store(0)
+			if !isLeader {
+				continue
+			}
+			term := n.raft.CurrentTerm()
+			if err := n.raft.Barrier(n.cfg.ApplyTimeout).Error(); err != nil {
+				n.log.Warn("barrier after election failed", "err", err)
+				continue
+			}
+			if n.raft.State() != hraft.Leader || n.raft.CurrentTerm() != term {
+				continue
+			}
+			n.readyTerm.Store(term)
+			if a, ok := n.NodeHTTPAddr(n.cfg.NodeID); !ok || a != n.cfg.HTTPAddr {
+				if err := n.raft.Apply(encodeRegister(n.cfg.NodeID, n.cfg.HTTPAddr), n.cfg.ApplyTimeout).Error(); err != nil {
+					n.log.Warn("register self failed", "err", err)
+				}
+			}
+			if n.cfg.TickInterval > 0 {
+				var ctx context.Context
+				ctx, stopTick = context.WithCancel(context.Background())
+				n.wg.Add(1)
+				go n.runTicks(ctx)
+			}
+		}
+	}
+}
+
+// runTicks proposes a tick at the leader's wall clock every TickInterval, so
+// maturation and expiry reach the views without other traffic.
+func (n *Node) runTicks(ctx context.Context) {
+	defer n.wg.Done()
+	t := time.NewTicker(n.cfg.TickInterval)
+	defer t.Stop()
+	var dec engine.Decoder
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.stop:
+			return
+		case now := <-t.C:
+			line := fmt.Appendf(nil, `{"type":"tick","at":%q}`, now.UTC().Format("2006-01-02T15:04:05.000Z"))
+			cmds := make([]engine.Command, 1)
+			dec.Reset()
+			dec.Decode(line, &cmds[0])
+			if cmds[0].Invalid {
+				n.log.Error("tick command invalid", "line", string(line))
+				return
+			}
+			tctx, cancel := context.WithTimeout(ctx, n.cfg.TickInterval*5)
+			if _, err := n.Submit(tctx, cmds); err != nil && ctx.Err() == nil {
+				n.log.Debug("tick failed", "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// Server is one entry of the Raft configuration.
+type Server struct {
+	ID       string
+	RaftAddr string
+	HTTPAddr string // from the replicated directory; "" if not registered
+	Voter    bool
+}
+
+// Status describes the node as it sees the cluster.
+type Status struct {
+	ID             string
+	State          string // Follower, Candidate, Leader, Shutdown
+	LeaderID       string
+	LeaderAddr     string // Raft address
+	LeaderHTTP     string
+	Term           uint64
+	CommitIndex    uint64
+	AppliedIndex   uint64 // FSM (views) applied index
+	LastIndex      uint64
+	LedgerPosition uint64
+	Queued         int64 // commands waiting or in flight in the batcher
+	Servers        []Server
+}
+
+// Status returns the node's view of the cluster.
+func (n *Node) Status() Status {
+	addr, id := n.raft.LeaderWithID()
+	s := Status{
+		ID: n.cfg.NodeID, State: n.raft.State().String(),
+		LeaderID: string(id), LeaderAddr: string(addr),
+		Term: n.raft.CurrentTerm(), CommitIndex: n.raft.CommitIndex(),
+		AppliedIndex: n.fsm.applied.Load(), LastIndex: n.raft.LastIndex(),
+		LedgerPosition: n.led.Position(), Queued: n.queued.Load(),
+	}
+	s.LeaderHTTP, _ = n.NodeHTTPAddr(s.LeaderID)
+	if f := n.raft.GetConfiguration(); f.Error() == nil {
+		for _, sv := range f.Configuration().Servers {
+			h, _ := n.NodeHTTPAddr(string(sv.ID))
+			s.Servers = append(s.Servers, Server{ID: string(sv.ID), RaftAddr: string(sv.Address), HTTPAddr: h, Voter: sv.Suffrage == hraft.Voter})
+		}
+	}
+	return s
+}
+
+// AddVoter registers the node's HTTP address (replicated) and adds it to the
+// configuration as a voter. Leader only.
+func (n *Node) AddVoter(id, raftAddr, httpAddr string) error {
+	if n.raft.State() != hraft.Leader {
+		return n.notLeader()
+	}
+	if err := n.raft.Apply(encodeRegister(id, httpAddr), n.cfg.ApplyTimeout).Error(); err != nil {
+		return n.mapErr(err)
+	}
+	return n.mapErr(n.raft.AddVoter(hraft.ServerID(id), hraft.ServerAddress(raftAddr), 0, n.cfg.ApplyTimeout).Error())
+}
+
+// RemoveServer removes a server from the configuration. Leader only.
+func (n *Node) RemoveServer(id string) error {
+	if n.raft.State() != hraft.Leader {
+		return n.notLeader()
+	}
+	return n.mapErr(n.raft.RemoveServer(hraft.ServerID(id), 0, n.cfg.ApplyTimeout).Error())
+}
+
+// TransferLeadership hands leadership to another voter (rolling restarts).
+// It retries while a transfer is already in progress.
+func (n *Node) TransferLeadership() error {
+	for range 20 {
+		err := n.raft.LeadershipTransfer().Error()
+		if !errors.Is(err, hraft.ErrLeadershipTransferInProgress) {
+			return n.mapErr(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return hraft.ErrLeadershipTransferInProgress
+}
+
+func (n *Node) mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, hraft.ErrNotLeader):
+		return n.notLeader()
+	case errors.Is(err, hraft.ErrLeadershipLost):
+		return fmt.Errorf("%w: %v", ErrUnknownOutcome, err)
+	case errors.Is(err, hraft.ErrRaftShutdown):
+		return ErrClosed
+	}
+	return err
+}

@@ -1,0 +1,66 @@
+package raft
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/accrual/accrual/engine"
+)
+
+func TestSingleNodeMatchesOffline(t *testing.T) {
+	for _, name := range []string{"club", "coalition", "airline", "cashback"} {
+		t.Run(name, func(t *testing.T) {
+			p := loadProgram(t, name)
+			cmds := loadCommands(t, name)
+			n := startNode(t, testConfig(t, "n1", p, true))
+			defer n.Close()
+			waitLeader(t, n)
+			var got []byte
+			for i := 0; i < len(cmds); i += 300 {
+				res, err := n.Submit(context.Background(), cmds[i:min(i+300, len(cmds))])
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, res...)
+			}
+			want, eng, ents := offline(p, cmds)
+			if !bytes.Equal(got, want) {
+				gl, wl := splitLines(got), splitLines(want)
+				for i := range min(len(gl), len(wl)) {
+					if !bytes.Equal(gl[i], wl[i]) {
+						t.Fatalf("line %d: got %s want %s", i, gl[i], wl[i])
+					}
+				}
+				t.Fatalf("got %d lines, want %d", len(gl), len(wl))
+			}
+			if h, w := n.StateHash(), engineHash(eng); h != w {
+				t.Fatalf("state hash %x, offline %x", h, w)
+			}
+			if got, want := n.Ledger().LastSeq(), uint64(len(ents)); got != want {
+				t.Fatalf("ledger has %d entries, offline engine wrote %d", got, want)
+			}
+			if n.Ledger().Position() != n.AppliedIndex() {
+				t.Fatalf("ledger position %d, applied %d", n.Ledger().Position(), n.AppliedIndex())
+			}
+			// Reads: every member's view equals the offline engine's.
+			if err := eng.Dump(func(v *engine.MemberView) error {
+				for _, c := range []Consistency{Linearizable, Leader, Stale} {
+					got, _, ok, err := n.Member(v.Member, c)
+					if err != nil || !ok {
+						t.Fatalf("member %s (%v): ok=%v err=%v", v.Member, c, ok, err)
+					}
+					if got.Available != v.Available || got.Pending != v.Pending || got.Tier != v.Tier || got.Earned != v.Earned || got.Held != v.Held {
+						t.Fatalf("member %s: got %+v want %+v", v.Member, got, *v)
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := n.Ledger().Verify(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

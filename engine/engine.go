@@ -38,6 +38,15 @@ type Engine struct {
 	cmdID string
 	emit  bool
 
+	// catch-up log of tryBring
+	undoing      bool
+	undoMember   member
+	undoLots     []lotUndo
+	undoHolds    []uint32
+	undoHoldList []uint32
+	undoOut      int
+	undoBreakage int64
+
 	// scratch for views and lot ordering
 	viewM    member
 	viewLots []lot
@@ -258,19 +267,40 @@ func (e *Engine) bring(mi int32, t int64) {
 	e.rollYear(m, t)
 }
 
+// setLot changes a lot, logging its old value while a catch-up may still be
+// rolled back.
+func (e *Engine) setLot(m *member, i int, l lot) {
+	if e.undoing {
+		e.undoLots = append(e.undoLots, lotUndo{idx: int32(i), old: m.lots[i]})
+	}
+	m.lots[i] = l
+}
+
+// Pending lots mature in index order: they are created at non-decreasing
+// times with the same pending_days (referral lots share their purchase's
+// date), and every other lot is available at once. So maturation stops at
+// the first pending lot not yet due, and costs what falls due.
 func (e *Engine) mature(m *member, mi int32, t int64) {
-	for i := int(m.liveFrom); i < len(m.lots); i++ {
-		l := &m.lots[i]
-		if !l.pending() || l.matureAtMS > t {
+	i := int(m.pendFrom)
+	for ; i < len(m.lots); i++ {
+		l := m.lots[i]
+		if !l.pending() {
 			continue
+		}
+		if l.matureAtMS > t {
+			break
 		}
 		e.record(KindMature, l.matureAtMS, memberAcct(AccountMemberAvailable, mi), memberAcct(AccountMemberPending, mi), l.points)
 		m.pending -= l.points
 		m.avail += l.points
-		l.matureAtMS = maturedMark
 		if l.points > 0 && l.expiresAtMS != neverMS && e.emit {
 			e.due.push(dueItem{dueMS: l.expiresAtMS, member: mi})
 		}
+		l.matureAtMS = maturedMark
+		e.setLot(m, i, l)
+	}
+	for int(m.pendFrom) < len(m.lots) && !m.lots[m.pendFrom].pending() {
+		m.pendFrom++
 	}
 }
 
@@ -288,6 +318,9 @@ func (e *Engine) releaseDue(m *member, mi int32, t int64) {
 		m.held -= h.points
 		e.record(KindRelease, h.deadlineMS, memberAcct(AccountMemberAvailable, mi), memberAcct(AccountMemberHeld, mi), h.points)
 		if e.emit {
+			if e.undoing {
+				e.undoHolds = append(e.undoHolds, hs[k])
+			}
 			h.open = false
 			hs = append(hs[:k], hs[k+1:]...)
 			k--
@@ -301,8 +334,9 @@ func (e *Engine) releaseDue(m *member, mi int32, t int64) {
 // giveBack returns parts to the lots they came from (which had matured).
 func (e *Engine) giveBack(m *member, ps []part) {
 	for _, p := range ps {
-		l := &m.lots[p.lot]
+		l := m.lots[p.lot]
 		l.points += p.points
+		e.setLot(m, int(p.lot), l)
 		m.avail += p.points
 		if int32(p.lot) < m.liveFrom {
 			m.liveFrom = int32(p.lot)
@@ -310,9 +344,36 @@ func (e *Engine) giveBack(m *member, ps []part) {
 	}
 }
 
-// availableOrder fills e.order with the available lots that hold points,
-// earliest expires_at first, ties oldest first.
-func (e *Engine) availableOrder(m *member) []int32 {
+// nextAvailable returns the index of the next available lot holding points
+// after position k of the consumption order (earliest expires_at first,
+// ties oldest first), or -1. Lots are in that order by index unless a
+// transfer brought in an earlier expiry (m.unsorted); then e.order holds it.
+func (e *Engine) nextAvailable(m *member, k *int) int {
+	if m.unsorted {
+		for *k < len(e.order) {
+			i := int(e.order[*k])
+			*k++
+			if m.lots[i].points > 0 {
+				return i
+			}
+		}
+		return -1
+	}
+	for *k < len(m.lots) {
+		i := *k
+		*k++
+		if l := &m.lots[i]; !l.pending() && l.points > 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// startAvailable begins a walk in consumption order; see nextAvailable.
+func (e *Engine) startAvailable(m *member) int {
+	if !m.unsorted {
+		return int(m.liveFrom)
+	}
 	o := e.order[:0]
 	for i := int(m.liveFrom); i < len(m.lots); i++ {
 		l := &m.lots[i]
@@ -320,7 +381,6 @@ func (e *Engine) availableOrder(m *member) []int32 {
 			o = append(o, int32(i))
 		}
 	}
-	// Insertion sort: lots are created in time order, so this is nearly sorted.
 	for i := 1; i < len(o); i++ {
 		x := o[i]
 		xe := m.lots[x].expiresAtMS
@@ -332,24 +392,37 @@ func (e *Engine) availableOrder(m *member) []int32 {
 		o[j+1] = x
 	}
 	e.order = o
-	return o
+	return 0
+}
+
+// take removes up to want points from available lots in consumption order,
+// appending the parts to e.parts when keep is set; it returns what it took.
+func (e *Engine) take(m *member, want int64, keep bool) int64 {
+	var got int64
+	for k := e.startAvailable(m); got < want; {
+		i := e.nextAvailable(m, &k)
+		if i < 0 {
+			break
+		}
+		l := m.lots[i]
+		n := min(l.points, want-got)
+		l.points -= n
+		e.setLot(m, i, l)
+		m.avail -= n
+		got += n
+		if keep {
+			e.parts = append(e.parts, part{lot: uint32(i), points: n})
+		}
+	}
+	e.compact(m)
+	return got
 }
 
 func (e *Engine) repayDebt(m *member) {
 	if m.debt == 0 || m.avail == 0 {
 		return
 	}
-	for _, i := range e.availableOrder(m) {
-		if m.debt == 0 {
-			break
-		}
-		l := &m.lots[i]
-		take := min(l.points, m.debt)
-		l.points -= take
-		m.avail -= take
-		m.debt -= take
-	}
-	e.compact(m)
+	m.debt -= e.take(m, m.debt, false)
 }
 
 // compact advances liveFrom past lots that are empty and matured.
@@ -370,8 +443,14 @@ func (e *Engine) expire(m *member, mi int32, t int64) {
 	switch e.prog.ExpiryMode {
 	case ExpiryLot, ExpiryAnnual:
 		for i := int(m.liveFrom); i < len(m.lots); i++ {
-			l := &m.lots[i]
-			if l.pending() || l.points == 0 || l.expiresAtMS > t {
+			l := m.lots[i]
+			if l.expiresAtMS > t {
+				if !m.unsorted {
+					break // every later lot expires later still
+				}
+				continue
+			}
+			if l.pending() || l.points == 0 {
 				continue
 			}
 			e.record(KindExpire, l.expiresAtMS, breakageAcct, memberAcct(AccountMemberAvailable, mi), l.points)
@@ -381,6 +460,7 @@ func (e *Engine) expire(m *member, mi int32, t int64) {
 				e.breakage += l.points
 			}
 			l.points = 0
+			e.setLot(m, i, l)
 		}
 	case ExpiryInactivity:
 		dueMS := m.lastActivityMS + e.prog.ExpiryDays*msPerDay
@@ -388,9 +468,9 @@ func (e *Engine) expire(m *member, mi int32, t int64) {
 			return
 		}
 		for i := int(m.liveFrom); i < len(m.lots); i++ {
-			l := &m.lots[i]
-			if !l.pending() {
+			if l := m.lots[i]; !l.pending() && l.points != 0 {
 				l.points = 0
+				e.setLot(m, i, l)
 			}
 		}
 		e.record(KindExpire, dueMS, breakageAcct, memberAcct(AccountMemberAvailable, mi), m.avail)
@@ -424,30 +504,18 @@ func (m *member) earnedThisMonth(t int64) int64 {
 	return m.monthEarned
 }
 
-// consume takes points from available lots, earliest expiry first, appending
-// the parts taken to e.parts when record is set. It returns what it could not
-// take.
-func (e *Engine) consume(m *member, points int64, record bool) int64 {
-	for _, i := range e.availableOrder(m) {
-		if points == 0 {
-			break
-		}
-		l := &m.lots[i]
-		take := min(l.points, points)
-		l.points -= take
-		m.avail -= take
-		points -= take
-		if record {
-			e.parts = append(e.parts, part{lot: uint32(i), points: take})
-		}
-	}
-	e.compact(m)
-	return points
+// consume takes points from available lots, earliest expiry first, and
+// returns what it could not take.
+func (e *Engine) consume(m *member, points int64, keep bool) int64 {
+	return points - e.take(m, points, keep)
 }
 
-// addLot creates a lot and, for an available one, queues its expiry.
+// addLot creates a lot and queues its maturation or expiry.
 func (e *Engine) addLot(m *member, mi int32, points, matureAtMS, expiresAtMS, t int64) int32 {
 	idx := int32(len(m.lots))
+	if n := len(m.lots); n > 0 && expiresAtMS < m.lots[n-1].expiresAtMS {
+		m.unsorted = true
+	}
 	l := lot{points: points, matureAtMS: matureAtMS, expiresAtMS: expiresAtMS}
 	if matureAtMS <= t {
 		l.matureAtMS = maturedMark
@@ -470,6 +538,62 @@ func (e *Engine) activity(m *member, mi int32, t int64) {
 	}
 }
 
+// ---- catch-up that may be rolled back ----
+
+type lotUndo struct {
+	idx int32
+	old lot
+}
+
+// tryBring brings mi to t for a command that may still be rejected. A
+// rejected command must change nothing, and when t is ahead of the clock a
+// later command may run at an earlier time than t; so the catch-up is
+// logged and rollback undoes it. (At t equal to the clock the catch-up is
+// what any later command would do first, and is kept.)
+func (e *Engine) tryBring(mi int32, t int64) {
+	if t == e.clockMS || !e.emit {
+		e.bring(mi, t)
+		return
+	}
+	m := &e.members[mi]
+	e.undoing = true
+	e.undoMember = *m
+	e.undoLots = e.undoLots[:0]
+	e.undoHolds = e.undoHolds[:0]
+	e.undoHoldList = e.undoHoldList[:0]
+	if m.ext != nil {
+		e.undoHoldList = append(e.undoHoldList, m.ext.holds...)
+	}
+	e.undoOut = len(e.out)
+	e.undoBreakage = e.breakage
+	e.bring(mi, t)
+}
+
+// keep ends a tryBring whose command goes on.
+func (e *Engine) keep() { e.undoing = false }
+
+// rollback undoes the catch-up of the last tryBring.
+func (e *Engine) rollback(mi int32) {
+	if !e.undoing {
+		return
+	}
+	m := &e.members[mi]
+	for k := len(e.undoLots) - 1; k >= 0; k-- {
+		u := e.undoLots[k]
+		m.lots[u.idx] = u.old
+	}
+	*m = e.undoMember
+	if m.ext != nil {
+		m.ext.holds = append(m.ext.holds[:0], e.undoHoldList...)
+	}
+	for _, h := range e.undoHolds {
+		e.holds[h].open = true
+	}
+	e.out = e.out[:e.undoOut]
+	e.breakage = e.undoBreakage
+	e.undoing = false
+}
+
 // ---- views: a member brought to t without changing anything ----
 
 // view returns a copy of member mi brought to t; nothing is written.
@@ -488,15 +612,6 @@ func (e *Engine) view(mi int32, t int64) *member {
 	e.rollYear(v, t)
 	e.emit = saved
 	return v
-}
-
-// availableAt is the member's available balance at t, without writing.
-func (e *Engine) availableAt(mi int32, t int64) int64 {
-	if t == e.clockMS {
-		e.bring(mi, t) // harmless: no later command has an earlier time
-		return e.members[mi].available()
-	}
-	return e.view(mi, t).available()
 }
 
 // ---- purchase arithmetic ----
@@ -794,14 +909,20 @@ func (e *Engine) redeem(c *Command, t int64, ri int32) (int32, int64, ErrorCode)
 		return -1, 0, ErrBelowMinRedemption
 	}
 	mi := e.lookup(c.Member)
-	if mi < 0 || e.availableAt(mi, t) < c.Points {
+	if mi < 0 {
 		return -1, 0, ErrInsufficientPoints
 	}
+	e.tryBring(mi, t)
 	m := &e.members[mi]
+	if m.available() < c.Points {
+		e.rollback(mi)
+		return -1, 0, ErrInsufficientPoints
+	}
 	if !addFits(m.redeemed, c.Points) || !addFits(e.partnerRedeemed[pi], c.Points) {
+		e.rollback(mi)
 		return -1, 0, ErrOverflow
 	}
-	e.bring(mi, t)
+	e.keep()
 	before := m.available() + m.pending
 	off := uint32(len(e.parts))
 	left := e.consume(m, c.Points, true)
@@ -957,17 +1078,23 @@ func (e *Engine) transfer(c *Command, t int64) (int32, int64, ErrorCode) {
 		return -1, 0, ErrBelowMinTransfer
 	}
 	si := e.lookup(c.Member)
-	if si < 0 || e.availableAt(si, t) < c.Points {
+	if si < 0 {
+		return -1, 0, ErrInsufficientPoints
+	}
+	e.tryBring(si, t)
+	if e.members[si].available() < c.Points {
+		e.rollback(si)
 		return -1, 0, ErrInsufficientPoints
 	}
 	ri := e.lookup(c.To)
 	if ri >= 0 {
 		r := &e.members[ri]
 		if !addFits(r.earned, c.Points) || !addFits(r.avail+r.pending+r.held, c.Points) {
+			e.rollback(si)
 			return -1, 0, ErrOverflow
 		}
 	}
-	e.bring(si, t)
+	e.keep()
 	s := &e.members[si]
 	before := s.available() + s.pending
 	off := len(e.parts)
@@ -1001,11 +1128,19 @@ func (e *Engine) hold(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
 		return -1, 0, ErrBelowMinRedemption
 	}
 	mi := e.lookup(c.Member)
-	if mi < 0 || e.availableAt(mi, t) < c.Points {
+	if mi < 0 {
 		return -1, 0, ErrInsufficientPoints
 	}
-	e.bring(mi, t)
+	e.tryBring(mi, t)
 	m := &e.members[mi]
+	if short := m.available() < c.Points; short || !addFits(m.held, c.Points) {
+		e.rollback(mi)
+		if short {
+			return -1, 0, ErrInsufficientPoints
+		}
+		return -1, 0, ErrOverflow
+	}
+	e.keep()
 	before := m.available() + m.pending
 	timeoutS := e.prog.HoldTimeoutS
 	if c.Fields&fTimeout != 0 {

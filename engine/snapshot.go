@@ -74,7 +74,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		s.str(m.name)
 		for _, v := range [...]int64{m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed, m.expired,
 			m.metric, m.monthEarned, m.lastActivityMS, int64(m.liveFrom), int64(m.year), int64(m.month),
-			int64(m.carried), boolInt(m.firstDone)} {
+			int64(m.carried), boolInt(m.firstDone), int64(m.pendFrom), boolInt(m.unsorted)} {
 			s.i(v)
 		}
 		s.u(uint64(len(m.lots)))
@@ -257,6 +257,8 @@ func Restore(p *Program, r io.Reader) (*Engine, error) {
 		m.liveFrom, m.year, m.month = s.i32(), s.i32(), s.i32()
 		m.carried = uint8(s.i())
 		m.firstDone = s.i() == 1
+		m.pendFrom = s.i32()
+		m.unsorted = s.i() == 1
 		nl := s.n()
 		m.lots = make([]lot, 0, min(nl, 1<<16))
 		for j := 0; j < nl && s.err == nil; j++ {
@@ -363,7 +365,7 @@ func (e *Engine) check() error {
 	}
 	for i := range e.members {
 		m := &e.members[i]
-		if int(m.liveFrom) > len(m.lots) || m.liveFrom < 0 || int(m.carried) >= len(e.prog.Levels) {
+		if int(m.liveFrom) > len(m.lots) || m.liveFrom < 0 || int(m.pendFrom) > len(m.lots) || m.pendFrom < 0 || int(m.carried) >= len(e.prog.Levels) {
 			return bad("member", i)
 		}
 		if x := m.ext; x != nil {

@@ -41,11 +41,13 @@ type member struct {
 	monthEarned    int64
 	lastActivityMS int64
 	liveFrom       int32 // lots before it are empty and matured
+	pendFrom       int32 // lots before it have matured
 	touched        uint32 // Apply epoch that last touched the member
 	year           int32
 	month          int32 // monthKey of monthEarned
 	carried        uint8
 	firstDone      bool
+	unsorted       bool // a lot's expiry is earlier than an older lot's
 }
 
 // available is the member's available balance (SPEC §3).

@@ -9,13 +9,14 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/accrual/accrual/engine"
 	"github.com/accrual/accrual/ledger"
 	"github.com/accrual/accrual/raft/codec"
 	"github.com/cockroachdb/pebble/v2"
-	hraft "github.com/hashicorp/raft"
 	"github.com/hashicorp/go-hclog"
+	hraft "github.com/hashicorp/raft"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -61,6 +62,9 @@ type fsm struct {
 	gen     uint32
 	touched []int32
 	fatal   atomic.Pointer[error]
+	sawTick bool  // the batch carried a tick: sweep some views
+	year    int   // UTC year of the clock at the last publication
+	sweep   int32 // round-robin cursor of the view sweeper
 
 	nodesMu sync.RWMutex
 	nodes   map[string]string // node id → HTTP address (replicated)
@@ -142,6 +146,7 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
 	for _, mi := range f.touched {
 		f.views.put(f.eng.View(mi, false))
 	}
+	f.refreshViews()
 	f.clockMS.Store(f.eng.ClockMS())
 	f.applied.Store(last)
 	f.notify.broadcast()
@@ -168,6 +173,11 @@ func (f *fsm) applyCommands(data []byte, render, emit bool) *entryResponse {
 	}
 	if len(rest) != 0 {
 		return &entryResponse{err: errors.New("raft: decode entry: trailing bytes")}
+	}
+	for i := range f.cmds {
+		if f.cmds[i].Type == engine.TypeTick {
+			f.sawTick = true
+		}
 	}
 	f.results, f.entries = f.eng.Apply(f.cmds, f.results[:0], f.entries[:0])
 	for _, mi := range f.eng.Touched() {
@@ -344,12 +354,10 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		}
 	}
 	f.views.reset()
-	if err := eng.Dump(func(v *engine.MemberView) error {
-		f.views.put(*v)
-		return nil
-	}); err != nil {
-		return err
+	for mi := range int32(eng.Members()) {
+		f.views.put(eng.View(mi, false))
 	}
+	f.year = time.UnixMilli(eng.ClockMS()).UTC().Year()
 	f.clockMS.Store(eng.ClockMS())
 	f.applied.Store(index)
 	f.notify.broadcast()
@@ -366,6 +374,38 @@ func (f *fsm) stateHash() uint64 {
 		return 0
 	}
 	return h.Sum64()
+}
+
+// viewSweep is how many members' views a tick refreshes.
+const viewSweep = 16384
+
+// refreshViews covers what Touched cannot: a view is computed at the clock
+// of its publication, and some of it changes with the clock alone (the
+// yearly tier reset, a plan's end; maturation, expiry and hold deadlines
+// come through ticks as touches). When the clock enters a new UTC year every
+// view is republished; each batch with a tick refreshes the next viewSweep
+// members round-robin, so any view is at most Members/viewSweep ticks old.
+func (f *fsm) refreshViews() {
+	n := int32(f.eng.Members())
+	if y := time.UnixMilli(f.eng.ClockMS()).UTC().Year(); y != f.year {
+		f.year = y
+		for mi := range n {
+			f.views.put(f.eng.View(mi, false))
+		}
+		f.sawTick = false
+		return
+	}
+	if !f.sawTick || n == 0 {
+		return
+	}
+	f.sawTick = false
+	for range min(n, viewSweep) {
+		if f.sweep >= n {
+			f.sweep = 0
+		}
+		f.views.put(f.eng.View(f.sweep, false))
+		f.sweep++
+	}
 }
 
 // notifier broadcasts "the applied index moved" to waiting readers.

@@ -1,0 +1,284 @@
+// Package apitest is an in-memory api.Backend for tests of the HTTP layer
+// (package api and package client): one engine.Engine under a mutex, no
+// Raft, no disk. It is a test double, not a server mode.
+package apitest
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/accrual/accrual/api"
+	"github.com/accrual/accrual/engine"
+)
+
+// Mem applies commands to one engine under a mutex.
+type Mem struct {
+	mu      sync.Mutex
+	prog    *engine.Program
+	eng     *engine.Engine
+	applied uint64
+	results []engine.Result
+	entries []engine.Entry
+	// ledger, kept when KeepEntries is set
+	keep    bool
+	ledger  []engine.Entry
+	owners  [][2]string // debit, credit owner of each ledger entry
+	byCmd   map[string][]int
+	err     error
+	delay   time.Duration
+	submits int
+	cmds    int
+}
+
+// New returns a backend for a program. keepEntries keeps the ledger for
+// the statement, command and settlement reads.
+func New(p *engine.Program, keepEntries bool) *Mem {
+	return &Mem{prog: p, eng: engine.New(p), keep: keepEntries, byCmd: map[string][]int{}}
+}
+
+// MustProgram parses a program or panics.
+func MustProgram(src string) *engine.Program {
+	p, err := engine.ParseProgram([]byte(src))
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// SetErr makes every later call fail with err (nil: succeed again).
+func (m *Mem) SetErr(err error) { m.mu.Lock(); m.err = err; m.mu.Unlock() }
+
+// SetDelay makes Submit sleep (before taking the lock).
+func (m *Mem) SetDelay(d time.Duration) { m.mu.Lock(); m.delay = d; m.mu.Unlock() }
+
+// Counts returns the Submit calls and the commands submitted so far.
+func (m *Mem) Counts() (submits, cmds int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.submits, m.cmds
+}
+
+// NotLeader is an error naming the leader, as the Raft node returns it.
+type NotLeader struct{ Leader string }
+
+func (e NotLeader) Error() string          { return "not the leader" }
+func (e NotLeader) LeaderHTTPAddr() string { return e.Leader }
+
+// Overloaded is an error with Overloaded() bool.
+type Overloaded struct{}
+
+func (Overloaded) Error() string    { return "overloaded" }
+func (Overloaded) Overloaded() bool { return true }
+
+func (m *Mem) Submit(ctx context.Context, cmds []engine.Command) ([]byte, error) {
+	m.mu.Lock()
+	d, err := m.delay, m.err
+	m.mu.Unlock()
+	if d > 0 {
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range cmds {
+		if cmds[i].Invalid || !cmds[i].HasAt() || cmds[i].Type == engine.TypeQuote {
+			return nil, errors.New("apitest: Submit got an invalid command, one without at, or a quote")
+		}
+	}
+	m.submits++
+	m.cmds += len(cmds)
+	m.results, m.entries = m.eng.Apply(cmds, m.results[:0], m.entries[:0])
+	m.applied++
+	out := make([]byte, 0, 128*len(cmds))
+	for i := range m.results {
+		out = m.eng.AppendJSON(out, &m.results[i])
+		out = append(out, '\n')
+	}
+	if m.keep {
+		for _, e := range m.entries {
+			m.byCmd[e.CommandID] = append(m.byCmd[e.CommandID], len(m.ledger))
+			m.ledger = append(m.ledger, e)
+			m.owners = append(m.owners, [2]string{m.eng.AccountOwner(e.Debit), m.eng.AccountOwner(e.Credit)})
+		}
+	}
+	return out, nil
+}
+
+func (m *Mem) Member(name string, consistency string) (engine.MemberView, uint64, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return engine.MemberView{}, 0, false, m.err
+	}
+	v, ok := m.eng.Member(name, true)
+	return v, m.applied, ok, nil
+}
+
+func (m *Mem) Quote(cmd *engine.Command) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return nil, m.err
+	}
+	res, _ := m.eng.Apply([]engine.Command{*cmd}, nil, nil)
+	return m.eng.AppendJSON(nil, &res[0]), nil
+}
+
+func (m *Mem) Program() *engine.Program { return m.prog }
+
+func (m *Mem) Status() any {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return map[string]any{"role": "leader", "applied_index": m.applied, "nodes": 1}
+}
+
+func (m *Mem) Stats() any {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return map[string]any{"members": m.eng.Members(), "clock_ms": m.eng.ClockMS(), "commands": m.cmds}
+}
+
+// EntryJSON is one ledger entry as the reads answer it.
+type EntryJSON struct {
+	Seq     int    `json:"seq"`
+	AtMS    int64  `json:"at_ms"`
+	Command string `json:"command"`
+	Kind    string `json:"kind"`
+	Debit   string `json:"debit"`
+	Credit  string `json:"credit"`
+	Points  int64  `json:"points"`
+}
+
+func (m *Mem) entryJSON(i int) EntryJSON {
+	e := m.ledger[i]
+	acct := func(a engine.Account, owner string) string {
+		switch a.Kind {
+		case engine.AccountMemberPending:
+			return "member:" + owner + ":pending"
+		case engine.AccountMemberAvailable:
+			return "member:" + owner + ":available"
+		case engine.AccountMemberHeld:
+			return "member:" + owner + ":held"
+		case engine.AccountPartnerIssued:
+			return "partner:" + owner + ":issued"
+		case engine.AccountPartnerRedeemed:
+			return "partner:" + owner + ":redeemed"
+		case engine.AccountOperatorBreakage:
+			return "operator:breakage"
+		case engine.AccountOperatorAdjustments:
+			return "operator:adjustments"
+		}
+		return "operator:rewards"
+	}
+	return EntryJSON{Seq: i, AtMS: e.AtMS, Command: e.CommandID, Kind: e.Kind.String(),
+		Debit: acct(e.Debit, m.owners[i][0]), Credit: acct(e.Credit, m.owners[i][1]), Points: e.Points}
+}
+
+func isMemberAcct(k engine.AccountKind) bool {
+	return k == engine.AccountMemberPending || k == engine.AccountMemberAvailable || k == engine.AccountMemberHeld
+}
+
+func (m *Mem) Statement(member string, cursor string, limit int) (any, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.eng.Member(member, false); !ok {
+		return nil, api.ErrNotFound
+	}
+	from := 0
+	if cursor != "" {
+		n, err := strconv.Atoi(cursor)
+		if err != nil || n < 0 {
+			return nil, api.ErrInvalidArgument
+		}
+		from = n
+	}
+	page := struct {
+		Entries []EntryJSON `json:"entries"`
+		Next    string      `json:"next,omitempty"`
+	}{Entries: []EntryJSON{}}
+	for i := from; i < len(m.ledger); i++ {
+		e := m.ledger[i]
+		if !(isMemberAcct(e.Debit.Kind) && m.owners[i][0] == member || isMemberAcct(e.Credit.Kind) && m.owners[i][1] == member) {
+			continue
+		}
+		if len(page.Entries) == limit {
+			page.Next = strconv.Itoa(i)
+			break
+		}
+		page.Entries = append(page.Entries, m.entryJSON(i))
+	}
+	return page, nil
+}
+
+func (m *Mem) BalanceAt(member string, atMS int64) (any, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.eng.Member(member, false); !ok {
+		return nil, api.ErrNotFound
+	}
+	var avail int64
+	for i, e := range m.ledger {
+		if e.AtMS > atMS {
+			continue
+		}
+		if e.Debit.Kind == engine.AccountMemberAvailable && m.owners[i][0] == member {
+			avail += e.Points
+		}
+		if e.Credit.Kind == engine.AccountMemberAvailable && m.owners[i][1] == member {
+			avail -= e.Points
+		}
+	}
+	return map[string]any{"member": member, "at_ms": atMS, "available": avail}, nil
+}
+
+func (m *Mem) CommandEntries(id string) (any, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	idx, ok := m.byCmd[id]
+	if !ok {
+		return nil, api.ErrNotFound
+	}
+	out := make([]EntryJSON, 0, len(idx))
+	for _, i := range idx {
+		out = append(out, m.entryJSON(i))
+	}
+	return map[string]any{"id": id, "entries": out}, nil
+}
+
+func (m *Mem) Settlement(partner string, fromMS, toMS int64) (any, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var issued, redeemed int64
+	for i, e := range m.ledger {
+		if e.AtMS < fromMS || e.AtMS >= toMS {
+			continue
+		}
+		if e.Credit.Kind == engine.AccountPartnerIssued && m.owners[i][1] == partner {
+			issued += e.Points
+		}
+		if e.Debit.Kind == engine.AccountPartnerIssued && m.owners[i][0] == partner {
+			issued -= e.Points
+		}
+		if e.Debit.Kind == engine.AccountPartnerRedeemed && m.owners[i][0] == partner {
+			redeemed += e.Points
+		}
+		if e.Credit.Kind == engine.AccountPartnerRedeemed && m.owners[i][1] == partner {
+			redeemed -= e.Points
+		}
+	}
+	return map[string]any{"partner": partner, "from_ms": fromMS, "to_ms": toMS, "issued": issued, "redeemed": redeemed}, nil
+}
+
+var _ api.Backend = (*Mem)(nil)

@@ -1,0 +1,597 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/accrual/accrual/engine"
+	"github.com/valyala/fasthttp"
+)
+
+// Command states in a batch.
+const (
+	stValid uint8 = iota
+	stInvalid
+	stFuture
+	stQuote
+)
+
+// batch is the per-request working set of the command paths. Batches are
+// pooled, so a request allocates nothing per command once the pool is warm
+// (the engine decoder reuses its scratch buffer too).
+type batch struct {
+	body   []byte // the request body (our copy)
+	lines  []byte // stream: copies of the chunk's lines
+	spans  []span
+	dec    engine.Decoder
+	cmds   []engine.Command
+	st     []uint8
+	sub    []engine.Command // the valid commands of the current run, in order
+	subIdx []int32
+	res    [][]byte // one result per command; points into errBuf or a Submit answer
+	errBuf []byte
+	out    []byte
+}
+
+const maxPooledBytes = 16 << 20
+
+func (s *Server) getBatch() *batch { return s.pool.Get().(*batch) }
+
+func (s *Server) putBatch(b *batch) {
+	if cap(b.body) > maxPooledBytes || cap(b.out) > maxPooledBytes || cap(b.lines) > maxPooledBytes {
+		return // let an oversize one go
+	}
+	b.resetCommands()
+	clear(b.res[:cap(b.res)]) // drop references to Submit answers
+	s.pool.Put(b)
+}
+
+func (b *batch) resetCommands() {
+	b.cmds = b.cmds[:0]
+	b.st = b.st[:0]
+	b.sub = b.sub[:0]
+	b.subIdx = b.subIdx[:0]
+	b.res = b.res[:0]
+	b.errBuf = b.errBuf[:0]
+	b.lines = b.lines[:0]
+	b.dec.Reset()
+}
+
+func (s *Server) nowMS() int64 { return s.cfg.Now().UnixMilli() }
+
+// add decodes one command line into the batch, fills a missing `at` and
+// checks at_in_future (SPEC §1).
+func (b *batch) add(line []byte, nowMS int64) {
+	n := len(b.cmds)
+	if n < cap(b.cmds) {
+		b.cmds = b.cmds[:n+1]
+	} else {
+		b.cmds = append(b.cmds, engine.Command{})
+	}
+	c := &b.cmds[n]
+	b.dec.Decode(line, c)
+	st := stValid
+	switch {
+	case c.Invalid:
+		st = stInvalid
+	case !c.HasAt():
+		c.SetAt(nowMS)
+	case c.AtMS > nowMS+futureSkewMS:
+		st = stFuture
+	}
+	if st == stValid && c.Type == engine.TypeQuote {
+		st = stQuote
+	}
+	b.st = append(b.st, st)
+}
+
+// partnerMay reports whether a partner key may send the command: only the
+// commands that name a partner, and only its own. A refund must also name
+// the original's partner (the engine rejects original_mismatch), so a
+// partner can only refund its own purchases. Commands without a partner
+// field (adjust, cancel_redemption, tick, membership, referral, action,
+// transfer, capture, release) are operator-only.
+func partnerMay(p Principal, c *engine.Command) bool {
+	switch c.Type {
+	case engine.TypePurchase, engine.TypeRefund, engine.TypeRedeem, engine.TypeHold, engine.TypeQuote:
+		return string(c.Partner) == p.Partner
+	}
+	return false
+}
+
+// authorize checks every decodable command against a partner key; it
+// returns the index of the first one not allowed, or -1.
+func (b *batch) authorize(p Principal) int {
+	if p.Role == RoleOperator {
+		return -1
+	}
+	for i := range b.cmds {
+		if b.st[i] == stInvalid {
+			continue
+		}
+		if p.Role != RolePartner || !partnerMay(p, &b.cmds[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// appendErrorResult writes a rejected result exactly as the engine does.
+func appendErrorResult(dst []byte, id []byte, code engine.ErrorCode) []byte {
+	dst = append(dst, `{"id":`...)
+	dst = appendJSONString(dst, id)
+	dst = append(dst, `,"status":"error","error":"`...)
+	dst = append(dst, code.String()...)
+	return append(dst, `"}`...)
+}
+
+var errResultCount = errors.New("backend returned a wrong number of result lines")
+
+// run answers every command of the batch: invalid and at_in_future ones
+// here, quotes through Backend.Quote at their place in the order, the rest
+// through Backend.Submit in runs between quotes.
+func (s *Server) run(ctx context.Context, b *batch) error {
+	n := len(b.cmds)
+	if cap(b.res) < n {
+		b.res = make([][]byte, n, max(n, 2*cap(b.res)))
+	}
+	b.res = b.res[:n]
+	// Size errBuf once so the slices we take from it stay in one array.
+	if need := 0; true {
+		for i := range b.st {
+			if b.st[i] == stInvalid || b.st[i] == stFuture {
+				need += 48 + len(b.cmds[i].ID)*6
+			}
+		}
+		if cap(b.errBuf) < need {
+			b.errBuf = make([]byte, 0, need)
+		}
+	}
+	b.sub, b.subIdx = b.sub[:0], b.subIdx[:0]
+	for i := range b.cmds {
+		c := &b.cmds[i]
+		switch b.st[i] {
+		case stInvalid, stFuture:
+			code := engine.ErrInvalid
+			if b.st[i] == stFuture {
+				code = engine.ErrAtInFuture
+			}
+			off := len(b.errBuf)
+			b.errBuf = appendErrorResult(b.errBuf, c.ID, code)
+			b.res[i] = b.errBuf[off:len(b.errBuf):len(b.errBuf)]
+			s.m.result(b.res[i])
+		case stQuote:
+			if err := s.flush(ctx, b); err != nil {
+				return err
+			}
+			q, err := s.b.Quote(c)
+			if err != nil {
+				return err
+			}
+			b.res[i] = bytes.TrimRight(q, "\n")
+		default:
+			b.sub = append(b.sub, *c)
+			b.subIdx = append(b.subIdx, int32(i))
+		}
+	}
+	return s.flush(ctx, b)
+}
+
+// flush submits the pending run of valid commands.
+func (s *Server) flush(ctx context.Context, b *batch) error {
+	if len(b.sub) == 0 {
+		return nil
+	}
+	s.m.batch.Observe(float64(len(b.sub)))
+	out, err := s.b.Submit(ctx, b.sub)
+	if err != nil {
+		return err
+	}
+	k := 0
+	for len(out) > 0 {
+		j := bytes.IndexByte(out, '\n')
+		var line []byte
+		if j < 0 {
+			line, out = out, nil
+		} else {
+			line, out = out[:j], out[j+1:]
+		}
+		if len(line) == 0 {
+			continue
+		}
+		if k == len(b.subIdx) {
+			return errResultCount
+		}
+		b.res[b.subIdx[k]] = line
+		s.m.result(line)
+		k++
+	}
+	if k != len(b.subIdx) {
+		return errResultCount
+	}
+	b.sub, b.subIdx = b.sub[:0], b.subIdx[:0]
+	return nil
+}
+
+// readBody copies the request body into b.body, at most limit bytes. It
+// answers 413 / 408 / 400 itself and returns false on failure.
+func (s *Server) readBody(ctx *fasthttp.RequestCtx, b *batch, limit int) bool {
+	b.body = b.body[:0]
+	cl := ctx.Request.Header.ContentLength()
+	if cl > limit {
+		ctx.SetConnectionClose()
+		writeError(ctx, fasthttp.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body exceeds %d bytes", limit))
+		return false
+	}
+	r := ctx.RequestBodyStream()
+	if r == nil {
+		body := ctx.PostBody()
+		if len(body) > limit {
+			writeError(ctx, fasthttp.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body exceeds %d bytes", limit))
+			return false
+		}
+		b.body = append(b.body, body...)
+		return true
+	}
+	if cl > 0 && cap(b.body) < cl {
+		b.body = make([]byte, 0, cl)
+	}
+	for {
+		if len(b.body) == cap(b.body) {
+			b.body = append(b.body, 0)[:len(b.body)]
+		}
+		n, err := r.Read(b.body[len(b.body):cap(b.body)])
+		b.body = b.body[:len(b.body)+n]
+		if len(b.body) > limit {
+			ctx.SetConnectionClose()
+			writeError(ctx, fasthttp.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body exceeds %d bytes", limit))
+			return false
+		}
+		if err == io.EOF {
+			return true
+		}
+		if err != nil {
+			ctx.SetConnectionClose()
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				writeError(ctx, fasthttp.StatusRequestTimeout, "timeout", "timed out reading the request body")
+			} else {
+				writeError(ctx, fasthttp.StatusBadRequest, "invalid", "could not read the request body")
+			}
+			return false
+		}
+	}
+}
+
+// POST /v1/commands
+func (s *Server) postCommands(ctx *fasthttp.RequestCtx, p Principal) {
+	b := s.getBatch()
+	defer s.putBatch(b)
+	if !s.readBody(ctx, b, s.cfg.MaxBodyBytes) {
+		return
+	}
+	var err error
+	b.spans, err = splitArray(b.body, b.spans, MaxBatch)
+	if err != nil {
+		if err == errTooMany {
+			writeError(ctx, fasthttp.StatusRequestEntityTooLarge, "batch_too_large", fmt.Sprintf("at most %d commands per request", MaxBatch))
+		} else {
+			writeError(ctx, fasthttp.StatusBadRequest, "invalid", err.Error())
+		}
+		return
+	}
+	now := s.nowMS()
+	for _, sp := range b.spans {
+		b.add(b.body[sp.start:sp.end], now)
+	}
+	if i := b.authorize(p); i >= 0 {
+		forbidden(ctx, fmt.Sprintf("command %d: a partner key may only send purchase, refund, redeem, hold and quote commands naming its own partner", i))
+		return
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), s.cfg.SubmitTimeout)
+	err = s.run(cctx, b)
+	cancel()
+	if err != nil {
+		s.backendError(ctx, err)
+		return
+	}
+	out := append(b.out[:0], '[')
+	for i, r := range b.res {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, r...)
+	}
+	out = append(out, ']')
+	b.out = out
+	ctx.SetContentType("application/json")
+	ctx.SetBody(out) // copies
+}
+
+// singleLine builds `{"type":"<t>",["original":"<o>",] …rest of body}`.
+func singleLine(dst []byte, body []byte, t engine.CommandType, original []byte) ([]byte, bool) {
+	i := 0
+	for i < len(body) && isWS(body[i]) {
+		i++
+	}
+	if i == len(body) || body[i] != '{' {
+		return dst, false
+	}
+	i++
+	dst = append(dst, `{"type":`...)
+	dst = appendJSONString(dst, t.String())
+	if original != nil {
+		dst = append(dst, `,"original":`...)
+		dst = appendJSONString(dst, original)
+	}
+	j := i
+	for j < len(body) && isWS(body[j]) {
+		j++
+	}
+	if j == len(body) || body[j] != '}' {
+		dst = append(dst, ',')
+	}
+	return append(dst, body[i:]...), true
+}
+
+var codeMessages = map[string]string{
+	"invalid":                 "the command is malformed, misses a field or has a value out of range",
+	"id_conflict":             "the id was used before with a different payload",
+	"unknown_partner":         "the partner is not in the program",
+	"unknown_plan":            "the plan is not in the program",
+	"unknown_action":          "the action is not in the program",
+	"action_limit":            "the member reached this action's monthly limit",
+	"referrals_disabled":      "the program has no referrals",
+	"referral_invalid":        "the referrer must exist and the referred member must not",
+	"transfers_disabled":      "the program has no transfers",
+	"below_min_transfer":      "below the program's minimum transfer",
+	"unknown_original":        "the original names no accepted command of the right type",
+	"original_mismatch":       "the original's member or partner differs",
+	"already_cancelled":       "the redemption was cancelled before",
+	"hold_closed":             "the hold was captured, released or timed out",
+	"capture_exceeds_hold":    "the capture exceeds the held points",
+	"refund_exceeds_purchase": "the refunds exceed the purchase amount",
+	"below_min_redemption":    "below the program's minimum redemption",
+	"insufficient_points":     "the member's available points are not enough",
+	"overflow":                "a balance or counter would exceed ±2^62",
+	"at_in_future":            "`at` is more than 5 minutes ahead of the server clock",
+}
+
+// writeResult answers a single command's result: 200 with the result when
+// accepted, else {"error":{code,message},"result":{…}} with 400 (invalid),
+// 409 (id_conflict) or 422 (a business rejection).
+func writeResult(ctx *fasthttp.RequestCtx, line []byte, dst []byte) []byte {
+	code := resultCodeName(line)
+	ctx.SetContentType("application/json")
+	if code == nil {
+		ctx.SetBody(line)
+		return dst
+	}
+	status := fasthttp.StatusUnprocessableEntity
+	switch string(code) {
+	case "invalid":
+		status = fasthttp.StatusBadRequest
+	case "id_conflict":
+		status = fasthttp.StatusConflict
+	}
+	ctx.SetStatusCode(status)
+	msg := codeMessages[string(code)]
+	if msg == "" {
+		msg = string(code)
+	}
+	dst = append(dst[:0], `{"error":{"code":`...)
+	dst = appendJSONString(dst, code)
+	dst = append(dst, `,"message":`...)
+	dst = appendJSONString(dst, msg)
+	dst = append(dst, `},"result":`...)
+	dst = append(dst, line...)
+	dst = append(dst, '}')
+	ctx.SetBody(dst)
+	return dst
+}
+
+// POST /v1/<conveniences>: one command, its type (and original) from the route.
+func (s *Server) postSingle(ctx *fasthttp.RequestCtx, p Principal, t engine.CommandType, original []byte) {
+	b := s.getBatch()
+	defer s.putBatch(b)
+	if !s.readBody(ctx, b, 1<<20) {
+		return
+	}
+	var ok bool
+	b.lines, ok = singleLine(b.lines[:0], b.body, t, original)
+	if !ok {
+		writeError(ctx, fasthttp.StatusBadRequest, "invalid", "the body must be one JSON object")
+		return
+	}
+	b.add(b.lines, s.nowMS())
+	c := &b.cmds[0]
+	if !c.Invalid && (c.Type != t || (original != nil && !bytes.Equal(c.Original, original))) {
+		writeError(ctx, fasthttp.StatusBadRequest, "invalid", "the body's type or original contradicts the route")
+		return
+	}
+	if b.st[0] == stQuote {
+		writeError(ctx, fasthttp.StatusBadRequest, "invalid", "use POST /v1/quote")
+		return
+	}
+	if b.authorize(p) >= 0 {
+		forbidden(ctx, "a partner key may only send purchase, refund, redeem and hold commands naming its own partner")
+		return
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), s.cfg.SubmitTimeout)
+	err := s.run(cctx, b)
+	cancel()
+	if err != nil {
+		s.backendError(ctx, err)
+		return
+	}
+	b.out = writeResult(ctx, b.res[0], b.out)
+}
+
+// POST /v1/quote: read-only, answered by Backend.Quote, never in the log.
+func (s *Server) postQuote(ctx *fasthttp.RequestCtx, p Principal) {
+	b := s.getBatch()
+	defer s.putBatch(b)
+	if !s.readBody(ctx, b, 1<<20) {
+		return
+	}
+	var ok bool
+	b.lines, ok = singleLine(b.lines[:0], b.body, engine.TypeQuote, nil)
+	if !ok {
+		writeError(ctx, fasthttp.StatusBadRequest, "invalid", "the body must be one JSON object")
+		return
+	}
+	b.add(b.lines, s.nowMS())
+	if c := &b.cmds[0]; !c.Invalid && c.Type != engine.TypeQuote {
+		writeError(ctx, fasthttp.StatusBadRequest, "invalid", "the body's type must be quote")
+		return
+	}
+	if b.authorize(p) >= 0 {
+		forbidden(ctx, "a partner key may only quote for its own partner")
+		return
+	}
+	if err := s.run(context.Background(), b); err != nil {
+		s.backendError(ctx, err)
+		return
+	}
+	b.out = writeResult(ctx, b.res[0], b.out)
+}
+
+// --- /v1/stream ---
+
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 256<<10) }}
+
+// POST /v1/stream: NDJSON in, NDJSON out. The response streams while the
+// request is read: lines are gathered into chunks (at most StreamChunk
+// commands, or fewer when no more input is waiting), each chunk is one
+// Submit, its results are written and flushed before the next chunk.
+func (s *Server) postStream(ctx *fasthttp.RequestCtx, p Principal) {
+	body := ctx.RequestBodyStream()
+	if body == nil {
+		body = bytes.NewReader(append([]byte(nil), ctx.PostBody()...))
+	}
+	conn := ctx.Conn()
+	ctx.SetContentType("application/x-ndjson")
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("api: panic in stream", "panic", fmt.Sprint(r))
+				w.Write(appendErrorJSON(nil, "internal", "internal error", ""))
+				w.WriteByte('\n')
+				w.Flush()
+			}
+		}()
+		s.stream(w, body, conn, p)
+	})
+}
+
+func (s *Server) streamError(w *bufio.Writer, code, msg, leader string) {
+	var buf [256]byte
+	w.Write(appendErrorJSON(buf[:0], code, msg, leader))
+	w.WriteByte('\n')
+	w.Flush()
+}
+
+func (s *Server) stream(w *bufio.Writer, body io.Reader, conn net.Conn, p Principal) {
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(body)
+	defer func() { br.Reset(nil); readerPool.Put(br) }()
+	b := s.getBatch()
+	defer s.putBatch(b)
+	var long []byte
+	for {
+		b.resetCommands()
+		if conn != nil {
+			conn.SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout))
+		}
+		var readErr error
+		eof := false
+		now := s.nowMS()
+		for len(b.cmds) < StreamChunk {
+			line, err := br.ReadSlice('\n')
+			if errors.Is(err, bufio.ErrBufferFull) {
+				// An over-long line: gather up to MaxLineBytes, answer it
+				// like any other line (too long is invalid).
+				long = append(long[:0], line...)
+				for errors.Is(err, bufio.ErrBufferFull) {
+					line, err = br.ReadSlice('\n')
+					if len(long) <= MaxLineBytes {
+						long = append(long, line...)
+					}
+				}
+				if len(long) > MaxLineBytes {
+					long = append(long[:0], '!') // decodes as invalid
+				}
+				line = long
+			}
+			if t := bytes.TrimSpace(line); len(t) > 0 {
+				off := len(b.lines)
+				b.lines = append(b.lines, t...)
+				b.add(b.lines[off:], now)
+			}
+			if err == io.EOF {
+				eof = true
+				break
+			}
+			if err != nil {
+				readErr = err
+				break
+			}
+			if br.Buffered() == 0 && len(b.cmds) > 0 {
+				break // nothing more is waiting: answer what we have
+			}
+		}
+		if len(b.cmds) > 0 {
+			if i := b.authorize(p); i >= 0 {
+				s.streamError(w, "forbidden", "a partner key may only send purchase, refund, redeem, hold and quote commands naming its own partner", "")
+				return
+			}
+			cctx, cancel := context.WithTimeout(context.Background(), s.cfg.SubmitTimeout)
+			err := s.run(cctx, b)
+			cancel()
+			if err != nil {
+				kind, leader := classify(err)
+				switch kind {
+				case errNotLeader:
+					s.streamError(w, "not_leader", "this node is not the leader; results above are final, retry the rest with the same ids", leader)
+				case errOverloaded:
+					s.streamError(w, "overloaded", "overloaded; results above are final, retry the rest with the same ids", "")
+				case errTimeout, errCanceled:
+					s.streamError(w, "timeout", "timed out; results above are final, retry the rest with the same ids", "")
+				default:
+					s.log.Error("api: backend error in stream", "err", err.Error())
+					s.streamError(w, "internal", "internal error; results above are final, retry the rest with the same ids", "")
+				}
+				return
+			}
+			if conn != nil {
+				conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+			}
+			for _, r := range b.res {
+				w.Write(r)
+				w.WriteByte('\n')
+			}
+			if err := w.Flush(); err != nil {
+				return
+			}
+		}
+		if readErr != nil {
+			var ne net.Error
+			if errors.As(readErr, &ne) && ne.Timeout() {
+				s.streamError(w, "timeout", "timed out reading the request body", "")
+			} else {
+				s.streamError(w, "invalid", "could not read the request body", "")
+			}
+			return
+		}
+		if eof {
+			return
+		}
+	}
+}

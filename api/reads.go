@@ -1,0 +1,326 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/accrual/accrual/engine"
+	"github.com/valyala/fasthttp"
+)
+
+// readQuery is the parsed query string of the GET endpoints. Unknown or
+// repeated parameters are an error, as unknown command fields are.
+type readQuery struct {
+	consistency string
+	cursor      string
+	limit       int
+	atMS        int64
+	fromMS      int64
+	toMS        int64
+	has         uint8
+}
+
+const (
+	qConsistency uint8 = 1 << iota
+	qCursor
+	qLimit
+	qAt
+	qFrom
+	qTo
+)
+
+const (
+	defaultLimit = 100
+	maxLimit     = 1000
+	maxCursor    = 256
+)
+
+func parseTimeParam(v []byte) (int64, error) {
+	t, err := time.Parse(time.RFC3339Nano, string(v))
+	if err != nil {
+		if ms, err2 := strconv.ParseInt(string(v), 10, 64); err2 == nil && ms >= 0 {
+			return ms, nil // milliseconds since the epoch are accepted too
+		}
+		return 0, fmt.Errorf("%q is not an RFC 3339 time", v)
+	}
+	return t.UnixMilli(), nil
+}
+
+// parseReadQuery parses the parameters allowed (a bit set of q*).
+func parseReadQuery(a *fasthttp.Args, allowed uint8) (readQuery, error) {
+	q := readQuery{consistency: "linearizable", limit: defaultLimit}
+	var err error
+	a.VisitAll(func(k, v []byte) {
+		if err != nil {
+			return
+		}
+		var bit uint8
+		switch string(k) {
+		case "consistency":
+			bit = qConsistency
+		case "cursor":
+			bit = qCursor
+		case "limit":
+			bit = qLimit
+		case "at":
+			bit = qAt
+		case "from":
+			bit = qFrom
+		case "to":
+			bit = qTo
+		}
+		if bit == 0 || allowed&bit == 0 {
+			err = fmt.Errorf("unknown query parameter %q", k)
+			return
+		}
+		if q.has&bit != 0 {
+			err = fmt.Errorf("query parameter %q repeated", k)
+			return
+		}
+		q.has |= bit
+		switch bit {
+		case qConsistency:
+			switch string(v) {
+			case "linearizable", "leader", "stale":
+				q.consistency = string(v)
+			default:
+				err = fmt.Errorf("consistency must be linearizable, leader or stale")
+			}
+		case qCursor:
+			if len(v) > maxCursor {
+				err = errors.New("cursor too long")
+				return
+			}
+			for _, c := range v {
+				if c < 0x21 || c > 0x7E {
+					err = errors.New("cursor must be printable ASCII")
+					return
+				}
+			}
+			q.cursor = string(v)
+		case qLimit:
+			n, e := strconv.Atoi(string(v))
+			if e != nil || n < 1 || n > maxLimit {
+				err = fmt.Errorf("limit must be an integer 1 … %d", maxLimit)
+				return
+			}
+			q.limit = n
+		case qAt:
+			q.atMS, err = parseTimeParam(v)
+		case qFrom:
+			q.fromMS, err = parseTimeParam(v)
+		case qTo:
+			q.toMS, err = parseTimeParam(v)
+		}
+	})
+	if err == nil && q.has&(qFrom|qTo) == qFrom|qTo && q.fromMS > q.toMS {
+		err = errors.New("from must not be after to")
+	}
+	return q, err
+}
+
+func (s *Server) query(ctx *fasthttp.RequestCtx, allowed uint8) (readQuery, bool) {
+	q, err := parseReadQuery(ctx.QueryArgs(), allowed)
+	if err != nil {
+		writeError(ctx, fasthttp.StatusBadRequest, "invalid", err.Error())
+		return q, false
+	}
+	return q, true
+}
+
+func (s *Server) writeJSON(ctx *fasthttp.RequestCtx, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.log.Error("api: encoding a response", "err", err.Error())
+		writeError(ctx, fasthttp.StatusInternalServerError, "internal", "internal error")
+		return
+	}
+	ctx.SetContentType("application/json")
+	ctx.SetBody(b)
+}
+
+// MemberLots is the points of a member's lots that expire in one month.
+type MemberLots struct {
+	Expires   string `json:"expires"` // "YYYY-MM" (UTC), or "never"
+	Available int64  `json:"available"`
+	Pending   int64  `json:"pending"`
+}
+
+// MemberResponse is GET /v1/members/{id}.
+type MemberResponse struct {
+	Member       string       `json:"member"`
+	Available    int64        `json:"available"`
+	Pending      int64        `json:"pending"`
+	Held         int64        `json:"held"`
+	Tier         string       `json:"tier"`
+	DiscountBP   int64        `json:"discount_bp"`
+	Perks        []string     `json:"perks"`
+	Plan         string       `json:"plan,omitempty"`
+	Earned       int64        `json:"earned"`
+	Redeemed     int64        `json:"redeemed"`
+	Expired      int64        `json:"expired"`
+	Lots         []MemberLots `json:"lots"`
+	AppliedIndex uint64       `json:"applied_index"`
+	Consistency  string       `json:"consistency"`
+}
+
+func groupLots(lots []engine.LotView) []MemberLots {
+	out := []MemberLots{}
+	idx := map[string]int{}
+	for _, l := range lots {
+		key := "never"
+		if l.ExpiresAtMS != 0 {
+			key = time.UnixMilli(l.ExpiresAtMS).UTC().Format("2006-01")
+		}
+		i, ok := idx[key]
+		if !ok {
+			i = len(out)
+			idx[key] = i
+			out = append(out, MemberLots{Expires: key})
+		}
+		if l.Pending {
+			out[i].Pending += l.Points
+		} else {
+			out[i].Available += l.Points
+		}
+	}
+	sort.Slice(out, func(a, b int) bool {
+		if (out[a].Expires == "never") != (out[b].Expires == "never") {
+			return out[b].Expires == "never"
+		}
+		return out[a].Expires < out[b].Expires
+	})
+	return out
+}
+
+func (s *Server) getMember(ctx *fasthttp.RequestCtx, name string) {
+	q, ok := s.query(ctx, qConsistency)
+	if !ok {
+		return
+	}
+	v, applied, found, err := s.b.Member(name, q.consistency)
+	if err != nil {
+		s.backendError(ctx, err)
+		return
+	}
+	if !found {
+		writeError(ctx, fasthttp.StatusNotFound, "not_found", "no such member")
+		return
+	}
+	r := MemberResponse{Member: v.Member, Available: v.Available, Pending: v.Pending, Held: v.Held,
+		Tier: v.Tier, Perks: []string{}, Plan: v.Plan, Earned: v.Earned, Redeemed: v.Redeemed, Expired: v.Expired,
+		Lots: groupLots(v.Lots), AppliedIndex: applied, Consistency: q.consistency}
+	if r.Member == "" {
+		r.Member = name
+	}
+	if p := s.b.Program(); p != nil {
+		for _, l := range p.Levels {
+			if l.Name == v.Tier {
+				r.DiscountBP = l.DiscountBP
+				if l.Perks != nil {
+					r.Perks = l.Perks
+				}
+				break
+			}
+		}
+	}
+	s.writeJSON(ctx, r)
+}
+
+func (s *Server) getStatement(ctx *fasthttp.RequestCtx, member string) {
+	q, ok := s.query(ctx, qCursor|qLimit)
+	if !ok {
+		return
+	}
+	v, err := s.b.Statement(member, q.cursor, q.limit)
+	if err != nil {
+		s.backendError(ctx, err)
+		return
+	}
+	s.writeJSON(ctx, v)
+}
+
+func (s *Server) getBalance(ctx *fasthttp.RequestCtx, member string) {
+	q, ok := s.query(ctx, qAt)
+	if !ok {
+		return
+	}
+	at := q.atMS
+	if q.has&qAt == 0 {
+		at = s.nowMS()
+	}
+	v, err := s.b.BalanceAt(member, at)
+	if err != nil {
+		s.backendError(ctx, err)
+		return
+	}
+	s.writeJSON(ctx, v)
+}
+
+func (s *Server) getCommand(ctx *fasthttp.RequestCtx, id string) {
+	if _, ok := s.query(ctx, 0); !ok {
+		return
+	}
+	v, err := s.b.CommandEntries(id)
+	if err != nil {
+		s.backendError(ctx, err)
+		return
+	}
+	s.writeJSON(ctx, v)
+}
+
+// getSettlement: from defaults to the start of the current UTC month, to to now.
+func (s *Server) getSettlement(ctx *fasthttp.RequestCtx, partner string) {
+	q, ok := s.query(ctx, qFrom|qTo)
+	if !ok {
+		return
+	}
+	now := s.cfg.Now().UTC()
+	if q.has&qFrom == 0 {
+		q.fromMS = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	}
+	if q.has&qTo == 0 {
+		q.toMS = now.UnixMilli()
+	}
+	if q.fromMS > q.toMS {
+		writeError(ctx, fasthttp.StatusBadRequest, "invalid", "from must not be after to")
+		return
+	}
+	if p := s.b.Program(); p != nil && p.PartnerIndex(partner) < 0 {
+		writeError(ctx, fasthttp.StatusNotFound, "not_found", "no such partner")
+		return
+	}
+	v, err := s.b.Settlement(partner, q.fromMS, q.toMS)
+	if err != nil {
+		s.backendError(ctx, err)
+		return
+	}
+	s.writeJSON(ctx, v)
+}
+
+// getProgram answers the program document as it was loaded (YAML or JSON).
+func (s *Server) getProgram(ctx *fasthttp.RequestCtx) {
+	if _, ok := s.query(ctx, 0); !ok {
+		return
+	}
+	p := s.b.Program()
+	if p == nil {
+		writeError(ctx, fasthttp.StatusServiceUnavailable, "unavailable", "no program loaded")
+		return
+	}
+	src := p.Source
+	i := 0
+	for i < len(src) && isWS(src[i]) {
+		i++
+	}
+	if i < len(src) && src[i] == '{' {
+		ctx.SetContentType("application/json")
+	} else {
+		ctx.SetContentType("application/yaml")
+	}
+	ctx.SetBody(src)
+}

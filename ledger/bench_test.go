@@ -1,0 +1,108 @@
+package ledger
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"testing"
+	"time"
+)
+
+var benchN = flag.Int("ledger.benchn", 1_000_000, "entries in the BenchmarkStatement ledger")
+
+// BenchmarkAppend appends batches of 1k and 10k entries (100k members,
+// 8 partners), NoSync and Sync, and reports entries/s.
+func BenchmarkAppend(b *testing.B) {
+	for _, size := range []int{1_000, 10_000} {
+		for _, sync := range []bool{false, true} {
+			b.Run(fmt.Sprintf("batch=%d/sync=%v", size, sync), func(b *testing.B) {
+				l, err := Open(b.TempDir(), Options{Sync: sync})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer l.Close()
+				g := newGen(1, 100_000, 8)
+				batches := make([][]Entry, 16)
+				for i := range batches {
+					batches[i] = g.batch(size)
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				n := 0
+				for i := 0; i < b.N; i++ {
+					es := batches[i%len(batches)]
+					if err := l.Append(uint64(i+1), es); err != nil {
+						b.Fatal(err)
+					}
+					n += len(es)
+				}
+				b.StopTimer()
+				b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "entries/s")
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/entry")
+			})
+		}
+	}
+}
+
+// BenchmarkStatement builds a ledger of -ledger.benchn entries, compacts it,
+// reports bytes on disk per entry and the p50/p99 latency of 100-entry
+// statement pages and of BalanceAt.
+func BenchmarkStatement(b *testing.B) {
+	dir := b.TempDir()
+	l, err := Open(dir, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	n := *benchN
+	g := newGen(7, max(n/200, 10), 8)
+	start := time.Now()
+	for pos := uint64(1); l.LastSeq() < uint64(n); pos++ {
+		if err := l.Append(pos, g.batch(10_000)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	build := time.Since(start)
+	if err := l.db.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := l.db.Compact(context.Background(), []byte{0}, []byte{0xff}, true); err != nil {
+		b.Fatal(err)
+	}
+	tables := l.db.Metrics().Total().TablesSize
+	entries := l.LastSeq()
+	rng := rand.New(rand.NewPCG(1, 2))
+	lat := make([]time.Duration, 0, b.N)
+	blat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m := g.members[rng.IntN(len(g.members))]
+		t0 := time.Now()
+		p, err := l.Statement(m, StatementQuery{Limit: 100})
+		if err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+		if len(p.Entries) == 0 {
+			b.Fatal("empty statement")
+		}
+		t0 = time.Now()
+		if _, _, _, err := l.BalanceAt(m, g.clock-int64(rng.IntN(30))*dayMS); err != nil {
+			b.Fatal(err)
+		}
+		blat = append(blat, time.Since(t0))
+	}
+	b.StopTimer()
+	pct := func(d []time.Duration, q float64) float64 {
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		return float64(d[min(len(d)-1, int(q*float64(len(d))))].Microseconds())
+	}
+	b.ReportMetric(pct(lat, 0.50), "stmt-p50-µs")
+	b.ReportMetric(pct(lat, 0.99), "stmt-p99-µs")
+	b.ReportMetric(pct(blat, 0.50), "balanceAt-p50-µs")
+	b.ReportMetric(pct(blat, 0.99), "balanceAt-p99-µs")
+	b.ReportMetric(float64(tables)/float64(entries), "disk-B/entry")
+	b.ReportMetric(float64(entries)/build.Seconds(), "build-entries/s")
+}

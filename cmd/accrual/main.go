@@ -22,6 +22,8 @@ func main() {
 	switch os.Args[1] {
 	case "replay":
 		err = cmdReplay(os.Args[2:])
+	case "verify":
+		err = cmdVerify(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

@@ -35,8 +35,8 @@ type Engine struct {
 	epoch   uint32
 	touched []int32
 	out     []Entry
-	cmdID string
-	emit  bool
+	cmdID   string
+	emit    bool
 
 	// catch-up log of tryBring
 	undoing      bool

@@ -76,7 +76,7 @@ func (e *Engine) AccountOwner(a Account) string {
 	return ""
 }
 
-func memberAcct(kind AccountKind, mi int32) Account { return Account{Kind: kind, Ref: mi} }
+func memberAcct(kind AccountKind, mi int32) Account  { return Account{Kind: kind, Ref: mi} }
 func partnerAcct(kind AccountKind, pi int32) Account { return Account{Kind: kind, Ref: pi} }
 
 var (

@@ -1,9 +1,9 @@
 package engine
 
 import (
-	"strings"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // LotView is one lot that still holds points.

@@ -325,7 +325,9 @@ func Restore(p *Program, r io.Reader) (*Engine, error) {
 // corrupt snapshot fails here rather than panicking later.
 func (e *Engine) check() error {
 	nm := int32(len(e.members))
-	bad := func(what string, i int) error { return fmt.Errorf("engine snapshot: %s %d refers outside the state", what, i) }
+	bad := func(what string, i int) error {
+		return fmt.Errorf("engine snapshot: %s %d refers outside the state", what, i)
+	}
 	for i, r := range e.recs {
 		if r.member >= nm || r.typ >= typeCount || r.err >= errorCount || int(r.tier) >= len(e.prog.Levels) {
 			return bad("record", i)

@@ -40,8 +40,8 @@ type member struct {
 	metric         int64 // this year's spend or purchase count
 	monthEarned    int64
 	lastActivityMS int64
-	liveFrom       int32 // lots before it are empty and matured
-	pendFrom       int32 // lots before it have matured
+	liveFrom       int32  // lots before it are empty and matured
+	pendFrom       int32  // lots before it have matured
 	touched        uint32 // Apply epoch that last touched the member
 	year           int32
 	month          int32 // monthKey of monthEarned

@@ -15,12 +15,12 @@ type Engine struct {
 	prog    *Program
 	clockMS int64
 	members []member
-	byName  map[string]int32
-	ids     map[string]int32 // command id → index into recs
-	recs    []record
-	buys    []purchaseRec
-	redeems []redemptionRec
-	holds   []holdRec
+	byName  hashIndex // member id → index into members
+	ids     hashIndex // command id → index into recs
+	recs    chunked[record]
+	buys    chunked[purchaseRec]
+	redeems chunked[redemptionRec]
+	holds   chunked[holdRec]
 	parts   []part
 	due     dueHeap
 	names   arena
@@ -58,8 +58,8 @@ func New(p *Program) *Engine {
 	return &Engine{
 		prog:            p,
 		clockMS:         math.MinInt64,
-		byName:          map[string]int32{},
-		ids:             map[string]int32{},
+		byName:          newHashIndex(),
+		ids:             newHashIndex(),
 		partnerIssued:   make([]int64, len(p.Partners)),
 		partnerRedeemed: make([]int64, len(p.Partners)),
 		emit:            true,
@@ -122,8 +122,8 @@ func (e *Engine) apply(c *Command) Result {
 	case TypeQuote:
 		return e.quote(c, t)
 	}
-	if ri, ok := e.ids[string(c.ID)]; ok {
-		r := &e.recs[ri]
+	if ri, ok := e.ids.find(idKeys{e}, c.ID); ok {
+		r := e.recs.at(ri)
 		if r.hash != c.Hash {
 			return Result{ID: c.ID, HasID: true, Err: ErrIDConflict}
 		}
@@ -131,11 +131,10 @@ func (e *Engine) apply(c *Command) Result {
 			Points: r.points, Available: r.available, Pending: r.pending, Held: r.held}
 	}
 	e.cmdID = e.names.str(c.ID)
-	ri := int32(len(e.recs))
-	e.ids[e.cmdID] = ri
-	e.recs = append(e.recs, record{hash: c.Hash, typ: c.Type, ref: -1, member: -1})
+	ri := e.recs.add(record{id: e.cmdID, hash: c.Hash, typ: c.Type, ref: -1, member: -1})
+	e.ids.insert(idKeys{e}, c.ID, ri)
 	mi, before, err := e.execute(c, t, ri)
-	r := &e.recs[ri]
+	r := e.recs.at(ri)
 	r.err = err
 	res := Result{ID: c.ID, HasID: true, Err: err}
 	if err != OK {
@@ -186,8 +185,17 @@ func fits(v int64) bool { return v >= -bound && v <= bound }
 // add reports whether a+b stays within ±2^62 (both already within it).
 func addFits(a, b int64) bool { return fits(a + b) }
 
+// idKeys and memberKeys let the indexes read keys back from the engine.
+type idKeys struct{ e *Engine }
+
+func (k idKeys) keyOf(v int32) string { return k.e.recs.at(v).id }
+
+type memberKeys struct{ e *Engine }
+
+func (k memberKeys) keyOf(v int32) string { return k.e.members[v].name }
+
 func (e *Engine) lookup(name []byte) int32 {
-	if i, ok := e.byName[string(name)]; ok {
+	if i, ok := e.byName.find(memberKeys{e}, name); ok {
 		return i
 	}
 	return -1
@@ -202,7 +210,7 @@ func (e *Engine) create(name []byte, t int64) int32 {
 		month:          int32(monthKey(t)),
 		lastActivityMS: t,
 	})
-	e.byName[s] = mi
+	e.byName.insert(memberKeys{e}, name, mi)
 	e.touch(&e.members[mi], mi)
 	return mi
 }
@@ -310,7 +318,7 @@ func (e *Engine) releaseDue(m *member, mi int32, t int64) {
 	}
 	hs := m.ext.holds
 	for k := 0; k < len(hs); k++ {
-		h := &e.holds[hs[k]]
+		h := e.holds.at(int32(hs[k]))
 		if h.deadlineMS > t {
 			continue
 		}
@@ -587,7 +595,7 @@ func (e *Engine) rollback(mi int32) {
 		m.ext.holds = append(m.ext.holds[:0], e.undoHoldList...)
 	}
 	for _, h := range e.undoHolds {
-		e.holds[h].open = true
+		e.holds.at(int32(h)).open = true
 	}
 	e.out = e.out[:e.undoOut]
 	e.breakage = e.undoBreakage
@@ -780,8 +788,7 @@ func (e *Engine) purchase(c *Command, t int64, ri int32) (int32, int64, ErrorCod
 	m.metric += metricAdd
 	e.activity(m, mi, t)
 	e.repayDebt(m)
-	e.recs[ri].ref = int32(len(e.buys))
-	e.buys = append(e.buys, rec)
+	e.recs.at(ri).ref = e.buys.add(rec)
 	return mi, before, OK
 }
 
@@ -842,7 +849,7 @@ func (e *Engine) dropLast() {
 	if n := len(e.touched); n > 0 && e.touched[n-1] == last {
 		e.touched = e.touched[:n-1]
 	}
-	delete(e.byName, e.members[last].name)
+	e.byName.remove(memberKeys{e}, []byte(e.members[last].name), last)
 	e.members = e.members[:last]
 }
 
@@ -851,11 +858,11 @@ func (e *Engine) refund(c *Command, t int64) (int32, int64, ErrorCode) {
 	if pi < 0 {
 		return -1, 0, ErrUnknownPartner
 	}
-	oi, ok := e.ids[string(c.Original)]
-	if !ok || e.recs[oi].typ != TypePurchase || e.recs[oi].err != OK {
+	oi, ok := e.ids.find(idKeys{e}, c.Original)
+	if !ok || e.recs.at(oi).typ != TypePurchase || e.recs.at(oi).err != OK {
 		return -1, 0, ErrUnknownOriginal
 	}
-	pr := &e.buys[e.recs[oi].ref]
+	pr := e.buys.at(e.recs.at(oi).ref)
 	if e.members[pr.member].name != string(c.Member) || pr.partner != pi {
 		return -1, 0, ErrOriginalMismatch
 	}
@@ -931,17 +938,16 @@ func (e *Engine) redeem(c *Command, t int64, ri int32) (int32, int64, ErrorCode)
 	e.partnerRedeemed[pi] += c.Points
 	e.record(KindRedeem, t, partnerAcct(AccountPartnerRedeemed, pi), memberAcct(AccountMemberAvailable, mi), c.Points)
 	e.activity(m, mi, t)
-	e.recs[ri].ref = int32(len(e.redeems))
-	e.redeems = append(e.redeems, redemptionRec{points: c.Points, partsOff: off, partsLen: uint32(len(e.parts)) - off, member: mi, partner: pi})
+	e.recs.at(ri).ref = e.redeems.add(redemptionRec{points: c.Points, partsOff: off, partsLen: uint32(len(e.parts)) - off, member: mi, partner: pi})
 	return mi, before, OK
 }
 
 func (e *Engine) cancel(c *Command, t int64) (int32, int64, ErrorCode) {
-	oi, ok := e.ids[string(c.Original)]
-	if !ok || (e.recs[oi].typ != TypeRedeem && e.recs[oi].typ != TypeCapture) || e.recs[oi].err != OK {
+	oi, ok := e.ids.find(idKeys{e}, c.Original)
+	if !ok || (e.recs.at(oi).typ != TypeRedeem && e.recs.at(oi).typ != TypeCapture) || e.recs.at(oi).err != OK {
 		return -1, 0, ErrUnknownOriginal
 	}
-	rd := &e.redeems[e.recs[oi].ref]
+	rd := e.redeems.at(e.recs.at(oi).ref)
 	if rd.cancelled {
 		return -1, 0, ErrAlreadyCancelled
 	}
@@ -1151,26 +1157,25 @@ func (e *Engine) hold(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
 	assert(left == 0, "hold consumed less than available")
 	m.held += c.Points
 	deadline := t + timeoutS*msPerSecond
-	hi := uint32(len(e.holds))
-	e.holds = append(e.holds, holdRec{points: c.Points, deadlineMS: deadline, partsOff: off,
-		partsLen: uint32(len(e.parts)) - off, member: mi, partner: pi, open: true})
+	hi := uint32(e.holds.add(holdRec{points: c.Points, deadlineMS: deadline, partsOff: off,
+		partsLen: uint32(len(e.parts)) - off, member: mi, partner: pi, open: true}))
 	x := e.ext(m)
 	x.holds = append(x.holds, hi)
 	e.due.push(dueItem{dueMS: deadline, member: mi})
 	e.record(KindHold, t, memberAcct(AccountMemberHeld, mi), memberAcct(AccountMemberAvailable, mi), c.Points)
 	e.activity(m, mi, t)
-	e.recs[ri].ref = int32(hi)
+	e.recs.at(ri).ref = int32(hi)
 	return mi, before, OK
 }
 
 // closeHold is capture and release (SPEC §9.7).
 func (e *Engine) closeHold(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
-	oi, ok := e.ids[string(c.Original)]
-	if !ok || e.recs[oi].typ != TypeHold || e.recs[oi].err != OK {
+	oi, ok := e.ids.find(idKeys{e}, c.Original)
+	if !ok || e.recs.at(oi).typ != TypeHold || e.recs.at(oi).err != OK {
 		return -1, 0, ErrUnknownOriginal
 	}
-	hi := e.recs[oi].ref
-	h := &e.holds[hi]
+	hi := e.recs.at(oi).ref
+	h := e.holds.at(hi)
 	if !h.open || h.deadlineMS <= t {
 		return -1, 0, ErrHoldClosed
 	}
@@ -1211,8 +1216,7 @@ func (e *Engine) closeHold(c *Command, t int64, ri int32) (int32, int64, ErrorCo
 			need -= take
 		}
 		ps = e.parts[h.partsOff : h.partsOff+h.partsLen] // append may have moved parts
-		e.recs[ri].ref = int32(len(e.redeems))
-		e.redeems = append(e.redeems, redemptionRec{points: capture, partsOff: off, partsLen: uint32(len(e.parts)) - off, member: mi, partner: h.partner})
+		e.recs.at(ri).ref = e.redeems.add(redemptionRec{points: capture, partsOff: off, partsLen: uint32(len(e.parts)) - off, member: mi, partner: h.partner})
 		m.redeemed += capture
 		e.partnerRedeemed[h.partner] += capture
 		e.record(KindCapture, t, partnerAcct(AccountPartnerRedeemed, h.partner), memberAcct(AccountMemberHeld, mi), capture)

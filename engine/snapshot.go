@@ -112,33 +112,33 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		}
 	}
 	// ids in record order: recs[i] belongs to ids[i]
-	names := make([]string, len(e.recs))
-	for id, ri := range e.ids {
-		names[ri] = id
-	}
-	s.u(uint64(len(e.recs)))
-	for k, r := range e.recs {
-		s.str(names[k])
+	s.u(uint64(e.recs.len()))
+	for k := 0; k < e.recs.len(); k++ {
+		r := e.recs.at(int32(k))
+		s.str(r.id)
 		s.u(r.hash)
 		for _, v := range [...]int64{r.points, r.available, r.pending, r.held, int64(r.ref), int64(r.member),
 			int64(r.typ), int64(r.err), int64(r.tier)} {
 			s.i(v)
 		}
 	}
-	s.u(uint64(len(e.buys)))
-	for _, b := range e.buys {
+	s.u(uint64(e.buys.len()))
+	for k := 0; k < e.buys.len(); k++ {
+		b := e.buys.at(int32(k))
 		for _, v := range [...]int64{b.amount, b.points, b.refunded, int64(b.member), int64(b.partner), int64(b.lot)} {
 			s.i(v)
 		}
 	}
-	s.u(uint64(len(e.redeems)))
-	for _, r := range e.redeems {
+	s.u(uint64(e.redeems.len()))
+	for k := 0; k < e.redeems.len(); k++ {
+		r := e.redeems.at(int32(k))
 		for _, v := range [...]int64{r.points, int64(r.partsOff), int64(r.partsLen), int64(r.member), int64(r.partner), boolInt(r.cancelled)} {
 			s.i(v)
 		}
 	}
-	s.u(uint64(len(e.holds)))
-	for _, h := range e.holds {
+	s.u(uint64(e.holds.len()))
+	for k := 0; k < e.holds.len(); k++ {
+		h := e.holds.at(int32(k))
 		for _, v := range [...]int64{h.points, h.deadlineMS, int64(h.partsOff), int64(h.partsLen), int64(h.member), int64(h.partner), boolInt(h.open)} {
 			s.i(v)
 		}
@@ -282,28 +282,27 @@ func Restore(p *Program, r io.Reader) (*Engine, error) {
 			}
 			m.ext = x
 		}
-		e.byName[m.name] = int32(len(e.members))
 		e.members = append(e.members, m)
+		e.byName.insert(memberKeys{e}, []byte(m.name), int32(len(e.members)-1))
 	}
 	nr := s.n()
 	for k := 0; k < nr && s.err == nil; k++ {
 		id := e.names.str(s.bytes())
-		var r record
+		r := record{id: id}
 		r.hash = s.u()
 		r.points, r.available, r.pending, r.held = s.i(), s.i(), s.i(), s.i()
 		r.ref, r.member = s.i32(), s.i32()
 		r.typ, r.err, r.tier = CommandType(s.i()), ErrorCode(s.i()), uint8(s.i())
-		e.ids[id] = int32(len(e.recs))
-		e.recs = append(e.recs, r)
+		e.ids.insert(idKeys{e}, []byte(id), e.recs.add(r))
 	}
 	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
-		e.buys = append(e.buys, purchaseRec{amount: s.i(), points: s.i(), refunded: s.i(), member: s.i32(), partner: s.i32(), lot: s.i32()})
+		e.buys.add(purchaseRec{amount: s.i(), points: s.i(), refunded: s.i(), member: s.i32(), partner: s.i32(), lot: s.i32()})
 	}
 	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
-		e.redeems = append(e.redeems, redemptionRec{points: s.i(), partsOff: uint32(s.i()), partsLen: uint32(s.i()), member: s.i32(), partner: s.i32(), cancelled: s.i() == 1})
+		e.redeems.add(redemptionRec{points: s.i(), partsOff: uint32(s.i()), partsLen: uint32(s.i()), member: s.i32(), partner: s.i32(), cancelled: s.i() == 1})
 	}
 	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
-		e.holds = append(e.holds, holdRec{points: s.i(), deadlineMS: s.i(), partsOff: uint32(s.i()), partsLen: uint32(s.i()), member: s.i32(), partner: s.i32(), open: s.i() == 1})
+		e.holds.add(holdRec{points: s.i(), deadlineMS: s.i(), partsOff: uint32(s.i()), partsLen: uint32(s.i()), member: s.i32(), partner: s.i32(), open: s.i() == 1})
 	}
 	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
 		e.parts = append(e.parts, part{lot: uint32(s.u()), points: s.i()})
@@ -328,17 +327,19 @@ func (e *Engine) check() error {
 	bad := func(what string, i int) error {
 		return fmt.Errorf("engine snapshot: %s %d refers outside the state", what, i)
 	}
-	for i, r := range e.recs {
+	for i := 0; i < e.recs.len(); i++ {
+		r := e.recs.at(int32(i))
 		if r.member >= nm || r.typ >= typeCount || r.err >= errorCount || int(r.tier) >= len(e.prog.Levels) {
 			return bad("record", i)
 		}
-		if r.ref >= 0 && ((r.typ == TypePurchase && int(r.ref) >= len(e.buys)) ||
-			((r.typ == TypeRedeem || r.typ == TypeCapture) && int(r.ref) >= len(e.redeems)) ||
-			(r.typ == TypeHold && int(r.ref) >= len(e.holds))) {
+		if r.ref >= 0 && ((r.typ == TypePurchase && int(r.ref) >= e.buys.len()) ||
+			((r.typ == TypeRedeem || r.typ == TypeCapture) && int(r.ref) >= e.redeems.len()) ||
+			(r.typ == TypeHold && int(r.ref) >= e.holds.len())) {
 			return bad("record", i)
 		}
 	}
-	for i, b := range e.buys {
+	for i := 0; i < e.buys.len(); i++ {
+		b := e.buys.at(int32(i))
 		if b.member < 0 || b.member >= nm || int(b.partner) >= len(e.prog.Partners) || b.partner < 0 ||
 			(b.lot >= 0 && int(b.lot) >= len(e.members[b.member].lots)) {
 			return bad("purchase", i)
@@ -355,12 +356,14 @@ func (e *Engine) check() error {
 		}
 		return true
 	}
-	for i, r := range e.redeems {
+	for i := 0; i < e.redeems.len(); i++ {
+		r := e.redeems.at(int32(i))
 		if !checkParts(r.partsOff, r.partsLen, r.member) || r.partner < 0 || int(r.partner) >= len(e.prog.Partners) {
 			return bad("redemption", i)
 		}
 	}
-	for i, h := range e.holds {
+	for i := 0; i < e.holds.len(); i++ {
+		h := e.holds.at(int32(i))
 		if !checkParts(h.partsOff, h.partsLen, h.member) || h.partner < 0 || int(h.partner) >= len(e.prog.Partners) {
 			return bad("hold", i)
 		}
@@ -375,7 +378,7 @@ func (e *Engine) check() error {
 				return bad("member", i)
 			}
 			for _, h := range x.holds {
-				if int(h) >= len(e.holds) {
+				if int(h) >= e.holds.len() {
 					return bad("member", i)
 				}
 			}

@@ -77,6 +77,7 @@ type actionCount struct {
 // record is what an id keeps for good (SPEC §6): its payload digest and its
 // first result, and for purchases, redemptions and holds their details.
 type record struct {
+	id        string // arena-backed
 	hash      uint64
 	points    int64
 	available int64

@@ -37,15 +37,15 @@ var routeNames = [routeCount]string{"commands", "stream", "convenience", "quote"
 
 // metrics of one server (its own registry, so tests can run many servers).
 type metrics struct {
-	reg      *prometheus.Registry
-	requests *prometheus.CounterVec
-	latency  [routeCount]prometheus.Observer
-	batch    prometheus.Observer
-	cmdOK    prometheus.Counter
-	cmdDup   prometheus.Counter
-	cmdErr   [64]prometheus.Counter // by engine.ErrorCode
+	reg         *prometheus.Registry
+	requests    *prometheus.CounterVec
+	latency     [routeCount]prometheus.Observer
+	batch       prometheus.Observer
+	cmdOK       prometheus.Counter
+	cmdDup      prometheus.Counter
+	cmdErr      [64]prometheus.Counter // by engine.ErrorCode
 	cmdErrOther prometheus.Counter
-	handler  fasthttp.RequestHandler
+	handler     fasthttp.RequestHandler
 }
 
 func newMetrics() *metrics {

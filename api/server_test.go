@@ -285,23 +285,33 @@ func TestAuthMatrix(t *testing.T) {
 	n := 0
 	uniq := func(s string) string { n++; return strings.ReplaceAll(s, "ID", fmt.Sprintf("id%d", n)) }
 	calls := map[string]func() call{
-		"shop purchase":  func() call { return call{"POST", "/v1/purchases", uniq(`{"id":"ID","member":"M1","partner":"shop","amount":100}`)} },
-		"cafe purchase":  func() call { return call{"POST", "/v1/purchases", uniq(`{"id":"ID","member":"M1","partner":"cafe","amount":100}`)} },
-		"batch shop":     func() call { return call{"POST", "/v1/commands", uniq(`[{"type":"purchase","id":"ID","member":"M1","partner":"shop","amount":100}]`)} },
-		"batch mixed":    func() call { return call{"POST", "/v1/commands", uniq(`[{"type":"purchase","id":"ID","member":"M1","partner":"shop","amount":100},{"type":"adjust","id":"xID","member":"M1","points":1}]`)} },
-		"stream shop":    func() call { return call{"POST", "/v1/stream", uniq(`{"type":"redeem","id":"ID","member":"M1","partner":"shop","points":10}` + "\n")} },
-		"adjust":         func() call { return call{"POST", "/v1/adjustments", uniq(`{"id":"ID","member":"M1","points":1}`)} },
-		"quote shop":     func() call { return call{"POST", "/v1/quote", `{"member":"M1","partner":"shop","amount":100}`} },
-		"member":         func() call { return call{"GET", "/v1/members/M1", ""} },
-		"statement":      func() call { return call{"GET", "/v1/members/M1/statement", ""} },
-		"settle shop":    func() call { return call{"GET", "/v1/partners/shop/settlement", ""} },
-		"settle cafe":    func() call { return call{"GET", "/v1/partners/cafe/settlement", ""} },
-		"stats":          func() call { return call{"GET", "/v1/stats", ""} },
-		"cluster":        func() call { return call{"GET", "/v1/cluster", ""} },
-		"command":        func() call { return call{"GET", "/v1/commands/seed", ""} },
-		"program":        func() call { return call{"GET", "/v1/program", ""} },
-		"metrics":        func() call { return call{"GET", "/metrics", ""} },
-		"healthz":        func() call { return call{"GET", "/healthz", ""} },
+		"shop purchase": func() call {
+			return call{"POST", "/v1/purchases", uniq(`{"id":"ID","member":"M1","partner":"shop","amount":100}`)}
+		},
+		"cafe purchase": func() call {
+			return call{"POST", "/v1/purchases", uniq(`{"id":"ID","member":"M1","partner":"cafe","amount":100}`)}
+		},
+		"batch shop": func() call {
+			return call{"POST", "/v1/commands", uniq(`[{"type":"purchase","id":"ID","member":"M1","partner":"shop","amount":100}]`)}
+		},
+		"batch mixed": func() call {
+			return call{"POST", "/v1/commands", uniq(`[{"type":"purchase","id":"ID","member":"M1","partner":"shop","amount":100},{"type":"adjust","id":"xID","member":"M1","points":1}]`)}
+		},
+		"stream shop": func() call {
+			return call{"POST", "/v1/stream", uniq(`{"type":"redeem","id":"ID","member":"M1","partner":"shop","points":10}` + "\n")}
+		},
+		"adjust":      func() call { return call{"POST", "/v1/adjustments", uniq(`{"id":"ID","member":"M1","points":1}`)} },
+		"quote shop":  func() call { return call{"POST", "/v1/quote", `{"member":"M1","partner":"shop","amount":100}`} },
+		"member":      func() call { return call{"GET", "/v1/members/M1", ""} },
+		"statement":   func() call { return call{"GET", "/v1/members/M1/statement", ""} },
+		"settle shop": func() call { return call{"GET", "/v1/partners/shop/settlement", ""} },
+		"settle cafe": func() call { return call{"GET", "/v1/partners/cafe/settlement", ""} },
+		"stats":       func() call { return call{"GET", "/v1/stats", ""} },
+		"cluster":     func() call { return call{"GET", "/v1/cluster", ""} },
+		"command":     func() call { return call{"GET", "/v1/commands/seed", ""} },
+		"program":     func() call { return call{"GET", "/v1/program", ""} },
+		"metrics":     func() call { return call{"GET", "/metrics", ""} },
+		"healthz":     func() call { return call{"GET", "/healthz", ""} },
 	}
 	// expected status per role: none (no key), bad key, operator, shop partner, readonly
 	matrix := map[string][5]int{

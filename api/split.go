@@ -6,11 +6,11 @@ import "errors"
 type span struct{ start, end int32 }
 
 var (
-	errNotArray    = errors.New("the body is not a JSON array")
-	errFraming     = errors.New("malformed JSON array")
-	errTooMany     = errors.New("too many commands")
-	errTooDeep     = errors.New("JSON nested too deeply")
-	maxSplitDepth  = 64
+	errNotArray   = errors.New("the body is not a JSON array")
+	errFraming    = errors.New("malformed JSON array")
+	errTooMany    = errors.New("too many commands")
+	errTooDeep    = errors.New("JSON nested too deeply")
+	maxSplitDepth = 64
 )
 
 func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

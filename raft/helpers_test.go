@@ -58,7 +58,7 @@ func purchases(t testing.TB, p *engine.Program, prefix string, from, n int) []en
 	out := make([]engine.Command, n)
 	for i := range out {
 		line := fmt.Appendf(nil, `{"type":"purchase","id":"%s-%d","member":"M%s%d","partner":%q,"amount":%d,"at":"2026-01-01T00:00:00Z"}`,
-			prefix, from+i, prefix, from+i, p.Partners[0].ID, 10000+i%7*100)
+			prefix, from+i, prefix, from+i, p.Partners[0].ID, 10000+(from+i)%7*100)
 		dec.Decode(line, &out[i])
 		if out[i].Invalid {
 			t.Fatalf("invalid: %s", line)

@@ -231,21 +231,15 @@ func (n *Node) NodeHTTPAddr(id string) (string, bool) {
 // node's HTTP address, and runs the tick proposer while leader.
 func (n *Node) watchLeadership() {
 	defer n.wg.Done()
-	var stopTick context.CancelFunc
-	defer func() {
-		if stopTick != nil {
-			stopTick()
-		}
-	}()
+	stopTick := func() {}
+	defer func() { stopTick() }()
 	for {
 		select {
 		case <-n.stop:
 			return
 		case isLeader := <-n.raft.LeaderCh():
-			if stopTick != nil {
-				stopTick()
-				stopTick = nil
-			}
+			stopTick()
+			stopTick = func() {}
 			n.readyTerm.Store(0)
 			if !isLeader {
 				continue
@@ -258,15 +252,21 @@ func (n *Node) watchLeadership() {
 			if n.raft.State() != hraft.Leader || n.raft.CurrentTerm() != term {
 				continue
 			}
-			n.readyTerm.Store(term)
-			if a, ok := n.NodeHTTPAddr(n.cfg.NodeID); !ok || a != n.cfg.HTTPAddr {
-				if err := n.raft.Apply(encodeRegister(n.cfg.NodeID, n.cfg.HTTPAddr), n.cfg.ApplyTimeout).Error(); err != nil {
-					n.log.Warn("register self failed", "err", err)
-				}
+			// Always (re-)register: besides publishing this node's HTTP
+			// address, it puts an FSM-visible entry after the election's
+			// noop and the barrier (which never reach ApplyBatch), so a
+			// linearizable read's "applied ≥ commit index" can be met.
+			if err := n.raft.Apply(encodeRegister(n.cfg.NodeID, n.cfg.HTTPAddr), n.cfg.ApplyTimeout).Error(); err != nil {
+				n.log.Warn("register self failed", "err", err)
+				continue
 			}
+			if n.raft.State() != hraft.Leader || n.raft.CurrentTerm() != term {
+				continue
+			}
+			n.readyTerm.Store(term)
 			if n.cfg.TickInterval > 0 {
-				var ctx context.Context
-				ctx, stopTick = context.WithCancel(context.Background())
+				ctx, cancel := context.WithCancel(context.Background())
+				stopTick = cancel
 				n.wg.Add(1)
 				go n.runTicks(ctx)
 			}

@@ -3,7 +3,9 @@ package raft
 import (
 	"bytes"
 	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/accrual/accrual/engine"
 )
@@ -71,5 +73,27 @@ func TestSingleNodeMatchesOffline(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+func TestTickAndOverload(t *testing.T) {
+	p := loadProgram(t, "club")
+	cfg := testConfig(t, "n1", p, true)
+	cfg.TickInterval = 50 * time.Millisecond
+	cfg.MaxQueue, cfg.MaxBatchCommands = 100, 50
+	n := startNode(t, cfg)
+	defer n.Close()
+	waitLeader(t, n)
+	waitFor(t, "a tick", 5*time.Second, func() bool { return n.ClockMS() > time.Now().Add(-time.Minute).UnixMilli() })
+	if _, err := n.Submit(context.Background(), purchases(t, p, "o", 0, 101)); !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("oversized submit: %v", err)
+	}
+	// 80 commands: two chunks of 50 and 30, one NDJSON of 80 lines.
+	res, err := n.Submit(context.Background(), purchases(t, p, "o", 0, 80))
+	if err != nil || len(splitLines(res)) != 80 {
+		t.Fatalf("chunked submit: %d lines, %v", len(splitLines(res)), err)
+	}
+	if s := n.Status(); s.State != "Leader" || s.LeaderHTTP != cfg.HTTPAddr || s.Queued != 0 {
+		t.Fatalf("status %+v", s)
 	}
 }

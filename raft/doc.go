@@ -1,0 +1,121 @@
+// Package raft replicates the accrual engine with hashicorp/raft.
+//
+// Data flow: HTTP → Submit (batcher) → one Raft entry per group commit →
+// ApplyBatch (FSM) → engine.Apply → ledger.Append, views, NDJSON results
+// back to the waiting callers.
+//
+// # Layout
+//
+// Under Config.DataDir (directories created 0700):
+//
+//	raft/       Raft log and stable store (logstore, Pebble, every write synced)
+//	snapshots/  hraft.FileSnapshotStore (engine snapshots, zstd streams)
+//	ledger/     the ledger (Pebble, NoSync; the Raft log is the durable source)
+//
+// # Log entries
+//
+// Every LogCommand entry starts with a kind byte:
+//
+//   - 1, commands: codec.Compress(uvarint count ++ engine.AppendBinary(cmd)…).
+//     One entry carries up to MaxBatchCommands (4096) commands or
+//     MaxBatchBytes (256 KiB, before compression) so Raft sees hundreds of
+//     entries a second, not commands (FIELD-NOTES "batching at every layer").
+//   - 2, register: node id and HTTP address. This is the replicated
+//     directory node id → HTTP address used by NotLeaderError to redirect
+//     clients. A leader proposes its own entry after it wins an election
+//     (when missing or different), and AddVoter proposes the new node's
+//     entry before adding it. The directory is part of every snapshot.
+//     hraft has no per-server metadata, hence a log entry.
+//
+// # Group commit (Submit)
+//
+// Submit encodes the (already validated) commands, and enqueues them; the
+// queue is bounded node-wide by MaxQueue commands counted from enqueue until
+// the caller is answered (so in-flight entries count too): a full queue
+// fails fast with ErrOverloaded. One batcher goroutine gathers requests into
+// an entry: if no entry is in flight it proposes at once (lowest latency
+// when idle); while Raft is busy it waits up to BatchWindow for the entry to
+// fill. hraft (BatchApplyCh, MaxAppendEntries 64) then writes several
+// entries with one fsync and replicates them. A waiter goroutine answers
+// callers in log order from the entry's response: the NDJSON of the entry
+// and each line's end offset, so a caller's lines are a sub-slice, no copy.
+// A caller is answered only after its entry is committed and applied.
+//
+// Errors: *NotLeaderError (errors.Is ErrNotLeader; carries the leader's id
+// and HTTP address when known), ErrOverloaded, ErrClosed, ctx errors, and
+// ErrUnknownOutcome when leadership was lost while the entry was in flight
+// (it may or may not commit: the client retries with the same ids, which
+// the engine makes idempotent, SPEC §6). A follower does not render
+// results (only a leader can have waiting callers); if leadership is lost
+// between commit and apply, the waiting callers get ErrUnknownOutcome too.
+//
+// # Apply and the ledger
+//
+// ApplyBatch runs engine.Apply once per command entry (keeping per-entry
+// result boundaries), converts the engine's entries to ledger entries
+// (owners via Engine.AccountOwner) and writes all entries of the batch with
+// ONE ledger.Append at the batch's last Raft index. The ledger's Position()
+// is therefore the applied index as far as the ledger is concerned.
+//
+// On restart hraft restores the latest local snapshot (engine state at
+// index S) and replays the log after S. Entries with index ≤
+// ledger.Position() are applied to the engine but not appended again, so
+// the ledger never holds an entry twice. Because ledger writes are NoSync,
+// a crash can lose its tail; the replay re-appends it from the Raft log.
+// A snapshot's Persist first syncs the ledger's WAL, so the ledger is never
+// behind the latest snapshot after a crash (entries the snapshot covers
+// would otherwise be lost with the log prefix it compacts).
+//
+// Known limitation: a follower that receives an InstallSnapshot from the
+// leader (it fell more than TrailingLogs behind) cannot get the ledger
+// entries between its position and the snapshot's index; the gap is logged
+// and the ledger's position jumps to the snapshot index. Engine state and
+// balances are exact; that node's ledger history lacks that range (rebuild
+// it from another node's ledger or an offline replay).
+//
+// # Snapshots
+//
+// FSM.Snapshot serialises the engine (Engine.Snapshot) into memory under
+// the apply lock (the engine has no copy-on-write), then Persist streams it
+// zstd-compressed (SpeedFastest) to the snapshot sink, off the apply path.
+// The stream holds a magic, the applied index, the node directory, then the
+// engine's stream. Defaults: SnapshotThreshold 2048 entries and TrailingLogs
+// 1024 entries. An entry holds up to 4096 commands (≈ 100 KiB compressed),
+// so a snapshot is taken after at most ~8M commands and the log keeps
+// ~4M commands (≈ 100–250 MiB) after it: a follower that restarts or lags a
+// few seconds at peak load catches up from the log, never by a full state
+// transfer, while disk use for the log stays bounded. Snapshot cost scales
+// with the state (members, ids), not with the log, so snapshotting more
+// often would mostly cost CPU and memory (a full in-memory copy of the
+// state while it is written). SnapshotInterval (30s) is how often hraft
+// checks the threshold.
+//
+// # Reads
+//
+// After each ApplyBatch the views of the members the batch touched
+// (Engine.Touched + View) are published into a 64-shard map with per-shard
+// RWMutexes; readers never take the apply lock. The applied index and the
+// engine clock are atomics, stored after the views. A view is computed at
+// the clock of its publication; maturation, expiry and hold deadlines reach
+// the views through the leader's tick (proposed every TickInterval, 1s, at
+// the leader's wall clock), which touches the members with something due.
+// What changes with the clock alone (the yearly tier reset, a plan's end) is
+// covered by republishing every view when the clock enters a new UTC year
+// and by a sweeper that refreshes 16384 views per tick, round-robin.
+//
+// Member(name, c): Stale serves any node's views; Leader requires the node
+// to be leader and to have passed a Barrier in its current term (run right
+// after winning an election, so entries of earlier terms are applied);
+// Linearizable additionally notes CommitIndex, confirms leadership with
+// VerifyLeader (one heartbeat round shared by all concurrent readers: a
+// reader joins the next round to start), checks the term is unchanged and
+// waits until the applied index reaches the noted commit index.
+//
+// # Raft settings
+//
+// BatchApplyCh on, MaxAppendEntries 64 (entries, not bytes: the batcher
+// budgets bytes), NoLegacyTelemetry, the transport's default pipelining,
+// hclog at WARN by default. Timeouts default to 500/500/250 ms
+// (heartbeat/election/lease) and 5 ms commit timeout: fast failover on
+// loopback and LANs without flapping under large entries.
+package raft

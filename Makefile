@@ -10,7 +10,7 @@ build:
 	$(GO) build -o $(BIN) ./cmd/accrual
 
 run: build
-	./$(BIN) replay --program testdata/coalition.yaml --dump < testdata/demo.ndjson
+	./$(BIN) serve --data data
 
 test:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)

@@ -255,6 +255,10 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, route *int) {
 			}
 			s.writeJSON(ctx, s.b.Status())
 		}
+	case name == "cluster" && len(seg) == 2:
+		*route, allow = rCluster, "POST"
+		op := string(seg[1])
+		handler = func(p Principal) { s.clusterAdmin(ctx, p, op) }
 	default:
 		notFound(ctx)
 		return

@@ -230,3 +230,24 @@ func continueStream(_ fataler, eng *Engine, stream []byte) [][]byte {
 	})
 	return lines
 }
+
+// TestPropertyTotalsMatchMembers: the running totals equal the sums over
+// members after a final tick (liability = every member's balance).
+func TestPropertyTotalsMatchMembers(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		prog := programForProperty(t)
+		stream := append(genStream(t, prog), []byte(`{"type":"tick"}`+"\n")...)
+		_, eng, _ := runStream(t, prog, stream, 16)
+		var outstanding, redeemed, expired int64
+		for mi := range eng.members {
+			v := eng.View(int32(mi), false)
+			outstanding += v.Available + v.Pending + v.Held
+			redeemed += v.Redeemed
+			expired += v.Expired
+		}
+		tot := eng.Totals()
+		if tot.Outstanding != outstanding || tot.Redeemed != redeemed || tot.Breakage != expired {
+			t.Fatalf("totals %+v; members: outstanding %d redeemed %d expired %d", tot, outstanding, redeemed, expired)
+		}
+	})
+}

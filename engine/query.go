@@ -113,3 +113,35 @@ func (e *Engine) Dump(fn func(v *MemberView) error) error {
 	}
 	return nil
 }
+
+// Quote answers a quote command (SPEC §9.1) at the clock; it changes nothing.
+func (e *Engine) Quote(c *Command) Result {
+	if c.Invalid || c.Type != TypeQuote {
+		return Result{ID: c.ID, HasID: true, Err: ErrInvalid}
+	}
+	return e.quote(c, e.effectiveTime(c))
+}
+
+// Totals are program-wide figures kept as running sums (no scan).
+type Totals struct {
+	Members     int
+	Commands    int
+	Issued      int64 // points issued by partners, net of clawbacks
+	Redeemed    int64 // points redeemed at partners, net of cancellations
+	Breakage    int64 // points expired
+	Adjustments int64 // net operator adjustments
+	Rewards     int64 // points of referrals, challenges and operator-funded actions
+	Outstanding int64 // liability: every member balance (available + pending + held)
+}
+
+// Totals returns the program-wide figures.
+func (e *Engine) Totals() Totals {
+	t := Totals{Members: len(e.members), Commands: e.recs.len(), Breakage: e.breakage,
+		Adjustments: -e.adjustments, Rewards: -e.rewards}
+	for k := range e.partnerIssued {
+		t.Issued -= e.partnerIssued[k]
+		t.Redeemed += e.partnerRedeemed[k]
+	}
+	t.Outstanding = t.Issued + t.Adjustments + t.Rewards - t.Redeemed - t.Breakage
+	return t
+}

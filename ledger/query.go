@@ -146,9 +146,9 @@ type StatementQuery struct {
 
 // StatementPage is one page of a statement, newest entry first.
 type StatementPage struct {
-	Entries []Entry
+	Entries []Entry `json:"entries"`
 	// Next is the cursor of the next (older) page, "" when there is none.
-	Next string
+	Next string `json:"next"`
 }
 
 const (
@@ -401,11 +401,11 @@ func (l *Ledger) CommandEntries(commandID string) ([]Entry, error) {
 // Net = Issued - ClawedBack - Redeemed + Returned: what the partner owes
 // the program (positive) or is owed (negative) in points.
 type PartnerFigures struct {
-	Issued     int64 // earn + reward entries crediting partner:<p>:issued
-	ClawedBack int64 // clawback entries debiting partner:<p>:issued
-	Redeemed   int64 // redeem + capture entries debiting partner:<p>:redeemed
-	Returned   int64 // cancel entries crediting partner:<p>:redeemed
-	Net        int64
+	Issued     int64 `json:"issued"`      // earn + reward entries crediting partner:<p>:issued
+	ClawedBack int64 `json:"clawed_back"` // clawback entries debiting partner:<p>:issued
+	Redeemed   int64 `json:"redeemed"`    // redeem + capture entries debiting partner:<p>:redeemed
+	Returned   int64 `json:"returned"`    // cancel entries crediting partner:<p>:redeemed
+	Net        int64 `json:"net"`
 }
 
 func (f *PartnerFigures) add(o PartnerFigures) {
@@ -418,16 +418,16 @@ func (f *PartnerFigures) add(o PartnerFigures) {
 
 // PartnerDay is one UTC day of a partner's settlement.
 type PartnerDay struct {
-	Day     string // "2006-01-02"
-	StartMS int64  // the day's 00:00 UTC
+	Day     string `json:"day"`      // "2006-01-02"
+	StartMS int64  `json:"start_ms"` // the day's 00:00 UTC
 	PartnerFigures
 }
 
 // PartnerSettlement is one partner's part of a settlement report.
 type PartnerSettlement struct {
-	Partner string
+	Partner string `json:"partner"`
 	PartnerFigures
-	Days []PartnerDay // ascending, days without figures omitted
+	Days []PartnerDay `json:"days"` // ascending, days without figures omitted
 }
 
 // SettlementReport covers the entries dated in [FromMS, ToMS).

@@ -1,9 +1,11 @@
 package ledger
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 )
 
 // Kind is the kind of a ledger entry.
@@ -198,3 +200,18 @@ var ErrNotFound = errors.New("ledger: not found")
 
 // ErrCorrupt wraps every error Verify reports about the stored data.
 var ErrCorrupt = errors.New("ledger: corrupt")
+
+// MarshalJSON writes an entry for people and tools: kind and accounts by
+// name, the time as RFC 3339.
+func (e Entry) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Seq       uint64 `json:"seq"`
+		At        string `json:"at"`
+		CommandID string `json:"command_id"`
+		Kind      string `json:"kind"`
+		Debit     string `json:"debit"`
+		Credit    string `json:"credit"`
+		Points    int64  `json:"points"`
+	}{e.Seq, time.UnixMilli(e.AtMS).UTC().Format("2006-01-02T15:04:05.000Z"), e.CommandID, e.Kind.String(),
+		e.Debit.String(), e.Credit.String(), e.Points})
+}

@@ -151,3 +151,23 @@ func (v *verifier) loop() {
 }
 
 var _ = time.Second
+
+// Quote answers a quote command (SPEC §9.1) on this node's current state
+// and returns its JSON result. It never enters the log. It takes the apply
+// lock for the microseconds a quote costs, since a quote reads counters the
+// published views do not carry (the month's earnings, the first purchase).
+func (n *Node) Quote(c *engine.Command) []byte {
+	f := n.fsm
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.eng.Quote(c)
+	return f.eng.AppendJSON(nil, &r)
+}
+
+// Totals returns the program-wide running totals of this node's state.
+func (n *Node) Totals() engine.Totals {
+	f := n.fsm
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.eng.Totals()
+}

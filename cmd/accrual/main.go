@@ -9,6 +9,8 @@ import (
 const usage = `usage: accrual <command> [flags]
 
 commands:
+  serve    [--node-id ID] [--raft-addr ADDR] [--http-addr ADDR] [--data DIR] [--program FILE]
+           [--keys FILE] [--bootstrap | --join HTTPADDR] [--tls-cert F --tls-key F]
   replay   --program FILE [--dump] [--data DIR] < commands.ndjson
   verify   --data DIR
 `
@@ -22,6 +24,8 @@ func main() {
 	switch os.Args[1] {
 	case "replay":
 		err = cmdReplay(os.Args[2:])
+	case "serve":
+		err = cmdServe(os.Args[2:])
 	case "verify":
 		err = cmdVerify(os.Args[2:])
 	case "-h", "--help", "help":

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/accrual/accrual/api"
+	"github.com/accrual/accrual/engine"
+	"github.com/accrual/accrual/ledger"
+	"github.com/accrual/accrual/raft"
+)
+
+// nodeBackend serves the HTTP API from a Raft node and its ledger.
+type nodeBackend struct{ n *raft.Node }
+
+var _ api.Backend = nodeBackend{}
+var _ api.ClusterAdmin = nodeBackend{}
+
+// notLeader carries the leader's HTTP address to the API layer.
+type notLeader struct{ *raft.NotLeaderError }
+
+func (e notLeader) LeaderHTTPAddr() string { return e.LeaderHTTP }
+
+func mapNodeErr(err error) error {
+	var nl *raft.NotLeaderError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &nl):
+		return notLeader{nl}
+	case errors.Is(err, raft.ErrOverloaded):
+		return api.ErrOverloaded
+	case errors.Is(err, ledger.ErrNotFound):
+		return api.ErrNotFound
+	}
+	return err
+}
+
+func (b nodeBackend) Submit(ctx context.Context, cmds []engine.Command) ([]byte, error) {
+	out, err := b.n.Submit(ctx, cmds)
+	return out, mapNodeErr(err)
+}
+
+func (b nodeBackend) Member(name, consistency string) (engine.MemberView, uint64, bool, error) {
+	c := raft.Linearizable
+	switch consistency {
+	case "leader":
+		c = raft.Leader
+	case "stale":
+		c = raft.Stale
+	}
+	v, idx, ok, err := b.n.Member(name, c)
+	return v, idx, ok, mapNodeErr(err)
+}
+
+func (b nodeBackend) Quote(cmd *engine.Command) ([]byte, error) { return b.n.Quote(cmd), nil }
+func (b nodeBackend) Program() *engine.Program                  { return b.n.Program() }
+func (b nodeBackend) Status() any                               { return b.n.Status() }
+
+// programStats are the figures of GET /v1/stats.
+type programStats struct {
+	Members        int     `json:"members"`
+	Commands       int     `json:"commands"`
+	Issued         int64   `json:"issued"`
+	Redeemed       int64   `json:"redeemed"`
+	Breakage       int64   `json:"breakage"`
+	Adjustments    int64   `json:"adjustments"`
+	Rewards        int64   `json:"rewards"`
+	Outstanding    int64   `json:"outstanding_liability"`
+	RedemptionRate float64 `json:"redemption_rate"` // redeemed / (issued + rewards + adjustments)
+	BreakageRate   float64 `json:"breakage_rate"`   // breakage / (issued + rewards + adjustments)
+	AppliedIndex   uint64  `json:"applied_index"`
+}
+
+func (b nodeBackend) Stats() any {
+	t := b.n.Totals()
+	s := programStats{Members: t.Members, Commands: t.Commands, Issued: t.Issued, Redeemed: t.Redeemed,
+		Breakage: t.Breakage, Adjustments: t.Adjustments, Rewards: t.Rewards, Outstanding: t.Outstanding,
+		AppliedIndex: b.n.AppliedIndex()}
+	if earned := t.Issued + t.Rewards + t.Adjustments; earned > 0 {
+		s.RedemptionRate = float64(t.Redeemed) / float64(earned)
+		s.BreakageRate = float64(t.Breakage) / float64(earned)
+	}
+	return s
+}
+
+func (b nodeBackend) Statement(member, cursor string, limit int) (any, error) {
+	page, err := b.n.Ledger().Statement(member, ledger.StatementQuery{Cursor: cursor, Limit: limit})
+	if err != nil && !errors.Is(err, ledger.ErrNotFound) {
+		return nil, api.ErrInvalidArgument
+	}
+	return page, mapNodeErr(err)
+}
+
+func (b nodeBackend) BalanceAt(member string, atMS int64) (any, error) {
+	avail, pending, held, err := b.n.Ledger().BalanceAt(member, atMS)
+	if err != nil {
+		return nil, mapNodeErr(err)
+	}
+	return map[string]any{"member": member, "at": engine.FormatTime(atMS),
+		"available": avail, "pending": pending, "held": held}, nil
+}
+
+func (b nodeBackend) CommandEntries(id string) (any, error) {
+	es, err := b.n.Ledger().CommandEntries(id)
+	if err != nil {
+		return nil, mapNodeErr(err)
+	}
+	if len(es) == 0 {
+		return nil, api.ErrNotFound
+	}
+	return map[string]any{"id": id, "entries": es}, nil
+}
+
+func (b nodeBackend) Settlement(partner string, fromMS, toMS int64) (any, error) {
+	if b.n.Program().PartnerIndex(partner) < 0 {
+		return nil, api.ErrNotFound
+	}
+	rep, err := b.n.Ledger().Settlement(fromMS, toMS)
+	if err != nil {
+		return nil, mapNodeErr(err)
+	}
+	for _, p := range rep.Partners {
+		if p.Partner == partner {
+			return map[string]any{"partner": p, "from": engine.FormatTime(fromMS), "to": engine.FormatTime(toMS)}, nil
+		}
+	}
+	return map[string]any{"partner": ledger.PartnerSettlement{Partner: partner},
+		"from": engine.FormatTime(fromMS), "to": engine.FormatTime(toMS)}, nil
+}
+
+func (b nodeBackend) AddVoter(id, raftAddr, httpAddr string) error {
+	return mapNodeErr(b.n.AddVoter(id, raftAddr, httpAddr))
+}
+func (b nodeBackend) RemoveServer(id string) error { return mapNodeErr(b.n.RemoveServer(id)) }
+func (b nodeBackend) TransferLeadership() error    { return mapNodeErr(b.n.TransferLeadership()) }

@@ -1,0 +1,474 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/accrual/accrual/bench"
+	"github.com/accrual/accrual/bench/pgpeer"
+	"github.com/accrual/accrual/bench/workload"
+	"github.com/accrual/accrual/engine"
+	"github.com/accrual/accrual/ledger"
+)
+
+const benchUsage = `usage:
+  accrual bench gen --profile P --count N [--seed S] [--members M] [--out FILE]
+  accrual bench program --profile P [--members M]
+  accrual bench [run] --target engine|replay|node|cluster | --url URL[,URL…] [--key KEY]
+        [--profile P] [--count N] [--seed S] [--members M]
+        [--clients N] [--batch B] [--rate CMDS_PER_S]
+        [--validate] [--json FILE] [--plot DIR] [--data DIR]
+        [--peer postgres [--pg-url URL]]
+  accrual bench scale --profile payback --count 100000000 [--data DIR] [--json FILE]
+`
+
+func cmdBench(args []string) error {
+	sub := "run"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		sub, args = args[0], args[1:]
+	}
+	switch sub {
+	case "gen":
+		return benchGen(args, os.Stdout)
+	case "program":
+		return benchProgram(args, os.Stdout)
+	case "run":
+		return benchRun(args, os.Stdout, os.Stderr)
+	case "scale":
+		return benchScale(args, os.Stdout, os.Stderr)
+	case "help", "-h", "--help":
+		fmt.Print(benchUsage)
+		return nil
+	}
+	return fmt.Errorf("bench: unknown subcommand %q\n\n%s", sub, benchUsage)
+}
+
+// workloadFlags are the stream's flags, shared by every subcommand.
+type workloadFlags struct {
+	profile *string
+	count   *int64
+	seed    *uint64
+	members *int
+}
+
+func addWorkloadFlags(fs *flag.FlagSet, count int64) workloadFlags {
+	return workloadFlags{
+		profile: fs.String("profile", "payback", "workload profile: payback, cashback, airline, club"),
+		count:   fs.Int64("count", count, "commands"),
+		seed:    fs.Uint64("seed", 1, "generator seed"),
+		members: fs.Int("members", 0, "member population (0: the profile's default)"),
+	}
+}
+
+func (w workloadFlags) config() (workload.Config, error) {
+	p := workload.Profile(*w.profile)
+	known := false
+	for _, q := range workload.Profiles {
+		known = known || q == p
+	}
+	if !known {
+		return workload.Config{}, fmt.Errorf("bench: unknown profile %q", p)
+	}
+	cfg := workload.DefaultConfig(p)
+	cfg.Seed = *w.seed
+	if *w.members > 0 {
+		cfg.Members = *w.members
+	}
+	return cfg, nil
+}
+
+func benchGen(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench gen", flag.ContinueOnError)
+	wf := addWorkloadFlags(fs, 1000)
+	out := fs.String("out", "", "write to this file instead of stdout")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := wf.config()
+	if err != nil {
+		return err
+	}
+	w := stdout
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	if err := workload.Write(bw, cfg, *wf.count); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func benchProgram(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench program", flag.ContinueOnError)
+	wf := addWorkloadFlags(fs, 0)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := wf.config()
+	if err != nil {
+		return err
+	}
+	g, err := workload.New(cfg)
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(g.Program())
+	return err
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+type runFlags struct {
+	wf                        workloadFlags
+	target, urls, key         *string
+	clients, batch            *int
+	rate                      *float64
+	lateAfter, maxBacklog     *time.Duration
+	validate                  *bool
+	sample                    *int
+	jsonOut, plotDir, dataDir *string
+	peer, pgURL               *string
+	peerClients               *int
+	bin, serveArgs            *string
+	progressEvery             *time.Duration
+}
+
+func benchRun(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	f := runFlags{
+		wf:            addWorkloadFlags(fs, 1_000_000),
+		target:        fs.String("target", "engine", "engine, replay, node or cluster (ignored with --url)"),
+		urls:          fs.String("url", "", "comma-separated base URLs of running nodes (HTTP target)"),
+		key:           fs.String("key", os.Getenv("ACCRUAL_KEY"), "API key for the HTTP target (default $ACCRUAL_KEY)"),
+		clients:       fs.Int("clients", 0, "concurrent clients (default 1 for engine/replay, 16 for HTTP)"),
+		batch:         fs.Int("batch", 0, "commands per batch (default 1000 in process, 256 over HTTP)"),
+		rate:          fs.Float64("rate", 0, "open loop at this many commands/s (0: closed loop, max throughput)"),
+		lateAfter:     fs.Duration("late-after", time.Millisecond, "open loop: a batch sent this much after its intended time is late"),
+		maxBacklog:    fs.Duration("max-backlog", 2*time.Second, "open loop: a batch this far behind is dropped"),
+		validate:      fs.Bool("validate", false, "afterwards replay the acknowledged commands offline and compare balances"),
+		sample:        fs.Int("validate-sample", 1000, "HTTP targets: members read for --validate"),
+		jsonOut:       fs.String("json", "", "write the full report as JSON to FILE"),
+		plotDir:       fs.String("plot", "", "write throughput.png and latency.png into DIR"),
+		dataDir:       fs.String("data", "", "replay target: ledger directory (default: a temp dir, removed)"),
+		peer:          fs.String("peer", "", "also run the stream against a peer: postgres"),
+		pgURL:         fs.String("pg-url", "", "PostgreSQL URL (default: start a throwaway server)"),
+		peerClients:   fs.Int("peer-clients", 0, "clients for the peer (default: --clients)"),
+		bin:           fs.String("bin", "", "node/cluster: the accrual binary (default: this one)"),
+		serveArgs:     fs.String("serve-args", "", "node/cluster: serve argument template (see bench.DefaultServeArgs)"),
+		progressEvery: fs.Duration("progress-every", 5*time.Second, "progress line interval when stderr is not a terminal"),
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
+	}
+	wcfg, err := f.wf.config()
+	if err != nil {
+		return err
+	}
+	gen, err := workload.New(wcfg)
+	if err != nil {
+		return err
+	}
+	progYAML := gen.Program()
+	prog, err := engine.ParseProgram(progYAML)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signalContext()
+	defer stop()
+
+	kind := *f.target
+	if *f.urls != "" {
+		kind = "http"
+	}
+	inProcess := kind == "engine" || kind == "replay"
+	cfg := bench.RunConfig{Workload: wcfg, Count: *f.wf.count, Clients: *f.clients, Batch: *f.batch, Rate: *f.rate,
+		LateAfter: *f.lateAfter, MaxBacklog: *f.maxBacklog, ProgressEvery: *f.progressEvery}
+	if cfg.Clients <= 0 {
+		cfg.Clients = 1
+		if !inProcess {
+			cfg.Clients = 16
+		}
+		if cfg.Rate > 0 {
+			cfg.Clients = 64 // open loop: enough senders that a slow batch doesn't stall the schedule
+		}
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 1000
+		if !inProcess {
+			cfg.Batch = 256
+		}
+	}
+	cfg.Progress, cfg.ProgressTTY = stderr, false
+	if fd, ok := stderr.(*os.File); ok && isTerminal(fd) {
+		cfg.ProgressTTY = true
+	}
+
+	rep := &bench.Report{Machine: bench.DescribeMachine(), Command: "accrual bench " + strings.Join(args, " ")}
+	var (
+		t        bench.Target
+		engT     *bench.EngineTarget
+		httpT    *bench.HTTPTarget
+		cleanups []func()
+	)
+	defer func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}()
+	switch kind {
+	case "engine":
+		engT = bench.NewEngineTarget(prog)
+		t = engT
+	case "replay":
+		dir := *f.dataDir
+		if dir == "" {
+			if dir, err = os.MkdirTemp("", "accrual-bench-"); err != nil {
+				return err
+			}
+			cleanups = append(cleanups, func() { os.RemoveAll(dir) })
+		}
+		if engT, err = bench.NewReplayTarget(prog, dir, ledger.Options{}); err != nil {
+			return err
+		}
+		t = engT
+	case "http", "node", "cluster":
+		var urls []string
+		if kind == "http" {
+			urls = strings.Split(*f.urls, ",")
+		} else {
+			n := 1
+			if kind == "cluster" {
+				n = 3
+			}
+			bin := *f.bin
+			if bin == "" {
+				if bin, err = os.Executable(); err != nil {
+					return err
+				}
+			}
+			dir, err := os.MkdirTemp("", "accrual-nodes-")
+			if err != nil {
+				return err
+			}
+			cleanups = append(cleanups, func() { os.RemoveAll(dir) })
+			pf := filepath.Join(dir, "program.yaml")
+			if err := os.WriteFile(pf, progYAML, 0o644); err != nil {
+				return err
+			}
+			key := *f.key
+			if key == "" {
+				key = "bench-operator-key"
+			}
+			*f.key = key
+			nodes, err := bench.StartNodes(ctx, bin, n, *f.serveArgs, dir, pf, key)
+			if err != nil {
+				return err
+			}
+			cleanups = append(cleanups, nodes.Stop)
+			urls = nodes.URLs
+			httpT = bench.NewHTTPTarget(kind, urls, *f.key, cfg.Clients)
+			httpT.SetPIDs(nodes.PIDs())
+		}
+		if httpT == nil {
+			httpT = bench.NewHTTPTarget("http", urls, *f.key, cfg.Clients)
+		}
+		t = httpT
+	default:
+		return fmt.Errorf("bench: unknown target %q", kind)
+	}
+	if *f.validate {
+		if engT != nil {
+			engT.SetRecord(true)
+		} else {
+			cfg.Record = true
+		}
+	}
+	out, err := bench.Run(ctx, t, cfg)
+	if err != nil {
+		t.Close()
+		return err
+	}
+	res := bench.NewResult(out, cfg)
+	if *f.validate {
+		var v bench.Validation
+		if engT != nil {
+			v = bench.ValidateEngine(prog, engT)
+		} else if br, ok := t.(bench.BalanceReader); ok {
+			if v, err = bench.ValidateBalances(ctx, prog, out.Acked, br, *f.sample); err != nil {
+				t.Close()
+				return fmt.Errorf("validate: %w", err)
+			}
+		}
+		res.Validation = &v
+	}
+	if engT != nil && engT.Ledger() != nil {
+		res.TargetDetail = map[string]any{"ledger_entries": engT.Ledger().LastSeq(), "members": engT.Engine().Members()}
+	} else if engT != nil {
+		res.TargetDetail = map[string]any{"members": engT.Engine().Members()}
+	}
+	if err := t.Close(); err != nil {
+		return err
+	}
+	out.Acked = nil
+	engT = nil
+	rep.Results = append(rep.Results, res)
+
+	if *f.peer != "" {
+		if *f.peer != "postgres" {
+			return fmt.Errorf("bench: unknown peer %q (postgres)", *f.peer)
+		}
+		pres, err := runPostgresPeer(ctx, prog, cfg, *f.pgURL, *f.peerClients, stderr)
+		if err != nil {
+			return fmt.Errorf("postgres peer: %w", err)
+		}
+		rep.Results = append(rep.Results, pres)
+		rep.ComputeRatio()
+	}
+
+	rep.WriteTable(stdout)
+	if *f.jsonOut != "" {
+		if err := rep.WriteJSON(*f.jsonOut); err != nil {
+			return err
+		}
+	}
+	if *f.plotDir != "" {
+		if err := bench.WritePlots(*f.plotDir, rep.Results); err != nil {
+			return err
+		}
+	}
+	for _, r := range rep.Results {
+		if r.Validation != nil && !r.Validation.OK {
+			return errors.New("bench: validation failed")
+		}
+	}
+	return nil
+}
+
+// runPostgresPeer runs the same stream (same config) against PostgreSQL.
+func runPostgresPeer(ctx context.Context, prog *engine.Program, cfg bench.RunConfig, url string, clients int, stderr io.Writer) (bench.Result, error) {
+	var pids func() []int
+	if url == "" {
+		srv, err := pgpeer.Start(ctx)
+		if err != nil {
+			return bench.Result{}, err
+		}
+		defer srv.Stop()
+		url = srv.URL
+		pids = srv.PIDs
+		fmt.Fprintf(stderr, "postgres: started on port %d (fsync on, synchronous_commit on)\n", srv.Port)
+	}
+	if clients > 0 {
+		cfg.Clients = clients
+	}
+	cfg.Record = false
+	pt, err := pgpeer.Open(ctx, url, prog, cfg.Clients, pids)
+	if err != nil {
+		return bench.Result{}, err
+	}
+	defer pt.Close()
+	out, err := bench.Run(ctx, pt, cfg)
+	if err != nil {
+		return bench.Result{}, err
+	}
+	res := bench.NewResult(out, cfg)
+	if st, err := pt.Stats(ctx); err == nil {
+		res.TargetDetail = st
+	}
+	return res, nil
+}
+
+func benchScale(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench scale", flag.ContinueOnError)
+	wf := addWorkloadFlags(fs, 100_000_000)
+	dataDir := fs.String("data", "", "ledger directory (default: a temp dir, removed at the end)")
+	keep := fs.Bool("keep", false, "keep the temp ledger directory")
+	batch := fs.Int("batch", 4096, "commands per batch")
+	jsonOut := fs.String("json", "", "write the scale report as JSON to FILE")
+	every := fs.Duration("progress-every", 10*time.Second, "progress line interval")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	wcfg, err := wf.config()
+	if err != nil {
+		return err
+	}
+	gen, err := workload.New(wcfg)
+	if err != nil {
+		return err
+	}
+	prog, err := engine.ParseProgram(gen.Program())
+	if err != nil {
+		return err
+	}
+	dir := *dataDir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "accrual-scale-"); err != nil {
+			return err
+		}
+		if !*keep {
+			defer os.RemoveAll(dir)
+		}
+	}
+	t, err := bench.NewReplayTarget(prog, dir, ledger.Options{})
+	if err != nil {
+		return err
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	cfg := bench.RunConfig{Workload: wcfg, Count: *wf.count, Clients: 1, Batch: *batch, Progress: stderr,
+		ProgressEvery: *every, SampleEvery: 10 * time.Second}
+	if fd, ok := stderr.(*os.File); ok && isTerminal(fd) {
+		cfg.ProgressTTY = true
+	}
+	out, runErr := bench.Run(ctx, t, cfg)
+	entries := t.Ledger().LastSeq()
+	if err := t.Close(); err != nil {
+		return err
+	}
+	if runErr != nil {
+		return runErr
+	}
+	s := bench.Scale(out, t, entries, dir)
+	fmt.Fprintf(stdout, "scale run: %s, %d commands, %d members\n", wcfg.Profile, s.Commands, s.Members)
+	fmt.Fprintf(stdout, "  time            %s (%.0f commands/s)\n", out.Elapsed.Round(time.Millisecond), s.CommandsPerS)
+	fmt.Fprintf(stdout, "  heap in use     %.1f MB: %.0f B/member, %.1f B/command\n", float64(s.HeapInuseBytes)/(1<<20), s.BytesPerMember, s.BytesPerCommand)
+	fmt.Fprintf(stdout, "  ledger          %d entries (%.2f/command), %.1f MB on disk, %.1f B/entry\n", s.LedgerEntries, s.EntriesPerCommand, float64(s.DiskBytes)/(1<<20), s.DiskBytesPerEntry)
+	fmt.Fprintf(stdout, "  a year (%.1fB commands): replay %.1f h, heap %.1f GB, disk %.1f GB; average rate needed %.0f/s (%.0f× headroom)\n",
+		float64(s.YearCommands)/1e9, s.YearHours, s.YearHeapGB, s.YearDiskGB, s.YearAvgRatePerS, s.HeadroomVsYearAvg)
+	if *jsonOut != "" {
+		b, _ := json.MarshalIndent(struct {
+			Machine bench.Machine     `json:"machine"`
+			Scale   bench.ScaleReport `json:"scale"`
+			Run     bench.Result      `json:"run"`
+		}{bench.DescribeMachine(), s, bench.NewResult(out, cfg)}, "", "  ")
+		return os.WriteFile(*jsonOut, append(b, '\n'), 0o644)
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/accrual/accrual/bench/workload"
+)
+
+// TestBenchGen: `bench gen` writes exactly the workload's stream.
+func TestBenchGen(t *testing.T) {
+	var out bytes.Buffer
+	if err := benchGen([]string{"--profile", "airline", "--count", "500", "--seed", "3", "--members", "100"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	cfg := workload.DefaultConfig(workload.Airline)
+	cfg.Seed, cfg.Members = 3, 100
+	var want bytes.Buffer
+	if err := workload.Write(&want, cfg, 500); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out.Bytes(), want.Bytes()) || bytes.Count(out.Bytes(), []byte("\n")) != 500 {
+		t.Fatal("bench gen differs from workload.Write")
+	}
+	if err := benchGen([]string{"--profile", "nope"}, &out); err == nil {
+		t.Fatal("unknown profile accepted")
+	}
+}
+
+// TestBenchRunValidate: the engine target, a few thousand commands,
+// --validate passes and --json and --plot are written.
+func TestBenchRunValidate(t *testing.T) {
+	dir := t.TempDir()
+	js := filepath.Join(dir, "r.json")
+	var out, errw bytes.Buffer
+	err := benchRun([]string{"--target", "engine", "--profile", "club", "--members", "3000", "--count", "4000",
+		"--clients", "2", "--batch", "250", "--validate", "--json", js, "--plot", filepath.Join(dir, "plots")}, &out, &errw)
+	if err != nil {
+		t.Fatalf("%v\n%s\n%s", err, out.String(), errw.String())
+	}
+	if !strings.Contains(out.String(), "ok (") {
+		t.Fatalf("validation not reported ok:\n%s", out.String())
+	}
+	var rep struct {
+		Results []struct {
+			Totals struct {
+				Commands int64 `json:"commands"`
+			} `json:"totals"`
+			Validation struct {
+				OK bool `json:"ok"`
+			} `json:"validation"`
+		} `json:"results"`
+	}
+	b, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 1 || rep.Results[0].Totals.Commands != 4000 || !rep.Results[0].Validation.OK {
+		t.Fatalf("report %s", b)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "plots", "latency.png")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBenchScaleSmall: the scale run on a small count prints its figures.
+func TestBenchScaleSmall(t *testing.T) {
+	var out, errw bytes.Buffer
+	js := filepath.Join(t.TempDir(), "s.json")
+	if err := benchScale([]string{"--profile", "payback", "--count", "20000", "--members", "5000", "--json", js}, &out, &errw); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"commands/s", "B/member", "B/entry", "a year"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("scale output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

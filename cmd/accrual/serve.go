@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/accrual/accrual/api"
+	"github.com/accrual/accrual/engine"
+	"github.com/accrual/accrual/raft"
+)
+
+// demoProgram is the program `make run` starts with: testdata/coalition.yaml
+// (a test keeps the two identical).
+//
+//go:embed demo-program.yaml
+var demoProgram []byte
+
+type serveFlags struct {
+	nodeID, raftAddr, httpAddr, dataDir string
+	programPath, keysPath, join, joinKey string
+	tlsCert, tlsKey                      string
+	bootstrap                            bool
+}
+
+func cmdServe(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var f serveFlags
+	fs.StringVar(&f.nodeID, "node-id", "node1", "this node's id, stable across restarts")
+	fs.StringVar(&f.raftAddr, "raft-addr", "127.0.0.1:7000", "Raft transport address")
+	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:8080", "HTTP API address")
+	fs.StringVar(&f.dataDir, "data", "data", "data directory")
+	fs.StringVar(&f.programPath, "program", "", "program file (YAML or JSON); default: the stored one, else the demo coalition")
+	fs.StringVar(&f.keysPath, "keys", "", "API keys file; default: DATA/keys.yaml, created with one operator key")
+	fs.BoolVar(&f.bootstrap, "bootstrap", false, "start a new one-node cluster when the data directory is empty (default when --join is not set)")
+	fs.StringVar(&f.join, "join", "", "HTTP address of a cluster node to join through")
+	fs.StringVar(&f.joinKey, "join-key", "", "operator key for --join (default: $ACCRUAL_KEY)")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "… and this key (PEM)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if f.join == "" {
+		f.bootstrap = true
+	}
+	if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
+		return err
+	}
+	prog, err := serveProgram(f.dataDir, f.programPath)
+	if err != nil {
+		return err
+	}
+	keys, printKey, err := serveKeys(f.dataDir, f.keysPath)
+	if err != nil {
+		return err
+	}
+	node, err := raft.Open(raft.Config{
+		NodeID: f.nodeID, RaftAddr: f.raftAddr, HTTPAddr: f.httpAddr, DataDir: f.dataDir,
+		Bootstrap: f.bootstrap, Program: prog,
+	})
+	if err != nil {
+		return err
+	}
+	defer node.Close()
+	srv, err := api.New(api.Config{Addr: f.httpAddr, Backend: nodeBackend{node}, Keys: keys, TLSCert: f.tlsCert, TLSKey: f.tlsKey})
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	if f.join != "" {
+		if err := joinCluster(f); err != nil {
+			return err
+		}
+	}
+	scheme := "http"
+	if f.tlsCert != "" {
+		scheme = "https"
+	}
+	fmt.Printf("accrual: node %s serving program %q on %s://%s (raft %s, data %s)\n", f.nodeID, prog.ID, scheme, f.httpAddr, f.raftAddr, f.dataDir)
+	if printKey != "" {
+		fmt.Printf("accrual: generated operator key (shown once, kept in %s): %s\n", filepath.Join(f.dataDir, "operator.key"), printKey)
+	}
+	keyRef := fmt.Sprintf("$(cat %s)", filepath.Join(f.dataDir, "operator.key"))
+	if f.keysPath != "" {
+		keyRef = "$ACCRUAL_KEY"
+	}
+	fmt.Printf("try:\n  curl -s -H \"Authorization: Bearer %s\" -d '{\"id\":\"try-1\",\"member\":\"alice\",\"partner\":\"grocer\",\"amount\":4200}' %s://%s/v1/purchases\n",
+		keyRef, scheme, f.httpAddr)
+	fmt.Printf("  curl -s -H \"Authorization: Bearer %s\" %s://%s/v1/members/alice\n", keyRef, scheme, f.httpAddr)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	select {
+	case s := <-sig:
+		fmt.Printf("accrual: %v: shutting down\n", s)
+	case err := <-errc:
+		if err != nil {
+			return err
+		}
+	}
+	if err := srv.Shutdown(); err != nil {
+		return err
+	}
+	return node.Close()
+}
+
+// serveProgram picks the program: --program, else the one stored in the data
+// directory by an earlier start, else the demo. The choice is stored, and a
+// restart with a different --program is refused: the state was built under
+// the stored rules.
+func serveProgram(dataDir, path string) (*engine.Program, error) {
+	stored := filepath.Join(dataDir, "program.yaml")
+	prev, err := os.ReadFile(stored)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	src := prev
+	switch {
+	case path != "":
+		if src, err = os.ReadFile(path); err != nil {
+			return nil, err
+		}
+		if prev != nil && !bytes.Equal(prev, src) {
+			return nil, fmt.Errorf("serve: %s differs from the program this data directory was built with (%s)", path, stored)
+		}
+	case prev == nil:
+		src = demoProgram
+	}
+	prog, err := engine.ParseProgram(src)
+	if err != nil {
+		if path != "" {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return nil, err
+	}
+	if prev == nil {
+		if err := os.WriteFile(stored, src, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	return prog, nil
+}
+
+// serveKeys loads --keys, else DATA/keys.yaml, creating it with one fresh
+// operator key (returned once, to be printed) on first start.
+func serveKeys(dataDir, path string) (*api.Keys, string, error) {
+	if path != "" {
+		k, err := api.LoadKeys(path)
+		return k, "", err
+	}
+	file := filepath.Join(dataDir, "keys.yaml")
+	if _, err := os.Stat(file); err == nil {
+		k, err := api.LoadKeys(file)
+		return k, "", err
+	}
+	key := api.GenerateKey()
+	doc := fmt.Sprintf("# API keys of this node (see docs/API.md). Roles: operator, partner, readonly.\n- {key: %q, role: operator}\n", key)
+	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+		return nil, "", err
+	}
+	if err := os.WriteFile(filepath.Join(dataDir, "operator.key"), []byte(key), 0o600); err != nil {
+		return nil, "", err
+	}
+	k, err := api.ParseKeys([]byte(doc))
+	return k, key, err
+}
+
+// joinCluster asks a node of the cluster to add this one as a voter,
+// following a not-leader answer to the leader, retrying for a while.
+func joinCluster(f serveFlags) error {
+	key := f.joinKey
+	if key == "" {
+		key = os.Getenv("ACCRUAL_KEY")
+	}
+	body, _ := json.Marshal(map[string]string{"id": f.nodeID, "raft_addr": f.raftAddr, "http_addr": f.httpAddr})
+	target := f.join
+	client := &http.Client{Timeout: 10 * time.Second}
+	var last error
+	for attempt := 0; attempt < 30; attempt++ {
+		url := target
+		if !strings.Contains(url, "://") {
+			url = "http://" + url
+		}
+		req, _ := http.NewRequest("POST", url+"/v1/cluster/join", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := client.Do(req)
+		if err == nil {
+			var out struct {
+				Error struct {
+					Code, Message, Leader string
+				} `json:"error"`
+			}
+			_ = json.NewDecoder(resp.Body).Decode(&out)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			if out.Error.Leader != "" {
+				target = out.Error.Leader
+			}
+			err = fmt.Errorf("join via %s: %d %s: %s", url, resp.StatusCode, out.Error.Code, out.Error.Message)
+			if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+				return err
+			}
+		}
+		last = err
+		time.Sleep(time.Second)
+	}
+	return last
+}

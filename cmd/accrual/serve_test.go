@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestDemoProgramIsTestdataCoalition(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join("..", "..", "testdata", "coalition.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(want, demoProgram) {
+		t.Fatal("cmd/accrual/demo-program.yaml differs from testdata/coalition.yaml: copy it again")
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// node is an `accrual serve` child process.
+type node struct {
+	cmd            *exec.Cmd
+	http, raft, id string
+	data           string
+	out            *bytes.Buffer
+}
+
+func startNode(t *testing.T, id, data string, extra ...string) *node {
+	t.Helper()
+	n := &node{id: id, http: freeAddr(t), raft: freeAddr(t), data: data, out: &bytes.Buffer{}}
+	args := append([]string{"serve", "--node-id", id, "--http-addr", n.http, "--raft-addr", n.raft, "--data", data}, extra...)
+	n.cmd = exec.Command(os.Args[0], args...)
+	n.cmd.Env = append(os.Environ(), "ACCRUAL_TEST_MAIN=1")
+	n.cmd.Stdout, n.cmd.Stderr = n.out, n.out
+	if err := n.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = n.cmd.Process.Kill()
+		_, _ = n.cmd.Process.Wait()
+	})
+	return n
+}
+
+func (n *node) key(t *testing.T) string {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		if k, err := os.ReadFile(filepath.Join(n.data, "operator.key")); err == nil && len(k) > 0 {
+			return string(k)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no operator key; output:\n%s", n.out)
+	return ""
+}
+
+func call(t *testing.T, method, url, key, body string) (int, map[string]any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// waitOK retries a request until it answers 200 (a node starting up).
+func waitOK(t *testing.T, method, url, key, body string) map[string]any {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		if code, out := call(t, method, url, key, body); code == 200 {
+			return out
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s %s never answered 200", method, url)
+	return nil
+}
+
+// TestServeSingleNodeRestartSafe: `accrual serve` with defaults starts on
+// the demo program, prints a working key, accepts commands, and after a
+// kill -9 and restart from the same directory serves the same balances.
+func TestServeSingleNodeRestartSafe(t *testing.T) {
+	data := t.TempDir()
+	n := startNode(t, "n1", data)
+	key := n.key(t)
+	base := "http://" + n.http
+	out := waitOK(t, "POST", base+"/v1/purchases", key, `{"id":"p1","member":"alice","partner":"grocer","amount":4200}`)
+	if out["points"].(float64) != 121 {
+		t.Fatalf("purchase: %v", out)
+	}
+	if code, _ := call(t, "GET", base+"/v1/members/alice", "wrong-key-wrong-key", ""); code != 401 {
+		t.Fatalf("wrong key answered %d", code)
+	}
+	_ = n.cmd.Process.Signal(syscall.SIGKILL)
+	_, _ = n.cmd.Process.Wait()
+
+	n2 := startNode(t, "n1", data)
+	m := waitOK(t, "GET", "http://"+n2.http+"/v1/members/alice?consistency=linearizable", key, "")
+	if m["pending"].(float64) != 121 {
+		t.Fatalf("after restart: %v", m)
+	}
+	if strings.Contains(n2.out.String(), "generated operator key") {
+		t.Fatal("a restart generated a new key")
+	}
+	dup := waitOK(t, "POST", "http://"+n2.http+"/v1/purchases", key, `{"id":"p1","member":"alice","partner":"grocer","amount":4200}`)
+	if dup["duplicate"] != true {
+		t.Fatalf("retry after restart was applied again: %v", dup)
+	}
+}
+
+// TestServeThreeNodeClusterSurvivesLeaderKill: three processes, joined by
+// HTTP; kill -9 of the leader loses no acknowledged command.
+func TestServeThreeNodeClusterSurvivesLeaderKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three processes")
+	}
+	d1 := t.TempDir()
+	n1 := startNode(t, "n1", d1)
+	key := n1.key(t)
+	waitOK(t, "GET", "http://"+n1.http+"/v1/cluster", key, "")
+	keysFile := filepath.Join(d1, "keys.yaml")
+	nodes := []*node{n1}
+	for _, id := range []string{"n2", "n3"} {
+		n := startNode(t, id, t.TempDir(), "--join", n1.http, "--join-key", key, "--keys", keysFile)
+		nodes = append(nodes, n)
+	}
+	for _, n := range nodes[1:] {
+		waitOK(t, "GET", "http://"+n.http+"/v1/cluster", key, "")
+	}
+	// Wait until all three are voters.
+	for i := 0; ; i++ {
+		_, st := call(t, "GET", "http://"+n1.http+"/v1/cluster", key, "")
+		if servers, ok := st["Servers"].([]any); ok && len(servers) == 3 {
+			break
+		}
+		if i > 200 {
+			t.Fatalf("cluster never reached 3 servers: %v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	acked := 0
+	for i := 0; i < 50; i++ {
+		body := fmt.Sprintf(`{"id":"c%d","member":"m%d","partner":"grocer","amount":1000}`, i, i%5)
+		if code, _ := call(t, "POST", "http://"+n1.http+"/v1/purchases", key, body); code == 200 {
+			acked++
+		}
+	}
+	if acked != 50 {
+		t.Fatalf("only %d of 50 acknowledged before the fault", acked)
+	}
+	_ = n1.cmd.Process.Signal(syscall.SIGKILL)
+	_, _ = n1.cmd.Process.Wait()
+	// Every acknowledged command is there on the new leader: its retry is a duplicate.
+	for i := 0; i < 50; i++ {
+		body := fmt.Sprintf(`{"id":"c%d","member":"m%d","partner":"grocer","amount":1000}`, i, i%5)
+		var out map[string]any
+		for try := 0; try < 400; try++ {
+			for _, n := range nodes[1:] {
+				if code, o := call(t, "POST", "http://"+n.http+"/v1/purchases", key, body); code == 200 {
+					out = o
+					break
+				}
+			}
+			if out != nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if out == nil || out["duplicate"] != true {
+			t.Fatalf("c%d after leader kill: %v", i, out)
+		}
+	}
+}

@@ -28,7 +28,7 @@ import (
 var demoProgram []byte
 
 type serveFlags struct {
-	nodeID, raftAddr, httpAddr, dataDir string
+	nodeID, raftAddr, httpAddr, dataDir  string
 	programPath, keysPath, join, joinKey string
 	tlsCert, tlsKey                      string
 	bootstrap                            bool

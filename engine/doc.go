@@ -9,12 +9,14 @@
 // offline replay. Storing entries is package ledger's job; replicating
 // commands is package raft's.
 //
-// Memory: a member costs 136 bytes of fixed state plus its name, 24 bytes
-// per lot, and 72 bytes more (plus slices) once a §9 feature touches it
-// (a plan, a hold, challenge progress, action counters). Each accepted or
-// rejected command id keeps a 64-byte record plus its id bytes and a map
-// slot; purchases keep 40 bytes more for refunds, redemptions and holds 32
-// to 40 bytes plus 16 bytes per lot they took from.
+// Memory (pinned by TestMemoryFootprint): a member costs 152 bytes of
+// fixed state plus its id bytes and an 8-byte index slot (at ≤ 75 % load),
+// and 24 bytes per lot; a §9 feature adds 88 bytes (plus slices) once it
+// touches the member (a plan, holds, challenge progress, action counters).
+// Each command id keeps a 72-byte record, its bytes and an index slot, so
+// that its outcome stays final (SPEC §6); a purchase keeps 40 bytes more for
+// refunds, a redemption or hold 32–40 bytes plus 16 per lot part it took.
+// Tables grow in 16,384-row chunks, never by copying.
 //
 // Lifecycle (SPEC §4) is lazy: a member is brought to a command's time when
 // the command touches it; a tick brings only members with something due

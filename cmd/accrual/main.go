@@ -13,6 +13,8 @@ commands:
            [--keys FILE] [--bootstrap | --join HTTPADDR] [--tls-cert F --tls-key F]
   replay   --program FILE [--dump] [--data DIR] < commands.ndjson
   verify   --data DIR
+  cluster  status|add|remove|transfer-leadership [--addr HTTPADDR] [--key KEY]
+           [--id ID --raft-addr ADDR --http-addr ADDR]
 `
 
 func main() {
@@ -28,6 +30,8 @@ func main() {
 		err = cmdServe(os.Args[2:])
 	case "verify":
 		err = cmdVerify(os.Args[2:])
+	case "cluster":
+		err = cmdCluster(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

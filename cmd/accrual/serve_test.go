@@ -164,6 +164,41 @@ func TestServeThreeNodeClusterSurvivesLeaderKill(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The cluster CLI: status, and a leadership transfer away from n1 and back.
+	if err := cmdCluster([]string{"status", "--addr", n1.http, "--key", key}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmdCluster([]string{"transfer-leadership", "--addr", n1.http, "--key", key}); err != nil {
+		t.Fatal(err)
+	}
+	leaderOf := func() string {
+		_, st := call(t, "GET", "http://"+n1.http+"/v1/cluster", key, "")
+		id, _ := st["LeaderID"].(string)
+		return id
+	}
+	for i := 0; leaderOf() == "n1" || leaderOf() == ""; i++ {
+		if i > 200 {
+			t.Fatal("leadership never left n1")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// n1 is a follower now: writes sent to it are refused with the leader's address.
+	if code, out := call(t, "POST", "http://"+n1.http+"/v1/purchases", key, `{"id":"f1","member":"z","partner":"grocer","amount":1000}`); code != 421 || out["error"].(map[string]any)["leader"] == "" {
+		t.Fatalf("write to a follower: %d %v", code, out)
+	}
+	if err := cmdCluster([]string{"remove", "--addr", n1.http, "--key", key, "--id", "n3"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmdCluster([]string{"add", "--addr", n1.http, "--key", key, "--id", "n3", "--raft-addr", nodes[2].raft, "--http-addr", nodes[2].http}); err != nil {
+		t.Fatal(err)
+	}
+	leader := nodes[0]
+	for _, n := range nodes {
+		if n.id == leaderOf() {
+			leader = n
+		}
+	}
+	n1 = leader
 	acked := 0
 	for i := 0; i < 50; i++ {
 		body := fmt.Sprintf(`{"id":"c%d","member":"m%d","partner":"grocer","amount":1000}`, i, i%5)
@@ -181,7 +216,10 @@ func TestServeThreeNodeClusterSurvivesLeaderKill(t *testing.T) {
 		body := fmt.Sprintf(`{"id":"c%d","member":"m%d","partner":"grocer","amount":1000}`, i, i%5)
 		var out map[string]any
 		for try := 0; try < 400; try++ {
-			for _, n := range nodes[1:] {
+			for _, n := range nodes {
+				if n == leader {
+					continue
+				}
 				if code, o := call(t, "POST", "http://"+n.http+"/v1/purchases", key, body); code == 200 {
 					out = o
 					break

@@ -120,6 +120,9 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, route *int) {
 		}
 		s.m.handler(ctx)
 		return
+	case "console":
+		s.console(ctx, seg, route)
+		return
 	case "v1":
 	default:
 		notFound(ctx)
@@ -243,6 +246,12 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, route *int) {
 			}
 			s.writeJSON(ctx, s.b.Stats())
 		}
+	case name == "program" && len(seg) == 1 && ctx.IsPut():
+		// PUT is a write: treated as POST for the method and scope checks.
+		*route, allow, post = rProgram, "POST", true
+		handler = func(p Principal) { s.putProgram(ctx, p) }
+	case name == "stats" && len(seg) == 2:
+		*route, handler = rStats, s.statsSub(ctx, string(seg[1]))
 	case name == "program" && len(seg) == 1:
 		*route = rProgram
 		handler = func(p Principal) { s.getProgram(ctx) }

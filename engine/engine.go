@@ -12,18 +12,20 @@ const bound = int64(1) << 62
 // Engine is the deterministic state machine of one program. It is not safe
 // for concurrent use: the caller serialises Apply.
 type Engine struct {
-	prog    *Program
-	clockMS int64
-	members []member
-	byName  hashIndex // member id → index into members
-	ids     hashIndex // command id → index into recs
-	recs    chunked[record]
-	buys    chunked[purchaseRec]
-	redeems chunked[redemptionRec]
-	holds   chunked[holdRec]
-	parts   []part
-	due     dueHeap
-	names   arena
+	prog     *Program
+	next     *Program // a scheduled program change (change.go)
+	nextAtMS int64
+	clockMS  int64
+	members  []member
+	byName   hashIndex // member id → index into members
+	ids      hashIndex // command id → index into recs
+	recs     chunked[record]
+	buys     chunked[purchaseRec]
+	redeems  chunked[redemptionRec]
+	holds    chunked[holdRec]
+	parts    []part
+	due      dueHeap
+	names    arena
 	// partner and operator account balances, for the overflow check
 	partnerIssued   []int64
 	partnerRedeemed []int64
@@ -110,6 +112,22 @@ func (e *Engine) apply(c *Command) Result {
 		return Result{ID: c.ID, HasID: true, Err: ErrInvalid}
 	}
 	t := e.effectiveTime(c)
+	if c.Type == TypeQuote || e.next == nil || t < e.nextAtMS {
+		return e.applyAt(c, t)
+	}
+	// A scheduled program takes effect with this command, unless the command
+	// changes nothing (rejected, or a duplicate): then a later command may
+	// still run before the change's time.
+	prev, next := e.prog, e.next
+	e.switchProgram(t)
+	r := e.applyAt(c, t)
+	if c.Type != TypeTick && (r.Err != OK || r.Duplicate) {
+		e.prog, e.next = prev, next
+	}
+	return r
+}
+
+func (e *Engine) applyAt(c *Command, t int64) Result {
 	switch c.Type {
 	case TypeTick:
 		e.cmdID = ""
@@ -1252,6 +1270,12 @@ func (e *Engine) tick(t int64) {
 
 // quote answers SPEC §9.1 without changing anything.
 func (e *Engine) quote(c *Command, t int64) Result {
+	if e.next != nil && t >= e.nextAtMS {
+		// Quote under the program in force at t, changing nothing.
+		prev := e.prog
+		e.prog = e.next
+		defer func() { e.prog = prev }()
+	}
 	res := Result{ID: c.ID, HasID: c.HasID(), Shape: shapeQuote}
 	pi := e.prog.partner(c.Partner)
 	if pi < 0 {

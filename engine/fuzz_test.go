@@ -92,7 +92,7 @@ func FuzzRestore(f *testing.F) {
 	}
 	f.Add(snap.Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
-		e, err := Restore(prog, bytes.NewReader(b))
+		e, err := Restore(bytes.NewReader(b))
 		if err == nil {
 			_ = e.Dump(func(*MemberView) error { return nil })
 		}

@@ -177,7 +177,7 @@ func TestPropertySnapshotRestore(t *testing.T) {
 		if err := first.Snapshot(&snap); err != nil {
 			t.Fatal(err)
 		}
-		restored, err := Restore(prog, bytes.NewReader(snap.Bytes()))
+		restored, err := Restore(bytes.NewReader(snap.Bytes()))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,7 +14,7 @@ import (
 // map order), so the same state always gives the same bytes.
 const (
 	snapshotMagic   = "ACCRUALS"
-	snapshotVersion = 1
+	snapshotVersion = 2
 	// maxSnapshotCount bounds every table length read back, so a corrupt
 	// snapshot cannot make Restore allocate without limit.
 	maxSnapshotCount = 1 << 34
@@ -60,6 +60,13 @@ func (e *Engine) Snapshot(w io.Writer) error {
 	s.w.WriteString(snapshotMagic)
 	s.u(snapshotVersion)
 	s.str(string(e.prog.Source))
+	if e.next != nil {
+		s.u(1)
+		s.str(string(e.next.Source))
+		s.i(e.nextAtMS)
+	} else {
+		s.u(0)
+	}
 	s.i(e.clockMS)
 	s.i(e.breakage)
 	s.i(e.adjustments)
@@ -224,10 +231,9 @@ func (s *snapReader) magic() {
 	}
 }
 
-// Restore rebuilds an engine from a snapshot. The program is the one the
-// snapshot was taken with (its source is stored in the snapshot and
-// checked).
-func Restore(p *Program, r io.Reader) (*Engine, error) {
+// Restore rebuilds an engine from a snapshot, with the program (and any
+// scheduled program change) stored in it.
+func Restore(r io.Reader) (*Engine, error) {
 	s := &snapReader{r: bufio.NewReaderSize(r, 1<<16)}
 	s.magic()
 	if v := s.u(); s.err == nil && v != snapshotVersion {
@@ -237,10 +243,27 @@ func Restore(p *Program, r io.Reader) (*Engine, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	if string(src) != string(p.Source) {
-		return nil, errors.New("engine snapshot: taken with another program")
+	p, err := ParseProgram(src)
+	if err != nil {
+		return nil, fmt.Errorf("engine snapshot: its program: %w", err)
+	}
+	var next *Program
+	var nextAt int64
+	if s.u() == 1 {
+		nsrc := s.bytes()
+		nextAt = s.i()
+		if s.err != nil {
+			return nil, s.err
+		}
+		if next, err = ParseProgram(nsrc); err != nil {
+			return nil, fmt.Errorf("engine snapshot: its scheduled program: %w", err)
+		}
+		if err := Compatible(p, next); err != nil {
+			return nil, fmt.Errorf("engine snapshot: its scheduled program: %w", err)
+		}
 	}
 	e := New(p)
+	e.next, e.nextAtMS = next, nextAt
 	e.clockMS = s.i()
 	e.breakage, e.adjustments, e.rewards = s.i(), s.i(), s.i()
 	for k := range p.Partners {

@@ -41,6 +41,11 @@ type Config struct {
 	// ApplyTimeout bounds the wait to enqueue an entry into Raft (default 10s).
 	ApplyTimeout time.Duration
 
+	// FaultsFile turns on fault injection in the Raft transport, controlled
+	// by this JSON file (tests only, see faults.go; ACCRUAL_FAULTS=1 in the
+	// environment does the same with DATA/faults.json).
+	FaultsFile string
+
 	// Logger receives Raft's and the node's logs (default: stderr at WARN).
 	Logger hclog.Logger
 }

@@ -24,6 +24,7 @@ import (
 const (
 	entryCommands byte = 1 // codec.Compress(uvarint count ++ engine.AppendBinary…)
 	entryRegister byte = 2 // uvarint len ++ node id ++ uvarint len ++ HTTP address
+	entryProgram  byte = 3 // varint effective time (ms) ++ program source (YAML or JSON)
 )
 
 // maxEntryBytes caps one decoded command entry (a corrupt or hostile entry
@@ -129,6 +130,15 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
 			f.nodesMu.Lock()
 			f.nodes[id] = http
 			f.nodesMu.Unlock()
+		case entryProgram:
+			// Parsed and checked again here, deterministically on every
+			// replica: another change may have landed since the leader
+			// validated this one.
+			err := f.applyProgram(l.Data[1:])
+			if err != nil {
+				f.log.Warn("program change refused", "index", l.Index, "err", err)
+			}
+			resp[i] = &entryResponse{err: err}
 		default:
 			f.log.Error("unknown entry kind", "index", l.Index, "kind", l.Data[0])
 		}
@@ -210,6 +220,28 @@ func (f *fsm) applyCommands(data []byte, render, emit bool) *entryResponse {
 		r.ends[i] = int32(len(r.ndjson))
 	}
 	return r
+}
+
+func encodeProgram(src []byte, atMS int64) []byte {
+	b := []byte{entryProgram}
+	b = binary.AppendVarint(b, atMS)
+	return append(b, src...)
+}
+
+// applyProgram schedules a program change carried by a log entry.
+func (f *fsm) applyProgram(b []byte) error {
+	atMS, n := binary.Varint(b)
+	if n <= 0 {
+		return errors.New("raft: truncated program entry")
+	}
+	next, err := engine.ParseProgram(b[n:])
+	if err != nil {
+		return err
+	}
+	if err := f.eng.ScheduleProgram(next, atMS); err != nil {
+		return err
+	}
+	return nil
 }
 
 func encodeRegister(id, http string) []byte {
@@ -329,7 +361,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		}
 		nodes[s[0]] = s[1]
 	}
-	eng, err := engine.Restore(f.prog, br)
+	eng, err := engine.Restore(br)
 	if err != nil {
 		return fmt.Errorf("raft: snapshot: engine: %w", err)
 	}

@@ -30,6 +30,8 @@ type Node struct {
 	led   *ledger.Ledger
 	fsm   *fsm
 
+	faults bool // fault injection on (faults.go): Status reports StateHash
+
 	// batcher
 	queue    chan *request
 	waitq    chan inflightEntry
@@ -95,7 +97,7 @@ func Open(cfg Config) (*Node, error) {
 		cleanup()
 		return nil, err
 	}
-	if n.trans, err = hraft.NewTCPTransportWithLogger(cfg.RaftAddr, adv, 3, 10*time.Second, cfg.Logger.Named("transport")); err != nil {
+	if n.trans, n.faults, err = newTransport(cfg, adv); err != nil { // faults.go
 		cleanup()
 		return nil, err
 	}
@@ -190,11 +192,28 @@ func (n *Node) failQueued() {
 func (n *Node) Ledger() *ledger.Ledger { return n.led }
 
 // Program returns the engine program.
-func (n *Node) Program() *engine.Program { return n.cfg.Program }
+func (n *Node) Program() *engine.Program {
+	n.fsm.mu.Lock()
+	defer n.fsm.mu.Unlock()
+	return n.fsm.eng.Program()
+}
 
 // StateHash is a deterministic digest of the engine state (xxhash64 of its
 // snapshot stream). Equal on replicas that applied the same index.
 func (n *Node) StateHash() uint64 { return n.fsm.stateHash() }
+
+// stateHashAt is StateHash and the applied index it was taken at.
+func (n *Node) stateHashAt() (hash, index uint64) {
+	h := newHash64()
+	n.fsm.mu.Lock()
+	err := n.fsm.eng.Snapshot(h)
+	index = n.fsm.applied.Load()
+	n.fsm.mu.Unlock()
+	if err != nil {
+		return 0, index
+	}
+	return h.Sum64(), index
+}
 
 // AppliedIndex returns the Raft index the published views reflect.
 func (n *Node) AppliedIndex() uint64 { return n.fsm.applied.Load() }
@@ -327,6 +346,9 @@ type Status struct {
 	LedgerPosition uint64
 	Queued         int64 // commands waiting or in flight in the batcher
 	Servers        []Server
+	// With fault injection on only (faults.go): StateHash at StateHashIndex.
+	StateHash      uint64 `json:",omitempty"`
+	StateHashIndex uint64 `json:",omitempty"`
 }
 
 // Status returns the node's view of the cluster.
@@ -340,6 +362,9 @@ func (n *Node) Status() Status {
 		LedgerPosition: n.led.Position(), Queued: n.queued.Load(),
 	}
 	s.LeaderHTTP, _ = n.NodeHTTPAddr(s.LeaderID)
+	if n.faults {
+		s.StateHash, s.StateHashIndex = n.stateHashAt()
+	}
 	if f := n.raft.GetConfiguration(); f.Error() == nil {
 		for _, sv := range f.Configuration().Servers {
 			h, _ := n.NodeHTTPAddr(string(sv.ID))
@@ -361,9 +386,44 @@ func (n *Node) AddVoter(id, raftAddr, httpAddr string) error {
 	return n.mapErr(n.raft.AddVoter(hraft.ServerID(id), hraft.ServerAddress(raftAddr), 0, n.cfg.ApplyTimeout).Error())
 }
 
+// SetProgram replaces the program's rules from atMS on (SPEC §2; see
+// engine.ScheduleProgram): it is checked here, then proposed through the
+// log, and returns once applied, with the FSM's own verdict. Leader only.
+func (n *Node) SetProgram(src []byte, atMS int64) error {
+	if n.raft.State() != hraft.Leader {
+		return n.notLeader()
+	}
+	next, err := engine.ParseProgram(src)
+	if err != nil {
+		return err
+	}
+	// A change replaces any change still pending, so it must fit the
+	// program in force.
+	if err := engine.Compatible(n.Program(), next); err != nil {
+		return err
+	}
+	fut := n.raft.Apply(encodeProgram(src, atMS), n.cfg.ApplyTimeout)
+	if err := fut.Error(); err != nil {
+		return n.mapErr(err)
+	}
+	if r, ok := fut.Response().(*entryResponse); ok && r.err != nil {
+		return r.err
+	}
+	return nil
+}
+
 // RemoveServer removes a server from the configuration. Leader only.
 func (n *Node) RemoveServer(id string) error {
 	if n.raft.State() != hraft.Leader {
+		return n.notLeader()
+	}
+	if id == n.cfg.NodeID {
+		// A leader removing itself leaves the others waiting out an election
+		// while it may still disrupt them; hand leadership over first and let
+		// the caller ask the new leader (the not-leader error names it).
+		if err := n.TransferLeadership(); err != nil {
+			return err
+		}
 		return n.notLeader()
 	}
 	return n.mapErr(n.raft.RemoveServer(hraft.ServerID(id), 0, n.cfg.ApplyTimeout).Error())

@@ -134,3 +134,9 @@ func (b nodeBackend) AddVoter(id, raftAddr, httpAddr string) error {
 }
 func (b nodeBackend) RemoveServer(id string) error { return mapNodeErr(b.n.RemoveServer(id)) }
 func (b nodeBackend) TransferLeadership() error    { return mapNodeErr(b.n.TransferLeadership()) }
+
+var _ api.ProgramAdmin = nodeBackend{}
+
+func (b nodeBackend) SetProgram(src []byte, atMS int64) error {
+	return mapNodeErr(b.n.SetProgram(src, atMS))
+}

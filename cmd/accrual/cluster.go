@@ -54,7 +54,10 @@ func cmdCluster(args []string) error {
 	}
 	target := *addr
 	client := &http.Client{Timeout: 15 * time.Second}
-	for hop := 0; hop < 2; hop++ {
+	// Follow the leader named by a not-leader answer; while an election is
+	// on (no leader known yet) wait and ask again, for up to ~10 s.
+	hops := 0
+	for attempt := 0; attempt < 50; attempt++ {
 		url := target
 		if !strings.Contains(url, "://") {
 			url = "http://" + url
@@ -82,11 +85,16 @@ func cmdCluster(args []string) error {
 			Error struct{ Code, Message, Leader string } `json:"error"`
 		}
 		_ = json.Unmarshal(out, &e)
-		if e.Error.Leader != "" && hop == 0 {
+		switch {
+		case e.Error.Leader != "" && hops < 3:
 			target = e.Error.Leader
+			hops++
+			continue
+		case resp.StatusCode == http.StatusMisdirectedRequest || resp.StatusCode == http.StatusServiceUnavailable:
+			time.Sleep(200 * time.Millisecond)
 			continue
 		}
 		return fmt.Errorf("cluster %s: %d %s: %s", op, resp.StatusCode, e.Error.Code, e.Error.Message)
 	}
-	return errors.New("cluster: the leader moved twice; try again")
+	return fmt.Errorf("cluster %s: no leader answered; try again", op)
 }

@@ -13,6 +13,7 @@ commands:
            [--keys FILE] [--bootstrap | --join HTTPADDR] [--tls-cert F --tls-key F]
   replay   --program FILE [--dump] [--data DIR] < commands.ndjson
   verify   --data DIR
+  bench    gen|program|run|scale … (accrual bench -h)
   cluster  status|add|remove|transfer-leadership [--addr HTTPADDR] [--key KEY]
            [--id ID --raft-addr ADDR --http-addr ADDR]
 `
@@ -32,6 +33,8 @@ func main() {
 		err = cmdVerify(os.Args[2:])
 	case "cluster":
 		err = cmdCluster(os.Args[2:])
+	case "bench":
+		err = cmdBench(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

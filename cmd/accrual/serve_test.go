@@ -117,6 +117,18 @@ func TestServeSingleNodeRestartSafe(t *testing.T) {
 	if code, _ := call(t, "GET", base+"/v1/members/alice", "wrong-key-wrong-key", ""); code != 401 {
 		t.Fatalf("wrong key answered %d", code)
 	}
+	// PUT /v1/program: a new partner at the end is fine; reordering is not.
+	newProg := strings.Replace(string(demoProgram), "campaigns:", "  - id: bakery\ncampaigns:", 1)
+	if code, out := call(t, "PUT", base+"/v1/program", key, newProg); code != 200 {
+		t.Fatalf("PUT /v1/program: %d %v", code, out)
+	}
+	bad := strings.Replace(string(demoProgram), "id: fuelco", "id: fuelco2", 1)
+	if code, out := call(t, "PUT", base+"/v1/program", key, bad); code != 400 || !strings.Contains(fmt.Sprint(out), "partners[0].id") {
+		t.Fatalf("incompatible program: %d %v", code, out)
+	}
+	if out := waitOK(t, "POST", base+"/v1/purchases", key, `{"id":"p2","member":"bob","partner":"bakery","amount":1000}`); out["status"] != "ok" {
+		t.Fatalf("purchase at the new partner: %v", out)
+	}
 	_ = n.cmd.Process.Signal(syscall.SIGKILL)
 	_, _ = n.cmd.Process.Wait()
 
@@ -124,6 +136,9 @@ func TestServeSingleNodeRestartSafe(t *testing.T) {
 	m := waitOK(t, "GET", "http://"+n2.http+"/v1/members/alice?consistency=linearizable", key, "")
 	if m["pending"].(float64) != 121 {
 		t.Fatalf("after restart: %v", m)
+	}
+	if out := waitOK(t, "POST", "http://"+n2.http+"/v1/purchases", key, `{"id":"p3","member":"bob","partner":"bakery","amount":1000}`); out["status"] != "ok" {
+		t.Fatalf("the changed program did not survive the restart: %v", out)
 	}
 	if strings.Contains(n2.out.String(), "generated operator key") {
 		t.Fatal("a restart generated a new key")

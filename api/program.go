@@ -1,0 +1,59 @@
+package api
+
+import (
+	"errors"
+	"time"
+
+	"github.com/accrual/accrual/engine"
+	"github.com/valyala/fasthttp"
+)
+
+// ProgramAdmin is implemented by a Backend that can change the program's
+// rules through the log (the Raft node does); PUT /v1/program answers 501
+// otherwise.
+type ProgramAdmin interface {
+	// SetProgram validates src (YAML or JSON), proposes it, and returns once
+	// it is scheduled to take effect at atMS on every replica.
+	SetProgram(src []byte, atMS int64) error
+}
+
+// putProgram serves PUT /v1/program[?at=RFC3339], operator keys only. The
+// body is the whole new program. It is validated before it is proposed
+// (an invalid or incompatible program answers 400 naming the field) and
+// takes effect for commands whose effective time is at or after `at`
+// (default: now, by the leader's clock).
+func (s *Server) putProgram(ctx *fasthttp.RequestCtx, p Principal) {
+	if p.Role != RoleOperator {
+		forbidden(ctx, "changing the program needs an operator key")
+		return
+	}
+	admin, ok := s.b.(ProgramAdmin)
+	if !ok {
+		writeError(ctx, fasthttp.StatusNotImplemented, "not_implemented", "this backend cannot change its program")
+		return
+	}
+	atMS := s.cfg.Now().UnixMilli()
+	if v := ctx.QueryArgs().Peek("at"); len(v) > 0 {
+		t, ok := engine.ParseTime(string(v))
+		if !ok {
+			writeError(ctx, fasthttp.StatusBadRequest, "invalid", "at must be an RFC 3339 timestamp")
+			return
+		}
+		atMS = t
+	}
+	src := append([]byte(nil), ctx.PostBody()...)
+	if err := admin.SetProgram(src, atMS); err != nil {
+		var pe *engine.ProgramError
+		var nl interface{ LeaderHTTPAddr() string }
+		switch {
+		case errors.As(err, &pe):
+			writeError(ctx, fasthttp.StatusBadRequest, "invalid_program", pe.Error())
+		case errors.As(err, &nl):
+			writeErrorLeader(ctx, fasthttp.StatusMisdirectedRequest, "not_leader", "this node is not the leader", nl.LeaderHTTPAddr())
+		default:
+			writeError(ctx, fasthttp.StatusServiceUnavailable, "unavailable", err.Error())
+		}
+		return
+	}
+	s.writeJSON(ctx, map[string]any{"status": "scheduled", "effective_at": time.UnixMilli(atMS).UTC().Format(time.RFC3339Nano)})
+}

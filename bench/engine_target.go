@@ -1,0 +1,110 @@
+package bench
+
+import (
+	"context"
+	"sync"
+
+	"github.com/accrual/accrual/engine"
+	"github.com/accrual/accrual/ledger"
+)
+
+// EngineTarget applies batches to an engine in this process, one batch at a
+// time (the engine is single-threaded by design), and with a ledger (the
+// replay target) writes each batch's entries as one ledger append, as
+// `accrual replay --data` does.
+type EngineTarget struct {
+	name string
+	mu   sync.Mutex
+	eng  *engine.Engine
+	dec  engine.Decoder
+	cmds []engine.Command
+	res  []engine.Result
+	ents []engine.Entry
+	led  *ledger.Ledger
+	lbuf []ledger.Entry
+	pos  uint64 // commands applied (the ledger position)
+	// applied keeps the applied batches in apply order (SetRecord).
+	record  bool
+	applied [][]byte
+}
+
+// NewEngineTarget returns the in-process engine target.
+func NewEngineTarget(p *engine.Program) *EngineTarget {
+	return &EngineTarget{name: "engine", eng: engine.New(p)}
+}
+
+// NewReplayTarget returns the engine plus a ledger in dir.
+func NewReplayTarget(p *engine.Program, dir string, opts ledger.Options) (*EngineTarget, error) {
+	led, err := ledger.Open(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &EngineTarget{name: "replay", eng: engine.New(p), led: led, pos: led.Position()}, nil
+}
+
+// Name implements Target.
+func (t *EngineTarget) Name() string { return t.name }
+
+// Engine returns the target's engine (read it only after the run).
+func (t *EngineTarget) Engine() *engine.Engine { return t.eng }
+
+// Ledger returns the replay target's ledger (nil for the engine target).
+func (t *EngineTarget) Ledger() *ledger.Ledger { return t.led }
+
+// SetRecord makes the target keep every applied batch in apply order.
+func (t *EngineTarget) SetRecord(on bool) { t.record = on }
+
+// Applied returns the batches applied so far (SetRecord), newline-terminated lines.
+func (t *EngineTarget) Applied() [][]byte { return t.applied }
+
+// Submit implements Target.
+func (t *EngineTarget) Submit(_ context.Context, lines [][]byte, dst []byte) ([]byte, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.dec.Reset()
+	t.cmds = t.cmds[:0]
+	for _, l := range lines {
+		t.cmds = append(t.cmds, engine.Command{})
+		t.dec.Decode(l, &t.cmds[len(t.cmds)-1])
+	}
+	t.res, t.ents = t.eng.Apply(t.cmds, t.res[:0], t.ents[:0])
+	for i := range t.res {
+		dst = t.eng.AppendJSON(dst, &t.res[i])
+		dst = append(dst, '\n')
+	}
+	t.pos += uint64(len(lines))
+	if t.led != nil && len(lines) > 0 {
+		t.lbuf = t.lbuf[:0]
+		for i := range t.ents {
+			e := &t.ents[i]
+			t.lbuf = append(t.lbuf, ledger.Entry{
+				AtMS: e.AtMS, CommandID: e.CommandID, Kind: ledger.Kind(e.Kind), Points: e.Points,
+				Debit:  ledger.Account{Kind: ledger.AccountKind(e.Debit.Kind), Owner: t.eng.AccountOwner(e.Debit)},
+				Credit: ledger.Account{Kind: ledger.AccountKind(e.Credit.Kind), Owner: t.eng.AccountOwner(e.Credit)},
+			})
+		}
+		if err := t.led.Append(t.pos, t.lbuf); err != nil {
+			return dst, err
+		}
+	}
+	if t.record {
+		n := 0
+		for _, l := range lines {
+			n += len(l) + 1
+		}
+		b := make([]byte, 0, n)
+		for _, l := range lines {
+			b = append(append(b, l...), '\n')
+		}
+		t.applied = append(t.applied, b)
+	}
+	return dst, nil
+}
+
+// Close implements Target.
+func (t *EngineTarget) Close() error {
+	if t.led != nil {
+		return t.led.Close()
+	}
+	return nil
+}

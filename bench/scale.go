@@ -1,0 +1,80 @@
+package bench
+
+import (
+	"io/fs"
+	"path/filepath"
+	"runtime"
+)
+
+// YearCommands is the yearly command volume the scale run extrapolates to.
+const YearCommands = 1_800_000_000
+
+// ScaleReport is the outcome of `accrual bench scale`.
+type ScaleReport struct {
+	Commands          int64   `json:"commands"`
+	ElapsedS          float64 `json:"elapsed_s"`
+	CommandsPerS      float64 `json:"commands_per_s"`
+	Members           int     `json:"members"`
+	HeapInuseBytes    uint64  `json:"heap_inuse_bytes"`
+	BytesPerMember    float64 `json:"heap_bytes_per_member"`
+	BytesPerCommand   float64 `json:"heap_bytes_per_command"`
+	LedgerEntries     uint64  `json:"ledger_entries"`
+	DiskBytes         int64   `json:"disk_bytes"`
+	DiskBytesPerEntry float64 `json:"disk_bytes_per_entry"`
+	EntriesPerCommand float64 `json:"entries_per_command"`
+	YearCommands      int64   `json:"year_commands"`
+	YearHours         float64 `json:"year_replay_hours"`
+	YearHeapGB        float64 `json:"year_heap_gb"` // linear in commands (command records dominate)
+	YearDiskGB        float64 `json:"year_disk_gb"`
+	YearAvgRatePerS   float64 `json:"year_average_rate_per_s"` // what a year needs on average
+	HeadroomVsYearAvg float64 `json:"headroom_vs_year_average"`
+	Validation        string  `json:"note"`
+}
+
+// DirSize is the total size of the regular files under dir.
+func DirSize(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// Scale computes the scale figures of a finished replay run; dataDir is the
+// ledger's directory (after Close, so the WAL is flushed).
+func Scale(o *Outcome, t *EngineTarget, entries uint64, dataDir string) ScaleReport {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	s := ScaleReport{Commands: o.Totals.Commands, ElapsedS: o.Elapsed.Seconds(), Members: t.Engine().Members(),
+		HeapInuseBytes: ms.HeapInuse, LedgerEntries: entries, DiskBytes: DirSize(dataDir), YearCommands: YearCommands,
+		Validation: "heap is measured after a GC with the engine live; year figures scale linearly with commands"}
+	if s.ElapsedS > 0 {
+		s.CommandsPerS = float64(s.Commands) / s.ElapsedS
+	}
+	if s.Members > 0 {
+		s.BytesPerMember = float64(s.HeapInuseBytes) / float64(s.Members)
+	}
+	if s.Commands > 0 {
+		s.BytesPerCommand = float64(s.HeapInuseBytes) / float64(s.Commands)
+		s.EntriesPerCommand = float64(entries) / float64(s.Commands)
+		s.YearHeapGB = s.BytesPerCommand * YearCommands / (1 << 30)
+	}
+	if entries > 0 {
+		s.DiskBytesPerEntry = float64(s.DiskBytes) / float64(entries)
+		s.YearDiskGB = s.DiskBytesPerEntry * s.EntriesPerCommand * YearCommands / (1 << 30)
+	}
+	if s.CommandsPerS > 0 {
+		s.YearHours = YearCommands / s.CommandsPerS / 3600
+	}
+	s.YearAvgRatePerS = float64(YearCommands) / (365 * 86400)
+	if s.YearAvgRatePerS > 0 {
+		s.HeadroomVsYearAvg = s.CommandsPerS / s.YearAvgRatePerS
+	}
+	return s
+}

@@ -46,6 +46,10 @@ type Config struct {
 	// environment does the same with DATA/faults.json).
 	FaultsFile string
 
+	// Observer, when set, sees every applied batch under the apply lock
+	// (e.g. the KPI collector of package insight). It must be quick.
+	Observer Observer
+
 	// Logger receives Raft's and the node's logs (default: stderr at WARN).
 	Logger hclog.Logger
 }
@@ -120,3 +124,10 @@ func (e *NotLeaderError) Error() string {
 
 // Is makes errors.Is(err, ErrNotLeader) true.
 func (e *NotLeaderError) Is(target error) bool { return target == ErrNotLeader }
+
+// Observer watches applied commands on the apply path.
+type Observer interface {
+	Observe(cmds []engine.Command, results []engine.Result, entries []engine.Entry)
+	// Reset: the engine was replaced by a snapshot.
+	Reset()
+}

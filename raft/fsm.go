@@ -52,20 +52,21 @@ type fsm struct {
 	led    *ledger.Ledger
 	render func() bool // whether responses are needed (leader only)
 
-	mu      sync.Mutex // the apply lock: eng and the scratch below
-	eng     *engine.Engine
-	buf     []byte
-	cmds    []engine.Command
-	results []engine.Result
-	entries []engine.Entry
-	lents   []ledger.Entry
-	seen    []uint32 // member index → generation that collected it
-	gen     uint32
-	touched []int32
-	fatal   atomic.Pointer[error]
-	sawTick bool  // the batch carried a tick: sweep some views
-	year    int   // UTC year of the clock at the last publication
-	sweep   int32 // round-robin cursor of the view sweeper
+	mu       sync.Mutex // the apply lock: eng and the scratch below
+	observer Observer   // optional, called under mu
+	eng      *engine.Engine
+	buf      []byte
+	cmds     []engine.Command
+	results  []engine.Result
+	entries  []engine.Entry
+	lents    []ledger.Entry
+	seen     []uint32 // member index → generation that collected it
+	gen      uint32
+	touched  []int32
+	fatal    atomic.Pointer[error]
+	sawTick  bool  // the batch carried a tick: sweep some views
+	year     int   // UTC year of the clock at the last publication
+	sweep    int32 // round-robin cursor of the view sweeper
 
 	nodesMu sync.RWMutex
 	nodes   map[string]string // node id → HTTP address (replicated)
@@ -190,6 +191,9 @@ func (f *fsm) applyCommands(data []byte, render, emit bool) *entryResponse {
 		}
 	}
 	f.results, f.entries = f.eng.Apply(f.cmds, f.results[:0], f.entries[:0])
+	if f.observer != nil {
+		f.observer.Observe(f.cmds, f.results, f.entries)
+	}
 	for _, mi := range f.eng.Touched() {
 		if int(mi) >= len(f.seen) {
 			f.seen = append(f.seen, make([]uint32, int(mi)+1-len(f.seen)+len(f.seen)/2)...)
@@ -369,6 +373,9 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.eng = eng
+	if f.observer != nil {
+		f.observer.Reset()
+	}
 	clear(f.seen)
 	f.gen = 0
 	f.nodesMu.Lock()

@@ -102,6 +102,7 @@ func Open(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.fsm = newFSM(cfg.Program, n.led, cfg.Logger.Named("fsm"), n.wantResponses)
+	n.fsm.observer = cfg.Observer
 
 	rc := hraft.DefaultConfig()
 	rc.LocalID = hraft.ServerID(cfg.NodeID)

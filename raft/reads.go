@@ -171,3 +171,11 @@ func (n *Node) Totals() engine.Totals {
 	defer f.mu.Unlock()
 	return f.eng.Totals()
 }
+
+// WithEngine runs fn with this node's engine under the apply lock; fn must
+// not keep the engine, change it, or take long.
+func (n *Node) WithEngine(fn func(e *engine.Engine)) {
+	n.fsm.mu.Lock()
+	defer n.fsm.mu.Unlock()
+	fn(n.fsm.eng)
+}

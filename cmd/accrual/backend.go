@@ -6,12 +6,16 @@ import (
 
 	"github.com/accrual/accrual/api"
 	"github.com/accrual/accrual/engine"
+	"github.com/accrual/accrual/insight"
 	"github.com/accrual/accrual/ledger"
 	"github.com/accrual/accrual/raft"
 )
 
 // nodeBackend serves the HTTP API from a Raft node and its ledger.
-type nodeBackend struct{ n *raft.Node }
+type nodeBackend struct {
+	n    *raft.Node
+	kpis *insight.Live // fed by the node's apply path (raft.Config.Observer)
+}
 
 var _ api.Backend = nodeBackend{}
 var _ api.ClusterAdmin = nodeBackend{}
@@ -139,4 +143,15 @@ var _ api.ProgramAdmin = nodeBackend{}
 
 func (b nodeBackend) SetProgram(src []byte, atMS int64) error {
 	return mapNodeErr(b.n.SetProgram(src, atMS))
+}
+
+var _ api.KPISource = nodeBackend{}
+
+// KPIs serves GET /v1/stats/kpis (docs/INSIGHT.md).
+func (b nodeBackend) KPIs() any {
+	return b.kpis.KPIs(func(compute func(*engine.Engine) *insight.KPIs) *insight.KPIs {
+		var k *insight.KPIs
+		b.n.WithEngine(func(e *engine.Engine) { k = compute(e) })
+		return k
+	})
 }

@@ -292,7 +292,9 @@ func benchRun(args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 			cleanups = append(cleanups, nodes.Stop)
-			urls = nodes.URLs
+			// Writes go to the leader (node 1 bootstrapped the cluster);
+			// followers would answer 421.
+			urls = nodes.URLs[:1]
 			httpT = bench.NewHTTPTarget(kind, urls, *f.key, cfg.Clients)
 			httpT.SetPIDs(nodes.PIDs())
 		}

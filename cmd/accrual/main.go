@@ -13,6 +13,8 @@ commands:
            [--keys FILE] [--bootstrap | --join HTTPADDR] [--tls-cert F --tls-key F]
   replay   --program FILE [--dump] [--data DIR] < commands.ndjson
   verify   --data DIR
+  report   --program FILE [--json] [--point-value-minor N] < history.ndjson
+  simulate --program FILE --candidate FILE [--json] [--top N] < history.ndjson
   bench    gen|program|run|scale … (accrual bench -h)
   cluster  status|add|remove|transfer-leadership [--addr HTTPADDR] [--key KEY]
            [--id ID --raft-addr ADDR --http-addr ADDR]
@@ -35,6 +37,10 @@ func main() {
 		err = cmdCluster(os.Args[2:])
 	case "bench":
 		err = cmdBench(os.Args[2:])
+	case "report":
+		err = cmdReport(os.Args[2:])
+	case "simulate":
+		err = cmdSimulate(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

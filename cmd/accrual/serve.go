@@ -18,6 +18,7 @@ import (
 
 	"github.com/accrual/accrual/api"
 	"github.com/accrual/accrual/engine"
+	"github.com/accrual/accrual/insight"
 	"github.com/accrual/accrual/raft"
 )
 
@@ -32,6 +33,7 @@ type serveFlags struct {
 	programPath, keysPath, join, joinKey string
 	tlsCert, tlsKey                      string
 	bootstrap                            bool
+	pointValueMinor                      float64
 }
 
 func cmdServe(args []string) error {
@@ -48,6 +50,7 @@ func cmdServe(args []string) error {
 	fs.StringVar(&f.joinKey, "join-key", "", "operator key for --join (default: $ACCRUAL_KEY)")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "… and this key (PEM)")
+	fs.Float64Var(&f.pointValueMinor, "point-value-minor", 1, "money value of one point in minor units, for liability in the KPIs")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,15 +68,16 @@ func cmdServe(args []string) error {
 	if err != nil {
 		return err
 	}
+	kpis := insight.NewLive(prog, insight.Options{PointValueMinor: f.pointValueMinor}, 5*time.Second)
 	node, err := raft.Open(raft.Config{
 		NodeID: f.nodeID, RaftAddr: f.raftAddr, HTTPAddr: f.httpAddr, DataDir: f.dataDir,
-		Bootstrap: f.bootstrap, Program: prog,
+		Bootstrap: f.bootstrap, Program: prog, Observer: kpis,
 	})
 	if err != nil {
 		return err
 	}
 	defer node.Close()
-	srv, err := api.New(api.Config{Addr: f.httpAddr, Backend: nodeBackend{node}, Keys: keys, TLSCert: f.tlsCert, TLSKey: f.tlsKey})
+	srv, err := api.New(api.Config{Addr: f.httpAddr, Backend: nodeBackend{n: node, kpis: kpis}, Keys: keys, TLSCert: f.tlsCert, TLSKey: f.tlsKey})
 	if err != nil {
 		return err
 	}

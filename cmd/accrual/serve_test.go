@@ -114,6 +114,9 @@ func TestServeSingleNodeRestartSafe(t *testing.T) {
 	if out["points"].(float64) != 121 {
 		t.Fatalf("purchase: %v", out)
 	}
+	if k := waitOK(t, "GET", base+"/v1/stats/kpis", key, ""); k["members"] != float64(1) || k["buyers"] != float64(1) {
+		t.Fatalf("KPIs after one purchase: %v", k)
+	}
 	if code, _ := call(t, "GET", base+"/v1/members/alice", "wrong-key-wrong-key", ""); code != 401 {
 		t.Fatalf("wrong key answered %d", code)
 	}

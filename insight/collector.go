@@ -1,0 +1,264 @@
+// Package insight computes loyalty KPIs from a stream of applied commands,
+// their results and ledger entries plus the final engine state (Collector,
+// Compute), and simulates a candidate program against the current one on the
+// same history (Sim). Definitions of every figure: docs/INSIGHT.md.
+package insight
+
+import (
+	"math"
+	"time"
+
+	"github.com/accrual/accrual/engine"
+)
+
+const (
+	dayMS   = int64(24 * time.Hour / time.Millisecond)
+	noTime  = math.MinInt64
+	noMonth = int32(math.MinInt32)
+)
+
+// memberStats is what the collector keeps per member (by member id).
+type memberStats struct {
+	cohort    int32 // month index of the first accepted purchase; noMonth before
+	firstBuy  int64 // effective time of the first accepted purchase
+	lastMonth int32 // month index of the last activity counted in the cohort matrix
+	lastAct   int64 // effective time of the last purchase or redemption; noTime before
+	spend     int64 // lifetime spend, net of refunds (not below 0)
+	purchases int64
+	tier      int16 // last tier seen in a result; -1 before
+}
+
+// PartnerFigures mirror ledger.PartnerFigures, from the observed entries.
+type PartnerFigures struct {
+	Partner    string `json:"partner"`
+	Issued     int64  `json:"issued"`      // earn + reward entries crediting partner:<p>:issued
+	ClawedBack int64  `json:"clawed_back"` // clawback entries debiting partner:<p>:issued
+	Redeemed   int64  `json:"redeemed"`    // redeem + capture entries debiting partner:<p>:redeemed
+	Returned   int64  `json:"returned"`    // cancel entries crediting partner:<p>:redeemed
+	Net        int64  `json:"net"`         // issued − clawed_back − redeemed + returned
+	Spend      int64  `json:"spend_minor"` // purchase amounts net of refunds, accepted commands
+}
+
+// flows are per-month point movements from entries.
+type flows struct {
+	earned, clawed, redeemed, returned, breakage, adjusted, rewarded int64
+}
+
+// Collector observes applied commands, their results and ledger entries.
+// It is not safe for concurrent use: feed it where the engine is applied.
+type Collector struct {
+	prog    *engine.Program
+	clockMS int64
+	firstMS int64
+
+	byName  map[string]int32
+	members []memberStats
+
+	partners []PartnerFigures
+	months   map[int32]*flows
+	// cohort matrix: cohort month → active members per month offset
+	cohorts map[int32][]int64
+	// tier movement: from*levels+to → transitions
+	moves []int64
+
+	partial bool // started on a non-empty engine (Live.Reset)
+
+	commands, accepted, rejected, duplicates, quotes int64
+	byType                                           [32]int64
+
+	// month cache for monthOf
+	mStart, mEnd int64
+	mIdx         int32
+}
+
+// NewCollector returns a collector for a program, observing from an empty
+// engine.
+func NewCollector(p *engine.Program) *Collector {
+	c := &Collector{prog: p, clockMS: noTime, firstMS: noTime, byName: map[string]int32{},
+		partners: make([]PartnerFigures, len(p.Partners)), months: map[int32]*flows{},
+		cohorts: map[int32][]int64{}, moves: make([]int64, len(p.Levels)*len(p.Levels)),
+		mStart: 1, mEnd: 0}
+	for i := range p.Partners {
+		c.partners[i].Partner = p.Partners[i].ID
+	}
+	return c
+}
+
+// monthOf returns the UTC calendar month index (year*12 + month-1) of t.
+func (c *Collector) monthOf(tMS int64) int32 {
+	if tMS >= c.mStart && tMS < c.mEnd {
+		return c.mIdx
+	}
+	tm := time.UnixMilli(tMS).UTC()
+	y, m := tm.Year(), tm.Month()
+	start := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
+	c.mStart, c.mEnd = start.UnixMilli(), start.AddDate(0, 1, 0).UnixMilli()
+	c.mIdx = int32(y*12 + int(m) - 1)
+	return c.mIdx
+}
+
+func monthIndex(tMS int64) int32 {
+	tm := time.UnixMilli(tMS).UTC()
+	return int32(tm.Year()*12 + int(tm.Month()) - 1)
+}
+
+func monthName(idx int32) string {
+	return time.Date(int(idx/12), time.Month(idx%12+1), 1, 0, 0, 0, 0, time.UTC).Format("2006-01")
+}
+
+func (c *Collector) member(name []byte) *memberStats {
+	if i, ok := c.byName[string(name)]; ok {
+		return &c.members[i]
+	}
+	c.byName[string(name)] = int32(len(c.members))
+	c.members = append(c.members, memberStats{cohort: noMonth, lastMonth: noMonth, lastAct: noTime, tier: -1})
+	return &c.members[len(c.members)-1]
+}
+
+// Observe feeds one applied batch: the commands, their results (one per
+// command, in order) and the entries Apply returned.
+func (c *Collector) Observe(cmds []engine.Command, results []engine.Result, entries []engine.Entry) {
+	for i := range cmds {
+		c.ObserveCommand(&cmds[i], &results[i])
+	}
+	for i := range entries {
+		c.ObserveEntry(&entries[i])
+	}
+}
+
+// ObserveCommand feeds one applied command and its result, in log order.
+func (c *Collector) ObserveCommand(cmd *engine.Command, r *engine.Result) {
+	c.commands++
+	if cmd.Invalid {
+		c.rejected++
+		return
+	}
+	switch {
+	case cmd.Type == engine.TypeQuote:
+		c.quotes++
+		return
+	case cmd.Type == engine.TypeTick:
+		c.advance(cmd)
+		return
+	case r.Duplicate:
+		c.duplicates++
+		return
+	case !r.OK():
+		c.rejected++
+		return
+	}
+	c.accepted++
+	t := c.advance(cmd)
+	if int(cmd.Type) < len(c.byType) {
+		c.byType[cmd.Type]++
+	}
+	if len(cmd.Member) == 0 {
+		return // cancel, capture, release: no member named
+	}
+	m := c.member(cmd.Member)
+	switch cmd.Type {
+	case engine.TypePurchase:
+		mon := c.monthOf(t)
+		if m.cohort == noMonth {
+			m.cohort, m.firstBuy = mon, t
+		}
+		m.spend += cmd.Amount
+		m.purchases++
+		if pi := c.prog.PartnerIndex(string(cmd.Partner)); pi >= 0 {
+			c.partners[pi].Spend += cmd.Amount
+		}
+		c.activity(m, t, mon)
+	case engine.TypeRefund:
+		m.spend = max(0, m.spend-cmd.Amount)
+		if pi := c.prog.PartnerIndex(string(cmd.Partner)); pi >= 0 {
+			c.partners[pi].Spend -= cmd.Amount
+		}
+	case engine.TypeRedeem, engine.TypeHold:
+		c.activity(m, t, c.monthOf(t))
+	}
+	if r.Shape == 0 && int(r.Tier) < len(c.prog.Levels) { // member-shaped result
+		if m.tier >= 0 && m.tier != int16(r.Tier) {
+			c.moves[int(m.tier)*len(c.prog.Levels)+int(r.Tier)]++
+		}
+		m.tier = int16(r.Tier)
+	}
+}
+
+// advance moves the collector's clock like the engine's (SPEC §1).
+func (c *Collector) advance(cmd *engine.Command) int64 {
+	t := c.clockMS
+	if cmd.HasAt() && cmd.AtMS > t {
+		t = cmd.AtMS
+	}
+	if t == noTime {
+		t = 0
+	}
+	c.clockMS = t
+	if c.firstMS == noTime {
+		c.firstMS = t
+	}
+	return t
+}
+
+// activity records a purchase or redemption at t. A member enters the
+// cohort matrix with its first purchase; activity before it (a redemption of
+// adjusted points) counts for the active windows only.
+func (c *Collector) activity(m *memberStats, t int64, mon int32) {
+	m.lastAct = t
+	if m.cohort == noMonth || mon == m.lastMonth {
+		return
+	}
+	m.lastMonth = mon
+	off := int(mon - m.cohort)
+	if off < 0 {
+		return
+	}
+	row := c.cohorts[m.cohort]
+	for len(row) <= off {
+		row = append(row, 0)
+	}
+	row[off]++
+	c.cohorts[m.cohort] = row
+}
+
+// ObserveEntry feeds one ledger entry.
+func (c *Collector) ObserveEntry(e *engine.Entry) {
+	f := c.months[c.monthOf(e.AtMS)]
+	if f == nil {
+		f = &flows{}
+		c.months[c.monthOf(e.AtMS)] = f
+	}
+	switch e.Kind {
+	case engine.KindEarn, engine.KindReward:
+		f.earned += e.Points
+		if e.Kind == engine.KindReward && e.Credit.Kind == engine.AccountOperatorRewards {
+			f.rewarded += e.Points
+		}
+	case engine.KindClawback:
+		f.clawed += e.Points
+	case engine.KindRedeem, engine.KindCapture:
+		f.redeemed += e.Points
+	case engine.KindCancel:
+		f.returned += e.Points
+	case engine.KindExpire:
+		f.breakage += e.Points
+	case engine.KindAdjust:
+		if e.Credit.Kind == engine.AccountOperatorAdjustments {
+			f.adjusted += e.Points
+		} else {
+			f.adjusted -= e.Points
+		}
+	}
+	if e.Credit.Kind == engine.AccountPartnerIssued && int(e.Credit.Ref) < len(c.partners) {
+		c.partners[e.Credit.Ref].Issued += e.Points
+	}
+	if e.Debit.Kind == engine.AccountPartnerIssued && int(e.Debit.Ref) < len(c.partners) {
+		c.partners[e.Debit.Ref].ClawedBack += e.Points
+	}
+	if e.Debit.Kind == engine.AccountPartnerRedeemed && int(e.Debit.Ref) < len(c.partners) {
+		c.partners[e.Debit.Ref].Redeemed += e.Points
+	}
+	if e.Credit.Kind == engine.AccountPartnerRedeemed && int(e.Credit.Ref) < len(c.partners) {
+		c.partners[e.Credit.Ref].Returned += e.Points
+	}
+}

@@ -4,7 +4,7 @@ BIN      := bin/accrual
 FUZZTIME ?= 5s
 PKGS     := ./...
 
-.PHONY: run build test fuzz-short bench lint conformance clean
+.PHONY: run build test browser fuzz-short bench bench-peer chaos lint conformance clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/accrual
@@ -12,11 +12,16 @@ build:
 run: build
 	./$(BIN) serve --data data
 
-test:
+test: browser
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout 8m $(PKGS)
 	$(MAKE) --no-print-directory fuzz-short
+
+# The console's browser test needs Chromium: installed here when missing
+# (Debian's package); without it that one test skips and says why.
+browser:
+	@sh scripts/install-chromium.sh >/dev/null 2>&1 || echo "browser: chromium could not be installed; the console browser test will skip"
 
 # Every fuzz target runs briefly; `make fuzz-short FUZZTIME=5m` for longer.
 fuzz-short:
@@ -26,6 +31,15 @@ fuzz-short:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./engine/
+
+# The same payback stream through the engine and through PostgreSQL 15
+# (started from the installed binaries in a temporary directory).
+bench-peer: build
+	./$(BIN) bench --target engine --profile payback --count 200000 --peer postgres --json bench-peer.json --plot bench-peer
+
+# The long chaos run (docs/RELIABILITY.md); a short form runs in make test.
+chaos: build
+	./$(BIN) chaos --duration 30m --nodes 3 $(if $(SEED),--seed $(SEED))
 
 conformance: build
 	python3 ../shared/conformance/check.py ./$(BIN)

@@ -22,6 +22,7 @@ type readQuery struct {
 	fromMS      int64
 	toMS        int64
 	has         uint8
+	lots        bool
 }
 
 const (
@@ -31,6 +32,7 @@ const (
 	qAt
 	qFrom
 	qTo
+	qLots
 )
 
 const (
@@ -72,6 +74,8 @@ func parseReadQuery(a *fasthttp.Args, allowed uint8) (readQuery, error) {
 			bit = qFrom
 		case "to":
 			bit = qTo
+		case "lots":
+			bit = qLots
 		}
 		if bit == 0 || allowed&bit == 0 {
 			err = fmt.Errorf("unknown query parameter %q", k)
@@ -115,6 +119,14 @@ func parseReadQuery(a *fasthttp.Args, allowed uint8) (readQuery, error) {
 			q.fromMS, err = parseTimeParam(v)
 		case qTo:
 			q.toMS, err = parseTimeParam(v)
+		case qLots:
+			switch string(v) {
+			case "true", "1":
+				q.lots = true
+			case "false", "0":
+			default:
+				err = errors.New("lots must be true or false")
+			}
 		}
 	})
 	if err == nil && q.has&(qFrom|qTo) == qFrom|qTo && q.fromMS > q.toMS {
@@ -197,8 +209,15 @@ func groupLots(lots []engine.LotView) []MemberLots {
 	return out
 }
 
+// LotsSource is implemented by a Backend whose member views carry no lots
+// (the Raft node publishes views without them, to keep the apply path
+// cheap): GET /v1/members/{id}?lots=true then asks for them separately.
+type LotsSource interface {
+	MemberLots(name string) []engine.LotView
+}
+
 func (s *Server) getMember(ctx *fasthttp.RequestCtx, name string) {
-	q, ok := s.query(ctx, qConsistency)
+	q, ok := s.query(ctx, qConsistency|qLots)
 	if !ok {
 		return
 	}
@@ -216,6 +235,9 @@ func (s *Server) getMember(ctx *fasthttp.RequestCtx, name string) {
 		Lots: groupLots(v.Lots), AppliedIndex: applied, Consistency: q.consistency}
 	if r.Member == "" {
 		r.Member = name
+	}
+	if ml, ok := s.b.(LotsSource); ok && q.lots {
+		r.Lots = groupLots(ml.MemberLots(name))
 	}
 	if p := s.b.Program(); p != nil {
 		for _, l := range p.Levels {

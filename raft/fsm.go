@@ -155,7 +155,7 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
 		}
 	}
 	for _, mi := range f.touched {
-		f.views.put(f.eng.View(mi, true))
+		f.views.put(f.eng.View(mi, false))
 	}
 	f.refreshViews()
 	f.clockMS.Store(f.eng.ClockMS())
@@ -394,7 +394,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	}
 	f.views.reset()
 	for mi := range int32(eng.Members()) {
-		f.views.put(eng.View(mi, true))
+		f.views.put(eng.View(mi, false))
 	}
 	f.year = time.UnixMilli(eng.ClockMS()).UTC().Year()
 	f.clockMS.Store(eng.ClockMS())
@@ -429,7 +429,7 @@ func (f *fsm) refreshViews() {
 	if y := time.UnixMilli(f.eng.ClockMS()).UTC().Year(); y != f.year {
 		f.year = y
 		for mi := range n {
-			f.views.put(f.eng.View(mi, true))
+			f.views.put(f.eng.View(mi, false))
 		}
 		f.sawTick = false
 		return
@@ -442,7 +442,7 @@ func (f *fsm) refreshViews() {
 		if f.sweep >= n {
 			f.sweep = 0
 		}
-		f.views.put(f.eng.View(f.sweep, true))
+		f.views.put(f.eng.View(f.sweep, false))
 		f.sweep++
 	}
 }

@@ -155,3 +155,17 @@ func (b nodeBackend) KPIs() any {
 		return k
 	})
 }
+
+var _ api.LotsSource = nodeBackend{}
+
+// MemberLots reads a member's lots under the apply lock: only for
+// GET /v1/members/{id}?lots=true, since published views leave lots out.
+func (b nodeBackend) MemberLots(name string) []engine.LotView {
+	var lots []engine.LotView
+	b.n.WithEngine(func(e *engine.Engine) {
+		if v, ok := e.Member(name, true); ok {
+			lots = v.Lots
+		}
+	})
+	return lots
+}

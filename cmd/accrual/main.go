@@ -13,6 +13,7 @@ commands:
            [--keys FILE] [--bootstrap | --join HTTPADDR] [--tls-cert F --tls-key F]
   replay   --program FILE [--dump] [--data DIR] < commands.ndjson
   verify   --data DIR
+  chaos    --duration D [--seed S] [--nodes N] [--dir DIR]
   report   --program FILE [--json] [--point-value-minor N] < history.ndjson
   simulate --program FILE --candidate FILE [--json] [--top N] < history.ndjson
   bench    gen|program|run|scale … (accrual bench -h)
@@ -37,6 +38,8 @@ func main() {
 		err = cmdCluster(os.Args[2:])
 	case "bench":
 		err = cmdBench(os.Args[2:])
+	case "chaos":
+		err = cmdChaos(os.Args[2:])
 	case "report":
 		err = cmdReport(os.Args[2:])
 	case "simulate":

@@ -117,6 +117,9 @@ func TestServeSingleNodeRestartSafe(t *testing.T) {
 	if k := waitOK(t, "GET", base+"/v1/stats/kpis", key, ""); k["members"] != float64(1) || k["buyers"] != float64(1) {
 		t.Fatalf("KPIs after one purchase: %v", k)
 	}
+	if m := waitOK(t, "GET", base+"/v1/members/alice?lots=true", key, ""); len(m["lots"].([]any)) != 1 {
+		t.Fatalf("lots of alice: %v", m)
+	}
 	if code, _ := call(t, "GET", base+"/v1/members/alice", "wrong-key-wrong-key", ""); code != 401 {
 		t.Fatalf("wrong key answered %d", code)
 	}

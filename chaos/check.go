@@ -1,0 +1,348 @@
+package chaos
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"os/exec"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/accrual/accrual/bench/workload"
+	"github.com/accrual/accrual/engine"
+	"github.com/anishathalye/porcupine"
+)
+
+// check runs every check on the healed, quiet cluster and fills the report.
+func (r *runner) check(ctx context.Context) {
+	rep := r.rep
+	rep.Sent = r.sent.Load()
+	rep.Unfinished = r.unfin.Load()
+	rep.Acked = int64(len(r.acks))
+	rep.AckedOK = r.ackedOK.Load()
+	rep.HotWrites, rep.HotReads = r.hotWrites.Load(), r.hotReads.Load()
+	if rep.Acked == 0 {
+		rep.fail("no command was acknowledged")
+	}
+	if rep.Unfinished > 0 {
+		rep.fail("%d commands never acknowledged after the cluster healed", rep.Unfinished)
+	}
+
+	r.checkRetries(ctx)
+	r.checkHot(ctx)
+	r.checkReplicas(ctx)
+	rep.Retries = r.retry.Load()
+	r.checkVerify()
+}
+
+// checkRetries resends every acknowledged command: each must come back as
+// a duplicate with its first result.
+func (r *runner) checkRetries(ctx context.Context) {
+	rep := r.rep
+	cctx, cancel := context.WithTimeout(ctx, 120*time.Second+r.cfg.Duration/2)
+	defer cancel()
+	s := &sender{c: r.c, rng: rand.New(rand.NewPCG(r.cfg.Seed, 0x7e7)), retries: &r.retry}
+	// The generator is deterministic and was drawn from under a lock, so a
+	// new one with the seed yields the sent lines again, in order.
+	gen, err := workload.New(workload.Config{Profile: workload.Payback, Seed: r.cfg.Seed, Members: r.cfg.Members})
+	if err != nil {
+		rep.fail("final retry: %v", err)
+		return
+	}
+	const batch = 500
+	shown, retried := 0, 0
+	var lines [][]byte
+	var ids []string
+	flush := func() bool {
+		if len(lines) == 0 {
+			return true
+		}
+		defer func() { lines, ids = lines[:0], ids[:0] }()
+		out, err := s.post(cctx, "/v1/commands", joinArray(lines), false)
+		var results []json.RawMessage
+		if err == nil {
+			err = json.Unmarshal(out, &results)
+		}
+		if err == nil && len(results) != len(ids) {
+			err = fmt.Errorf("%d results for %d commands", len(results), len(ids))
+		}
+		if err != nil {
+			rep.fail("final retry of acknowledged commands: %v", err)
+			return false
+		}
+		retried += len(ids)
+		for j, raw := range results {
+			id, dup, canon, err := canonical(raw)
+			switch {
+			case err != nil || id != ids[j]:
+				rep.Mismatched++
+			case !dup:
+				rep.Lost++
+			case resultHash(canon) != r.acks[id]:
+				rep.Mismatched++
+			default:
+				continue
+			}
+			if shown < 5 {
+				shown++
+				r.logf("retry of %s answered %s", ids[j], truncate(raw))
+			}
+		}
+		return true
+	}
+	for range r.sent.Load() {
+		line := gen.Next(nil)
+		id := lineID(line)
+		if _, ok := r.acks[id]; !ok || bytes.Contains(line, []byte(`"type":"tick"`)) {
+			continue // unacknowledged, or a tick (SPEC §6: never deduplicated)
+		}
+		lines, ids = append(lines, line), append(ids, id)
+		if len(lines) == batch && !flush() {
+			return
+		}
+	}
+	if !flush() {
+		return
+	}
+	if want := len(r.acks) - r.ticks; retried != want {
+		rep.fail("final retry covered %d of %d acknowledged commands", retried, want)
+	}
+	if rep.Lost > 0 {
+		rep.fail("%d acknowledged commands lost (their retry was applied anew)", rep.Lost)
+	}
+	if rep.Mismatched > 0 {
+		rep.fail("%d retries answered another result than the first", rep.Mismatched)
+	}
+	r.logf("retried %d acknowledged commands (not the %d ticks, never deduplicated): %d lost, %d mismatched", retried, r.ticks, rep.Lost, rep.Mismatched)
+}
+
+// checkHot: linearizability of the hot member's history, its final balance
+// equals the acknowledged writes, and no write has two ledger entries.
+func (r *runner) checkHot(ctx context.Context) {
+	rep := r.rep
+	acked := int64(0)
+	r.hotIDs.Range(func(any, any) bool { acked++; return true })
+	res, _ := porcupine.CheckOperationsVerbose(counterModel, r.hist.ops, 60*time.Second)
+	switch res {
+	case porcupine.Ok:
+		rep.Linearizable = "ok"
+	case porcupine.Illegal:
+		rep.Linearizable = "VIOLATION"
+		rep.Violations = 1
+		rep.fail("hot member history (%d operations) is not linearizable", len(r.hist.ops))
+	default:
+		rep.Linearizable = "unknown (checker timeout)"
+	}
+	// Final balance, linearizable, through the leader.
+	var final int64 = -1
+	for try := 0; try < 50 && final < 0; try++ {
+		for _, p := range r.c.procs {
+			code, _, b := r.c.do(ctx, "GET", "http://"+p.http+"/v1/members/hot?consistency=linearizable", nil)
+			var v struct{ Available int64 }
+			if code == 200 && json.Unmarshal(b, &v) == nil {
+				final = v.Available
+				break
+			}
+		}
+		if final < 0 {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	switch {
+	case final < 0:
+		rep.fail("hot member: no linearizable read after the run")
+	case final > acked:
+		rep.Duplicated += final - acked
+		rep.fail("hot member: balance %d > %d acknowledged +1 writes", final, acked)
+	case final < acked:
+		rep.Lost += acked - final
+		rep.fail("hot member: balance %d < %d acknowledged +1 writes", final, acked)
+	}
+	// Ledger: one entry per write on every node.
+	for _, p := range r.c.procs {
+		count := map[string]int{}
+		cursor := ""
+		for page := 0; page < 10000; page++ {
+			u := "http://" + p.http + "/v1/members/hot/statement?limit=1000"
+			if cursor != "" {
+				u += "&cursor=" + url.QueryEscape(cursor)
+			}
+			code, _, b := r.c.do(ctx, "GET", u, nil)
+			var st struct {
+				Entries []struct {
+					CommandID string `json:"command_id"`
+				}
+				Next string
+			}
+			if code != 200 || json.Unmarshal(b, &st) != nil {
+				rep.fail("hot statement on %s: %d %s", p.id, code, truncate(b))
+				break
+			}
+			for _, e := range st.Entries {
+				count[e.CommandID]++
+			}
+			if st.Next == "" {
+				break
+			}
+			cursor = st.Next
+		}
+		dups, missing := 0, 0
+		r.hotIDs.Range(func(id, _ any) bool {
+			if count[id.(string)] == 0 {
+				missing++
+			}
+			return true
+		})
+		if missing > 0 {
+			// Not a failure by itself: a node that caught up by
+			// InstallSnapshot lacks that range of ledger history (raft/doc.go).
+			r.logf("hot ledger on %s: %d acknowledged writes have no entry", p.id, missing)
+		}
+		for id, n := range count {
+			if n > 1 {
+				dups++
+				if dups <= 3 {
+					r.logf("hot ledger on %s: %s has %d entries", p.id, id, n)
+				}
+			}
+		}
+		if dups > 0 {
+			rep.Duplicated += int64(dups)
+			rep.fail("hot ledger on %s: %d commands with more than one entry", p.id, dups)
+		}
+	}
+	r.logf("hot member: %d operations, %s; balance %d, %d writes acknowledged", len(r.hist.ops), rep.Linearizable, final, acked)
+}
+
+// checkReplicas waits until every node reports the same state hash at the
+// same applied index, then compares every member's view across nodes and
+// checks the balance invariant.
+func (r *runner) checkReplicas(ctx context.Context) {
+	rep := r.rep
+	deadline := time.Now().Add(30 * time.Second)
+	for !rep.Converged && time.Now().Before(deadline) {
+		var sts []status
+		for _, p := range r.c.procs {
+			if s, ok := r.c.status(ctx, p); ok {
+				sts = append(sts, s)
+			}
+		}
+		if len(sts) == len(r.c.procs) {
+			same := true
+			for _, s := range sts[1:] {
+				if s.StateHashIndex != sts[0].StateHashIndex || s.StateHash != sts[0].StateHash {
+					same = false
+				}
+			}
+			if same && sts[0].StateHashIndex > 0 {
+				rep.Converged, rep.AppliedIndex, rep.StateHash = true, sts[0].StateHashIndex, sts[0].StateHash
+				break
+			}
+			if sts[0].StateHashIndex == sts[1].StateHashIndex && sts[0].StateHash != sts[1].StateHash {
+				r.logf("state hash differs at index %d: %016x vs %016x", sts[0].StateHashIndex, sts[0].StateHash, sts[1].StateHash)
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !rep.Converged {
+		rep.fail("replicas did not reach the same state hash at the same applied index within 30s")
+	}
+	names := make([]string, 0, len(r.members)+1)
+	for m := range r.members {
+		names = append(names, m)
+	}
+	names = append(names, "hot")
+	sort.Strings(names)
+	rep.MembersCheck = len(names)
+	// Views change with ticks (maturation): compare a member across nodes
+	// at the same applied index, retrying a few times.
+	for _, m := range names {
+		var diff bool
+		var bad error
+		for try := 0; try < 20; try++ {
+			diff, bad = false, nil
+			var first string
+			var firstIdx uint64
+			for i, p := range r.c.procs {
+				code, _, b := r.c.do(ctx, "GET", "http://"+p.http+"/v1/members/"+url.PathEscape(m)+"?consistency=stale", nil)
+				if code != 200 {
+					diff = true
+					break
+				}
+				var v map[string]any
+				var mv struct {
+					Available, Pending, Held, Earned, Redeemed, Expired int64
+					AppliedIndex                                        uint64 `json:"applied_index"`
+				}
+				_ = json.Unmarshal(b, &v)
+				_ = json.Unmarshal(b, &mv)
+				view := engine.MemberView{Member: m, Available: mv.Available, Pending: mv.Pending, Held: mv.Held,
+					Earned: mv.Earned, Redeemed: mv.Redeemed, Expired: mv.Expired}
+				if err := CheckInvariant(view); err != nil && bad == nil {
+					bad = fmt.Errorf("%s: %w", p.id, err)
+				}
+				delete(v, "applied_index")
+				delete(v, "consistency")
+				c, _ := json.Marshal(v)
+				if i == 0 {
+					first, firstIdx = string(c), mv.AppliedIndex
+				} else if string(c) != first || mv.AppliedIndex != firstIdx {
+					diff = true
+				}
+			}
+			if !diff {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if diff {
+			rep.ViewDiffs++
+			if rep.ViewDiffs <= 3 {
+				r.logf("member %s: views differ between nodes", m)
+			}
+		}
+		if bad != nil {
+			rep.InvariantBad++
+			if rep.InvariantBad <= 3 {
+				r.logf("invariant: %v", bad)
+			}
+		}
+	}
+	if rep.ViewDiffs > 0 {
+		rep.fail("%d members have different views on different nodes", rep.ViewDiffs)
+	}
+	if rep.InvariantBad > 0 {
+		rep.fail("%d members break available+pending+held = earned−redeemed−expired", rep.InvariantBad)
+	}
+	r.logf("replicas: converged %v at %d (hash %016x); %d members compared", rep.Converged, rep.AppliedIndex, rep.StateHash, len(names))
+}
+
+// checkVerify stops every node (SIGTERM) and runs `accrual verify` on its
+// data directory.
+func (r *runner) checkVerify() {
+	for _, p := range r.c.procs {
+		p.signal(syscall.SIGTERM, 15*time.Second)
+	}
+	for _, p := range r.c.procs {
+		cmd := exec.Command(r.cfg.Binary, "verify", "--data", p.data)
+		cmd.Env = append(cmd.Environ(), r.cfg.Env...)
+		out, err := cmd.CombinedOutput()
+		line := strings.TrimSpace(string(out))
+		if err != nil {
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) {
+				line = err.Error()
+			}
+			r.rep.Verify[p.id] = "FAILED: " + line
+			r.rep.fail("verify %s: %s", p.id, line)
+			continue
+		}
+		r.rep.Verify[p.id] = line
+	}
+}

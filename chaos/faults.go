@@ -1,0 +1,141 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"syscall"
+	"time"
+
+	"github.com/accrual/accrual/raft"
+)
+
+// Fault kinds, as counted in Report.Faults.
+const (
+	KillLeader   = "kill-leader"
+	KillFollower = "kill-follower"
+	Pause        = "pause"
+	Partition    = "partition"
+	Loss         = "loss-delay"
+)
+
+var faultKinds = []string{KillLeader, KillFollower, Pause, Partition, Loss}
+
+// injectFaults injects one fault at a time, at moments and of kinds drawn
+// from the seed, until ctx ends. Each fault lasts 0.3 … 3 s and is undone
+// (restart, SIGCONT, healed network) before the next one.
+func (r *runner) injectFaults(ctx context.Context) {
+	rng := rand.New(rand.NewPCG(r.cfg.Seed, 0xfa017))
+	n := len(r.c.procs)
+	for {
+		gap := r.cfg.MinGap + time.Duration(rng.Int64N(int64(r.cfg.MaxGap-r.cfg.MinGap)+1))
+		sleep(ctx, gap)
+		if ctx.Err() != nil {
+			return
+		}
+		kind := faultKinds[rng.IntN(len(faultKinds))]
+		hold := 300*time.Millisecond + time.Duration(rng.Int64N(int64(2700*time.Millisecond)))
+		pick := rng.IntN(n) // a node, when the kind does not choose one
+		switch kind {
+		case KillLeader, KillFollower:
+			li := r.c.leader(ctx)
+			victim := pick
+			if kind == KillLeader {
+				if li < 0 {
+					r.logf("fault %s: no leader now, killing n%d instead", kind, pick+1)
+				} else {
+					victim = li
+				}
+			} else if li >= 0 && victim == li {
+				victim = (li + 1 + rng.IntN(n-1)) % n
+			}
+			p := r.c.procs[victim]
+			r.logf("fault %s: SIGKILL %s, restart in %s", kind, p.id, hold)
+			p.signal(syscall.SIGKILL, 5*time.Second)
+			sleep(ctx, hold)
+			if err := p.start(); err != nil {
+				r.fatalf("restart %s: %v", p.id, err)
+			}
+		case Pause:
+			p := r.c.procs[pick]
+			r.logf("fault %s: SIGSTOP %s for %s", kind, p.id, hold)
+			p.signal(syscall.SIGSTOP, 0)
+			sleep(ctx, hold)
+			p.signal(syscall.SIGCONT, 0)
+		case Partition:
+			iso := r.c.procs[pick]
+			r.logf("fault %s: isolate %s for %s", kind, iso.id, hold)
+			for _, p := range r.c.procs {
+				var rules raft.FaultRules
+				if p == iso {
+					for _, q := range r.c.procs {
+						if q != iso {
+							rules.Block = append(rules.Block, q.raft)
+						}
+					}
+				} else {
+					rules.Block = []string{iso.raft}
+				}
+				r.writeFaults(p, rules)
+			}
+			sleep(ctx, hold)
+			r.clearFaults()
+		case Loss:
+			drop := 0.01 + rng.Float64()*0.09
+			delay := 1 + rng.IntN(30)
+			r.logf("fault %s: drop %.0f%% of messages, delay %d ms, for %s", kind, drop*100, delay, hold)
+			for _, p := range r.c.procs {
+				r.writeFaults(p, raft.FaultRules{Drop: map[string]float64{"*": drop}, DelayMS: map[string]int{"*": delay}})
+			}
+			sleep(ctx, hold)
+			r.clearFaults()
+		}
+		r.rep.Faults[kind]++
+	}
+}
+
+func (r *runner) writeFaults(p *proc, rules raft.FaultRules) {
+	if err := p.writeFaults(rules); err != nil {
+		r.fatalf("faults file of %s: %v", p.id, err)
+	}
+}
+
+func (r *runner) clearFaults() {
+	for _, p := range r.c.procs {
+		r.writeFaults(p, raft.FaultRules{})
+	}
+}
+
+// heal undoes every fault: no network rules, paused nodes continued, dead
+// nodes restarted; then waits for a leader that all nodes know.
+func (r *runner) heal(ctx context.Context) error {
+	r.clearFaults()
+	for _, p := range r.c.procs {
+		if p.isPaused() {
+			p.signal(syscall.SIGCONT, 0)
+		}
+		if !p.running() {
+			r.logf("heal: restarting %s", p.id)
+			if err := p.start(); err != nil {
+				return err
+			}
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		known := 0
+		for _, p := range r.c.procs {
+			cctx, cancel := context.WithTimeout(ctx, time.Second)
+			s, ok := r.c.status(cctx, p)
+			cancel()
+			if ok && s.LeaderID != "" {
+				known++
+			}
+		}
+		if known == len(r.c.procs) {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("no leader known to all nodes 30s after healing")
+}

@@ -50,6 +50,7 @@ type fsm struct {
 	log    hclog.Logger
 	prog   *engine.Program
 	led    *ledger.Ledger
+	lw     *ledgerWriter
 	render func() bool // whether responses are needed (leader only)
 
 	mu       sync.Mutex // the apply lock: eng and the scratch below
@@ -78,12 +79,14 @@ type fsm struct {
 }
 
 func newFSM(prog *engine.Program, led *ledger.Ledger, log hclog.Logger, render func() bool) *fsm {
-	return &fsm{
+	f := &fsm{
 		log: log, prog: prog, led: led, render: render,
 		eng:   engine.New(prog),
 		nodes: map[string]string{},
 		views: newViewStore(),
 	}
+	f.lw = newLedgerWriter(led, &f.fatal)
+	return f
 }
 
 var _ hraft.BatchingFSM = (*fsm)(nil)
@@ -104,7 +107,7 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	render := f.render()
-	ledgerPos := f.led.Position()
+	ledgerPos := f.lw.position()
 	f.lents = f.lents[:0]
 	f.touched = f.touched[:0]
 	f.gen++
@@ -146,13 +149,7 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
 	}
 	last := logs[len(logs)-1].Index
 	if last > ledgerPos && f.fatal.Load() == nil {
-		if err := f.led.Append(last, f.lents); err != nil {
-			// The ledger refuses further appends after a failed commit; the
-			// node must be restarted (it resumes from Position()+1).
-			f.log.Error("ledger append failed; node must restart", "index", last, "err", err)
-			err = fmt.Errorf("raft: ledger append at %d: %w", last, err)
-			f.fatal.Store(&err)
-		}
+		f.lents = f.lw.submit(last, f.lents)
 	}
 	for _, mi := range f.touched {
 		f.views.put(f.eng.View(mi, false))
@@ -282,6 +279,7 @@ const snapMagic = "ACRS1\n"
 func (f *fsm) Snapshot() (hraft.FSMSnapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.lw.drain() // the ledger must cover what the snapshot does (Persist syncs it)
 	var buf bytes.Buffer
 	hdr := []byte(snapMagic)
 	hdr = binary.AppendUvarint(hdr, f.applied.Load())
@@ -381,6 +379,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	f.nodesMu.Lock()
 	f.nodes = nodes
 	f.nodesMu.Unlock()
+	f.lw.drain()
 	if pos := f.led.Position(); pos < index && f.fatal.Load() == nil {
 		// Installed from the leader: the entries between our position and
 		// the snapshot never reach this node's ledger (see doc.go).
@@ -391,6 +390,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 			f.fatal.Store(&err)
 			return err
 		}
+		f.lw.queued.Store(index)
 	}
 	f.views.reset()
 	for mi := range int32(eng.Members()) {

@@ -172,6 +172,7 @@ func (n *Node) Close() error {
 		close(n.waitq)
 		n.waiterWG.Wait()
 		n.failQueued()
+		n.fsm.lw.close() // after Shutdown: no more batches come
 		errs := []error{err, n.trans.Close(), n.logs.Close(), n.led.Close()}
 		n.closeErr = errors.Join(errs...)
 	})
@@ -191,6 +192,14 @@ func (n *Node) failQueued() {
 
 // Ledger returns the node's ledger (read it; the FSM is its only writer).
 func (n *Node) Ledger() *ledger.Ledger { return n.led }
+
+// SyncLedger waits until the ledger holds every applied batch (it is written
+// behind the apply path; see ledgerwriter.go).
+func (n *Node) SyncLedger() {
+	n.fsm.mu.Lock()
+	defer n.fsm.mu.Unlock()
+	n.fsm.lw.drain()
+}
 
 // Program returns the engine program.
 func (n *Node) Program() *engine.Program {

@@ -38,6 +38,7 @@ func TestRestartSameBalancesNoLedgerDuplicates(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	n.SyncLedger()
 	hash, pos, seq := n.StateHash(), n.Ledger().Position(), n.Ledger().LastSeq()
 	_, eng, ents := offline(p, cmds)
 	if seq != uint64(len(ents)) {
@@ -52,6 +53,7 @@ func TestRestartSameBalancesNoLedgerDuplicates(t *testing.T) {
 	if h := n.StateHash(); h != hash {
 		t.Fatalf("state hash after restart %x, before %x", h, hash)
 	}
+	n.SyncLedger()
 	if got := n.Ledger().LastSeq(); got != seq {
 		t.Fatalf("ledger has %d entries after restart, %d before: duplicates", got, seq)
 	}
@@ -72,6 +74,7 @@ func TestRestartSameBalancesNoLedgerDuplicates(t *testing.T) {
 	if _, err := n.Submit(context.Background(), more); err != nil {
 		t.Fatal(err)
 	}
+	n.SyncLedger()
 	if n.Ledger().Position() <= pos || n.Ledger().LastSeq() <= seq {
 		t.Fatalf("ledger did not advance: pos %d seq %d", n.Ledger().Position(), n.Ledger().LastSeq())
 	}

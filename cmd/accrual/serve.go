@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -34,6 +35,7 @@ type serveFlags struct {
 	tlsCert, tlsKey                      string
 	bootstrap                            bool
 	pointValueMinor                      float64
+	cpuProfile                           string
 }
 
 func cmdServe(args []string) error {
@@ -50,6 +52,7 @@ func cmdServe(args []string) error {
 	fs.StringVar(&f.joinKey, "join-key", "", "operator key for --join (default: $ACCRUAL_KEY)")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "… and this key (PEM)")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (for engineers)")
 	fs.Float64Var(&f.pointValueMinor, "point-value-minor", 1, "money value of one point in minor units, for liability in the KPIs")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -59,6 +62,16 @@ func cmdServe(args []string) error {
 	}
 	if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
 		return err
+	}
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	prog, err := serveProgram(f.dataDir, f.programPath)
 	if err != nil {

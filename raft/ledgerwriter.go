@@ -1,0 +1,99 @@
+package raft
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/accrual/accrual/ledger"
+)
+
+// ledgerDepth bounds the batches waiting for the ledger: when the writer
+// falls that far behind, the apply path waits (memory stays bounded).
+const ledgerDepth = 2
+
+// ledgerWriter appends the ledger entries of applied batches on its own
+// goroutine, so that the apply path (engine, read views, results) of one
+// batch overlaps the ledger's Pebble writes of the one before: on two cores
+// that is most of the gain there is. The ledger trails the applied index
+// by at most ledgerDepth batches; it is rebuilt from the Raft log after a
+// crash like before (the FSM re-emits entries above the ledger's position),
+// and a snapshot drains the writer first, so the ledger never falls behind
+// the latest snapshot.
+type ledgerWriter struct {
+	led    *ledger.Ledger
+	jobs   chan ledgerJob
+	free   chan []ledger.Entry
+	done   chan struct{}
+	queued atomic.Uint64 // highest position handed to the writer
+	fatal  *atomic.Pointer[error]
+}
+
+type ledgerJob struct {
+	pos     uint64
+	entries []ledger.Entry
+	flushed chan struct{} // a drain marker when non-nil
+}
+
+func newLedgerWriter(led *ledger.Ledger, fatal *atomic.Pointer[error]) *ledgerWriter {
+	w := &ledgerWriter{
+		led:   led,
+		jobs:  make(chan ledgerJob, ledgerDepth),
+		free:  make(chan []ledger.Entry, ledgerDepth+2),
+		done:  make(chan struct{}),
+		fatal: fatal,
+	}
+	w.queued.Store(led.Position())
+	go w.run()
+	return w
+}
+
+func (w *ledgerWriter) run() {
+	defer close(w.done)
+	for j := range w.jobs {
+		if j.flushed != nil {
+			close(j.flushed)
+			continue
+		}
+		if w.fatal.Load() == nil {
+			if err := w.led.Append(j.pos, j.entries); err != nil {
+				// The ledger refuses further appends after a failed commit;
+				// the node must be restarted (it resumes from Position()+1).
+				err = fmt.Errorf("raft: ledger append at %d: %w", j.pos, err)
+				w.fatal.Store(&err)
+			}
+		}
+		select {
+		case w.free <- j.entries[:0]:
+		default:
+		}
+	}
+}
+
+// position is the highest ledger position written or on its way.
+func (w *ledgerWriter) position() uint64 { return w.queued.Load() }
+
+// submit hands over a batch's entries (the writer owns the slice from now
+// on) and returns an empty buffer for the next batch.
+func (w *ledgerWriter) submit(pos uint64, entries []ledger.Entry) []ledger.Entry {
+	w.queued.Store(pos)
+	w.jobs <- ledgerJob{pos: pos, entries: entries}
+	select {
+	case b := <-w.free:
+		return b
+	default:
+		return make([]ledger.Entry, 0, cap(entries))
+	}
+}
+
+// drain waits until every batch handed over is written.
+func (w *ledgerWriter) drain() {
+	ch := make(chan struct{})
+	w.jobs <- ledgerJob{flushed: ch}
+	<-ch
+}
+
+// close drains and stops the writer.
+func (w *ledgerWriter) close() {
+	close(w.jobs)
+	<-w.done
+}

@@ -1,4 +1,4 @@
-// Package client is a Go client of Accrual's HTTP API (see api/API.md).
+// Package client is a Go client of Accrual's HTTP API (see docs/API.md).
 //
 // Command ids are idempotency keys: persist a command (with its id) before
 // sending it and resend it unchanged after any error whose outcome is

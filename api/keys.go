@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"github.com/accrual/accrual/engine"
 	"os"
 	"strings"
 
@@ -181,38 +182,9 @@ func trimSpace(b []byte) []byte {
 	return b
 }
 
-func validPartner(b []byte) bool {
-	if len(b) < 1 || len(b) > 32 {
-		return false
-	}
-	for _, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func validMember(b []byte) bool {
-	if len(b) < 1 || len(b) > 64 {
-		return false
-	}
-	for _, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func validID(b []byte) bool {
-	if len(b) < 1 || len(b) > 64 {
-		return false
-	}
-	for _, c := range b {
-		if c < 0x21 || c > 0x7E {
-			return false
-		}
-	}
-	return true
-}
+// The id checks are SPEC §1's, shared with the engine's decoder.
+var (
+	validPartner = engine.ValidPartner
+	validMember  = engine.ValidMember
+	validID      = engine.ValidID
+)

@@ -278,22 +278,8 @@ func appendErrorJSON(b []byte, code, msg, leader string) []byte {
 	return append(b, "}}"...)
 }
 
-const hexDigits = "0123456789abcdef"
-
 func appendJSONString[S string | []byte](dst []byte, s S) []byte {
-	dst = append(dst, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			dst = append(dst, '\\', c)
-		case c < 0x20:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return append(dst, '"')
+	return engine.AppendJSONString(dst, s)
 }
 
 // backendError answers a backend error with the right status.

@@ -569,6 +569,15 @@ func (c *Command) validate(typeVal []byte, badFields, stringFields uint32, kinds
 	return true
 }
 
+// ValidID reports whether b is a well-formed command id (SPEC §1).
+func ValidID(b []byte) bool { return validID(b) }
+
+// ValidMember reports whether b is a well-formed member id (SPEC §1).
+func ValidMember(b []byte) bool { return validMember(b) }
+
+// ValidPartner reports whether b is a well-formed partner id (SPEC §1).
+func ValidPartner(b []byte) bool { return validToken(string(b), 32) }
+
 func validID(b []byte) bool {
 	if len(b) < 1 || len(b) > 64 {
 		return false

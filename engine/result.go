@@ -114,9 +114,13 @@ func (e *Engine) AppendJSON(dst []byte, r *Result) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-func appendJSONString(dst []byte, s []byte) []byte {
+// AppendJSONString appends s as a JSON string.
+func AppendJSONString[S string | []byte](dst []byte, s S) []byte { return appendJSONString(dst, s) }
+
+func appendJSONString[S string | []byte](dst []byte, s S) []byte {
 	dst = append(dst, '"')
-	for _, c := range s {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		switch {
 		case c == '"' || c == '\\':
 			dst = append(dst, '\\', c)

@@ -193,11 +193,32 @@ func (n *Node) runBatcher() {
 	}
 }
 
+// futureError waits for a proposal's outcome. hraft can leave a future
+// that was queued but never dispatched unanswered after Shutdown, so once
+// Raft is down the wait ends with ErrClosed (outcome unknown: the caller
+// retries under the same ids). The helper goroutine of such a future is
+// left behind; there is at most one per entry in flight at shutdown.
+func (n *Node) futureError(f hraft.ApplyFuture) error {
+	errc := make(chan error, 1)
+	go func() { errc <- f.Error() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-n.raftDown:
+		select {
+		case err := <-errc:
+			return err
+		case <-time.After(100 * time.Millisecond):
+			return ErrClosed
+		}
+	}
+}
+
 // runWaiter answers requests in log order as their entries are applied.
 func (n *Node) runWaiter() {
 	defer n.waiterWG.Done()
 	for e := range n.waitq {
-		err := e.f.Error()
+		err := n.futureError(e.f)
 		var resp *entryResponse
 		if err == nil {
 			resp, _ = e.f.Response().(*entryResponse)

@@ -44,6 +44,7 @@ type Node struct {
 	closeMu   sync.RWMutex
 	closed    bool
 	stop      chan struct{}
+	raftDown  chan struct{} // closed once Raft has shut down
 	wg        sync.WaitGroup
 	waiterWG  sync.WaitGroup
 	closeOnce sync.Once
@@ -62,11 +63,12 @@ func Open(cfg Config) (*Node, error) {
 		}
 	}
 	n := &Node{
-		cfg:   cfg,
-		log:   cfg.Logger,
-		queue: make(chan *request, cfg.MaxQueue),
-		waitq: make(chan inflightEntry, 1024),
-		stop:  make(chan struct{}),
+		cfg:      cfg,
+		log:      cfg.Logger,
+		queue:    make(chan *request, cfg.MaxQueue),
+		waitq:    make(chan inflightEntry, 1024),
+		stop:     make(chan struct{}),
+		raftDown: make(chan struct{}),
 	}
 	var err error
 	cleanup := func() {
@@ -169,6 +171,7 @@ func (n *Node) Close() error {
 		n.closeMu.Unlock()
 		n.wg.Wait() // batcher and leadership watcher
 		err := n.raft.Shutdown().Error()
+		close(n.raftDown)
 		close(n.waitq)
 		n.waiterWG.Wait()
 		n.failQueued()

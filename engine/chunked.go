@@ -26,3 +26,15 @@ func (c *chunked[T]) add(v T) int32 {
 	c.n++
 	return int32(c.n - 1)
 }
+
+// pop removes the last element (a rejected command's new member).
+func (c *chunked[T]) pop() {
+	last := &c.chunks[len(c.chunks)-1]
+	var zero T
+	(*last)[len(*last)-1] = zero
+	*last = (*last)[:len(*last)-1]
+	c.n--
+	if len(*last) == 0 {
+		c.chunks = c.chunks[:len(c.chunks)-1]
+	}
+}

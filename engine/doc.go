@@ -16,7 +16,7 @@
 // Each command id keeps a 72-byte record, its bytes and an index slot, so
 // that its outcome stays final (SPEC §6); a purchase keeps 40 bytes more for
 // refunds, a redemption or hold 32–40 bytes plus 16 per lot part it took.
-// Tables grow in 16,384-row chunks, never by copying.
+// Members and records grow in 16,384-row chunks, never by copying.
 //
 // Lifecycle (SPEC §4) is lazy: a member is brought to a command's time when
 // the command touches it; a tick brings only members with something due

@@ -16,7 +16,7 @@ type Engine struct {
 	next     *Program // a scheduled program change (change.go)
 	nextAtMS int64
 	clockMS  int64
-	members  []member
+	members  chunked[member]
 	byName   hashIndex // member id → index into members
 	ids      hashIndex // command id → index into recs
 	recs     chunked[record]
@@ -80,7 +80,7 @@ func (e *Engine) ClockMS() int64 {
 }
 
 // Members returns the number of members.
-func (e *Engine) Members() int { return len(e.members) }
+func (e *Engine) Members() int { return e.members.len() }
 
 // Apply applies a batch of decoded commands in order, appending one result per
 // command to results and the ledger entries they produce to entries.
@@ -159,7 +159,7 @@ func (e *Engine) applyAt(c *Command, t int64) Result {
 		return res
 	}
 	e.clockMS = t
-	m := &e.members[mi]
+	m := e.members.at(mi)
 	res.Tier = e.tierOf(m)
 	res.Available, res.Pending, res.Held = m.available(), m.pending, m.held
 	res.Points = m.available() + m.pending - before
@@ -210,7 +210,7 @@ func (k idKeys) keyOf(v int32) string { return k.e.recs.at(v).id }
 
 type memberKeys struct{ e *Engine }
 
-func (k memberKeys) keyOf(v int32) string { return k.e.members[v].name }
+func (k memberKeys) keyOf(v int32) string { return k.e.members.at(v).name }
 
 func (e *Engine) lookup(name []byte) int32 {
 	if i, ok := e.byName.find(memberKeys{e}, name); ok {
@@ -220,16 +220,15 @@ func (e *Engine) lookup(name []byte) int32 {
 }
 
 func (e *Engine) create(name []byte, t int64) int32 {
-	mi := int32(len(e.members))
 	s := e.names.str(name)
-	e.members = append(e.members, member{
+	mi := e.members.add(member{
 		name:           s,
 		year:           int32(yearOf(t)),
 		month:          int32(monthKey(t)),
 		lastActivityMS: t,
 	})
 	e.byName.insert(memberKeys{e}, name, mi)
-	e.touch(&e.members[mi], mi)
+	e.touch(e.members.at(mi), mi)
 	return mi
 }
 
@@ -284,7 +283,7 @@ func (e *Engine) tierOf(m *member) uint8 {
 
 // bring brings member mi to time t (SPEC §4 steps 1, 1b, 2, 3, 4).
 func (e *Engine) bring(mi int32, t int64) {
-	m := &e.members[mi]
+	m := e.members.at(mi)
 	e.touch(m, mi)
 	e.mature(m, mi, t)
 	e.releaseDue(m, mi, t)
@@ -581,7 +580,7 @@ func (e *Engine) tryBring(mi int32, t int64) {
 		e.bring(mi, t)
 		return
 	}
-	m := &e.members[mi]
+	m := e.members.at(mi)
 	e.undoing = true
 	e.undoMember = *m
 	e.undoLots = e.undoLots[:0]
@@ -603,7 +602,7 @@ func (e *Engine) rollback(mi int32) {
 	if !e.undoing {
 		return
 	}
-	m := &e.members[mi]
+	m := e.members.at(mi)
 	for k := len(e.undoLots) - 1; k >= 0; k-- {
 		u := e.undoLots[k]
 		m.lots[u.idx] = u.old
@@ -624,7 +623,7 @@ func (e *Engine) rollback(mi int32) {
 
 // view returns a copy of member mi brought to t; nothing is written.
 func (e *Engine) view(mi int32, t int64) *member {
-	m := &e.members[mi]
+	m := e.members.at(mi)
 	e.viewM = *m
 	e.viewLots = append(e.viewLots[:0], m.lots...)
 	e.viewM.lots = e.viewLots
@@ -753,7 +752,7 @@ func (e *Engine) purchase(c *Command, t int64, ri int32) (int32, int64, ErrorCod
 	} else {
 		e.bring(mi, t)
 	}
-	m := &e.members[mi]
+	m := e.members.at(mi)
 	before := m.available() + m.pending
 	total, _, ok := e.earn(m, pi, c.Amount, c.Category, t)
 	metricAdd := c.Amount
@@ -770,7 +769,7 @@ func (e *Engine) purchase(c *Command, t int64, ri int32) (int32, int64, ErrorCod
 		addFits(m.earned, total+refBonus+e.maxChallengeBonus()) && addFits(m.metric, metricAdd) &&
 		addFits(m.monthEarned, total) && addFits(-e.partnerIssued[pi], total)
 	if referrer >= 0 {
-		r := &e.members[referrer]
+		r := e.members.at(referrer)
 		ok = ok && addFits(r.avail+r.pending+r.held, refererBonus) && addFits(r.earned, refererBonus)
 	}
 	if !ok {
@@ -796,10 +795,10 @@ func (e *Engine) purchase(c *Command, t int64, ri int32) (int32, int64, ErrorCod
 		m.ext.referrer = -1
 		e.reward(m, mi, refBonus, matureAt, expiresAt, t)
 		e.bring(referrer, t)
-		r := &e.members[referrer]
+		r := e.members.at(referrer)
 		e.reward(r, referrer, refererBonus, matureAt, expiresAt, t)
 		e.repayDebt(r)
-		m = &e.members[mi]
+		m = e.members.at(mi)
 	}
 	e.challenges(m, mi, pi, c.Amount, expiresAt, t)
 	m.firstDone = true
@@ -863,12 +862,12 @@ func (e *Engine) challenges(m *member, mi, pi int32, amount, expiresAt, t int64)
 }
 
 func (e *Engine) dropLast() {
-	last := int32(len(e.members) - 1)
+	last := int32(e.members.len() - 1)
 	if n := len(e.touched); n > 0 && e.touched[n-1] == last {
 		e.touched = e.touched[:n-1]
 	}
-	e.byName.remove(memberKeys{e}, []byte(e.members[last].name), last)
-	e.members = e.members[:last]
+	e.byName.remove(memberKeys{e}, []byte(e.members.at(last).name), last)
+	e.members.pop()
 }
 
 func (e *Engine) refund(c *Command, t int64) (int32, int64, ErrorCode) {
@@ -881,7 +880,7 @@ func (e *Engine) refund(c *Command, t int64) (int32, int64, ErrorCode) {
 		return -1, 0, ErrUnknownOriginal
 	}
 	pr := e.buys.at(e.recs.at(oi).ref)
-	if e.members[pr.member].name != string(c.Member) || pr.partner != pi {
+	if e.members.at(pr.member).name != string(c.Member) || pr.partner != pi {
 		return -1, 0, ErrOriginalMismatch
 	}
 	if pr.refunded+c.Amount > pr.amount {
@@ -890,7 +889,7 @@ func (e *Engine) refund(c *Command, t int64) (int32, int64, ErrorCode) {
 	mi := pr.member
 	r0, r1 := pr.refunded, pr.refunded+c.Amount
 	claw := mulDivFloor([5]int64{pr.points, r1, 1, 1, 1}, pr.amount, 1) - mulDivFloor([5]int64{pr.points, r0, 1, 1, 1}, pr.amount, 1)
-	m := &e.members[mi]
+	m := e.members.at(mi)
 	if !addFits(m.debt, claw) || !addFits(m.earned, -claw) {
 		return -1, 0, ErrOverflow
 	}
@@ -938,7 +937,7 @@ func (e *Engine) redeem(c *Command, t int64, ri int32) (int32, int64, ErrorCode)
 		return -1, 0, ErrInsufficientPoints
 	}
 	e.tryBring(mi, t)
-	m := &e.members[mi]
+	m := e.members.at(mi)
 	if m.available() < c.Points {
 		e.rollback(mi)
 		return -1, 0, ErrInsufficientPoints
@@ -971,7 +970,7 @@ func (e *Engine) cancel(c *Command, t int64) (int32, int64, ErrorCode) {
 	}
 	mi := rd.member
 	e.bring(mi, t)
-	m := &e.members[mi]
+	m := e.members.at(mi)
 	before := m.available() + m.pending
 	e.giveBack(m, e.parts[rd.partsOff:rd.partsOff+rd.partsLen])
 	m.redeemed -= rd.points
@@ -987,7 +986,7 @@ func (e *Engine) adjust(c *Command, t int64) (int32, int64, ErrorCode) {
 	mi := e.lookup(c.Member)
 	isNew := mi < 0
 	if !isNew {
-		m := &e.members[mi]
+		m := e.members.at(mi)
 		if !addFits(m.earned, c.Points) || !addFits(m.avail+m.pending+m.held, c.Points) || !addFits(m.debt, -c.Points) ||
 			!addFits(e.adjustments, -c.Points) {
 			return -1, 0, ErrOverflow
@@ -996,7 +995,7 @@ func (e *Engine) adjust(c *Command, t int64) (int32, int64, ErrorCode) {
 	} else {
 		mi = e.create(c.Member, t)
 	}
-	m := &e.members[mi]
+	m := e.members.at(mi)
 	before := m.available() + m.pending
 	if c.Points > 0 {
 		e.addLot(m, mi, c.Points, t, e.prog.expiresAt(t), t)
@@ -1019,7 +1018,7 @@ func (e *Engine) membership(c *Command, t int64) (int32, int64, ErrorCode) {
 	}
 	mi := e.lookupOrCreate(c.Member, t)
 	e.bring(mi, t)
-	m := &e.members[mi]
+	m := e.members.at(mi)
 	x := e.ext(m)
 	days := e.prog.Plans[plan].Days * msPerDay
 	if x.plan == int32(plan) && t < x.planUntilMS {
@@ -1039,9 +1038,9 @@ func (e *Engine) referral(c *Command, t int64) (int32, int64, ErrorCode) {
 		return -1, 0, ErrReferralInvalid
 	}
 	ni := e.create(c.Referred, t)
-	e.ext(&e.members[ni]).referrer = mi
+	e.ext(e.members.at(ni)).referrer = mi
 	e.bring(mi, t)
-	m := &e.members[mi]
+	m := e.members.at(mi)
 	return mi, m.available() + m.pending, OK
 }
 
@@ -1054,13 +1053,13 @@ func (e *Engine) action(c *Command, t int64) (int32, int64, ErrorCode) {
 	mk := int32(monthKey(t))
 	mi := e.lookup(c.Member)
 	if mi >= 0 && a.PerMemberMonth > 0 {
-		if x := e.members[mi].ext; x != nil && len(x.actions) > ai && x.actions[ai].month == mk &&
+		if x := e.members.at(mi).ext; x != nil && len(x.actions) > ai && x.actions[ai].month == mk &&
 			int64(x.actions[ai].count) >= a.PerMemberMonth {
 			return -1, 0, ErrActionLimit
 		}
 	}
 	if mi >= 0 {
-		m := &e.members[mi]
+		m := e.members.at(mi)
 		if !addFits(m.earned, a.Points) || !addFits(m.avail+m.pending+m.held, a.Points) {
 			return -1, 0, ErrOverflow
 		}
@@ -1068,7 +1067,7 @@ func (e *Engine) action(c *Command, t int64) (int32, int64, ErrorCode) {
 	} else {
 		mi = e.create(c.Member, t)
 	}
-	m := &e.members[mi]
+	m := e.members.at(mi)
 	before := m.available() + m.pending
 	x := e.ext(m)
 	if len(x.actions) < len(e.prog.Actions) {
@@ -1106,20 +1105,20 @@ func (e *Engine) transfer(c *Command, t int64) (int32, int64, ErrorCode) {
 		return -1, 0, ErrInsufficientPoints
 	}
 	e.tryBring(si, t)
-	if e.members[si].available() < c.Points {
+	if e.members.at(si).available() < c.Points {
 		e.rollback(si)
 		return -1, 0, ErrInsufficientPoints
 	}
 	ri := e.lookup(c.To)
 	if ri >= 0 {
-		r := &e.members[ri]
+		r := e.members.at(ri)
 		if !addFits(r.earned, c.Points) || !addFits(r.avail+r.pending+r.held, c.Points) {
 			e.rollback(si)
 			return -1, 0, ErrOverflow
 		}
 	}
 	e.keep()
-	s := &e.members[si]
+	s := e.members.at(si)
 	before := s.available() + s.pending
 	off := len(e.parts)
 	left := e.consume(s, c.Points, true)
@@ -1131,8 +1130,8 @@ func (e *Engine) transfer(c *Command, t int64) (int32, int64, ErrorCode) {
 	} else {
 		e.bring(ri, t)
 	}
-	s = &e.members[si]
-	r := &e.members[ri]
+	s = e.members.at(si)
+	r := e.members.at(ri)
 	for _, p := range e.parts[off:] {
 		e.addLot(r, ri, p.points, t, s.lots[p.lot].expiresAtMS, t)
 	}
@@ -1156,7 +1155,7 @@ func (e *Engine) hold(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
 		return -1, 0, ErrInsufficientPoints
 	}
 	e.tryBring(mi, t)
-	m := &e.members[mi]
+	m := e.members.at(mi)
 	if short := m.available() < c.Points; short || !addFits(m.held, c.Points) {
 		e.rollback(mi)
 		if short {
@@ -1209,7 +1208,7 @@ func (e *Engine) closeHold(c *Command, t int64, ri int32) (int32, int64, ErrorCo
 	}
 	mi := h.member
 	e.bring(mi, t)
-	m := &e.members[mi]
+	m := e.members.at(mi)
 	before := m.available() + m.pending
 	x := m.ext
 	for k, v := range x.holds {
@@ -1284,7 +1283,13 @@ func (e *Engine) quote(c *Command, t int64) Result {
 	}
 	var m *member
 	if mi := e.lookup(c.Member); mi >= 0 {
-		m = e.view(mi, t)
+		// A purchase's points depend on the tier, the month's earnings, the
+		// first purchase and the plan, never on lots: copy the member
+		// without them and roll its year to t.
+		e.viewM = *e.members.at(mi)
+		e.viewM.lots = nil
+		m = &e.viewM
+		e.rollYear(m, t)
 	} else {
 		e.viewM = member{year: int32(yearOf(t)), month: int32(monthKey(t))}
 		m = &e.viewM

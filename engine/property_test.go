@@ -135,7 +135,7 @@ func TestPropertyLedgerMatchesState(t *testing.T) {
 		if total != 0 {
 			t.Fatalf("accounts sum to %d", total)
 		}
-		for mi := range eng.members {
+		for mi := range eng.Members() {
 			v := eng.View(int32(mi), false)
 			for _, c := range []struct {
 				kind AccountKind
@@ -239,7 +239,7 @@ func TestPropertyTotalsMatchMembers(t *testing.T) {
 		stream := append(genStream(t, prog), []byte(`{"type":"tick"}`+"\n")...)
 		_, eng, _ := runStream(t, prog, stream, 16)
 		var outstanding, redeemed, expired int64
-		for mi := range eng.members {
+		for mi := range eng.Members() {
 			v := eng.View(int32(mi), false)
 			outstanding += v.Available + v.Pending + v.Held
 			redeemed += v.Redeemed

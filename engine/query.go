@@ -98,12 +98,12 @@ func AppendDumpJSON(dst []byte, v *MemberView) []byte {
 
 // Dump calls fn for every member, sorted by member id bytes, as of the clock.
 func (e *Engine) Dump(fn func(v *MemberView) error) error {
-	order := make([]int32, len(e.members))
+	order := make([]int32, e.members.len())
 	for i := range order {
 		order[i] = int32(i)
 	}
 	slices.SortFunc(order, func(a, b int32) int {
-		return strings.Compare(e.members[a].name, e.members[b].name)
+		return strings.Compare(e.members.at(a).name, e.members.at(b).name)
 	})
 	for _, mi := range order {
 		v := e.memberView(mi, false)
@@ -136,7 +136,7 @@ type Totals struct {
 
 // Totals returns the program-wide figures.
 func (e *Engine) Totals() Totals {
-	t := Totals{Members: len(e.members), Commands: e.recs.len(), Breakage: e.breakage,
+	t := Totals{Members: e.members.len(), Commands: e.recs.len(), Breakage: e.breakage,
 		Adjustments: -e.adjustments, Rewards: -e.rewards}
 	for k := range e.partnerIssued {
 		t.Issued -= e.partnerIssued[k]

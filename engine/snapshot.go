@@ -75,9 +75,9 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		s.i(e.partnerIssued[k])
 		s.i(e.partnerRedeemed[k])
 	}
-	s.u(uint64(len(e.members)))
-	for k := range e.members {
-		m := &e.members[k]
+	s.u(uint64(e.members.len()))
+	for k := 0; k < e.members.len(); k++ {
+		m := e.members.at(int32(k))
 		s.str(m.name)
 		for _, v := range [...]int64{m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed, m.expired,
 			m.metric, m.monthEarned, m.lastActivityMS, int64(m.liveFrom), int64(m.year), int64(m.month),
@@ -271,7 +271,6 @@ func Restore(r io.Reader) (*Engine, error) {
 		e.partnerRedeemed[k] = s.i()
 	}
 	nm := s.n()
-	e.members = make([]member, 0, min(nm, 1<<20))
 	for k := 0; k < nm && s.err == nil; k++ {
 		var m member
 		m.name = e.names.str(s.bytes())
@@ -305,8 +304,7 @@ func Restore(r io.Reader) (*Engine, error) {
 			}
 			m.ext = x
 		}
-		e.members = append(e.members, m)
-		e.byName.insert(memberKeys{e}, []byte(m.name), int32(len(e.members)-1))
+		e.byName.insert(memberKeys{e}, []byte(m.name), e.members.add(m))
 	}
 	nr := s.n()
 	for k := 0; k < nr && s.err == nil; k++ {
@@ -346,7 +344,7 @@ func Restore(r io.Reader) (*Engine, error) {
 // check validates the cross references of a restored state, so that a
 // corrupt snapshot fails here rather than panicking later.
 func (e *Engine) check() error {
-	nm := int32(len(e.members))
+	nm := int32(e.members.len())
 	bad := func(what string, i int) error {
 		return fmt.Errorf("engine snapshot: %s %d refers outside the state", what, i)
 	}
@@ -364,7 +362,7 @@ func (e *Engine) check() error {
 	for i := 0; i < e.buys.len(); i++ {
 		b := e.buys.at(int32(i))
 		if b.member < 0 || b.member >= nm || int(b.partner) >= len(e.prog.Partners) || b.partner < 0 ||
-			(b.lot >= 0 && int(b.lot) >= len(e.members[b.member].lots)) {
+			(b.lot >= 0 && int(b.lot) >= len(e.members.at(b.member).lots)) {
 			return bad("purchase", i)
 		}
 	}
@@ -373,7 +371,7 @@ func (e *Engine) check() error {
 			return false
 		}
 		for _, p := range e.parts[off : off+n] {
-			if int(p.lot) >= len(e.members[mi].lots) {
+			if int(p.lot) >= len(e.members.at(mi).lots) {
 				return false
 			}
 		}
@@ -391,8 +389,8 @@ func (e *Engine) check() error {
 			return bad("hold", i)
 		}
 	}
-	for i := range e.members {
-		m := &e.members[i]
+	for i := 0; i < e.members.len(); i++ {
+		m := e.members.at(int32(i))
 		if int(m.liveFrom) > len(m.lots) || m.liveFrom < 0 || int(m.pendFrom) > len(m.lots) || m.pendFrom < 0 || int(m.carried) >= len(e.prog.Levels) {
 			return bad("member", i)
 		}

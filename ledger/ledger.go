@@ -31,7 +31,7 @@ type Options struct {
 	// CompactionConcurrency is the maximum number of concurrent compactions
 	// (default 2).
 	CompactionConcurrency int
-	// OwnerCacheSize bounds the in-memory owner-id cache (default 1<<20).
+	// OwnerCacheSize bounds the in-memory owner-id cache (default 1<<22).
 	OwnerCacheSize int
 	// MemberCacheSize bounds the in-memory cache of members' running
 	// balances used by Append (default 1<<20).
@@ -55,7 +55,7 @@ func (o *Options) setDefaults() {
 		o.CompactionConcurrency = 2
 	}
 	if o.OwnerCacheSize <= 0 {
-		o.OwnerCacheSize = 1 << 20
+		o.OwnerCacheSize = 1 << 22
 	}
 	if o.MemberCacheSize <= 0 {
 		o.MemberCacheSize = 1 << 20
@@ -141,6 +141,13 @@ type Ledger struct {
 	cmu        sync.Mutex // guards the owner caches
 	ownerIDs   map[string]uint32
 	ownerNames map[uint32]string
+	// ownersComplete: ownerIDs holds every owner in the store, so an owner
+	// missing from it is new and needs no lookup in Pebble (most of an
+	// append's cost for a stream of first-time members otherwise). It holds
+	// from Open while the owners fit the cache, and ends when the cache
+	// overflows.
+	ownersComplete bool
+	nameBuf        []byte // scratch owner key, guarded by appendMu
 }
 
 type memberState struct {
@@ -209,6 +216,9 @@ func (l *Ledger) load() error {
 	l.meta = m
 	l.position.Store(m.Position)
 	l.lastSeq.Store(m.LastSeq)
+	if err := l.loadOwners(); err != nil {
+		return err
+	}
 	it, err := l.db.NewIter(&pebble.IterOptions{LowerBound: []byte{pBalance}, UpperBound: []byte{pBalance + 1}})
 	if err != nil {
 		return err
@@ -223,6 +233,31 @@ func (l *Ledger) load() error {
 		l.nonMember[binary.BigEndian.Uint64(k[1:])] = unzig(bal)
 	}
 	return it.Error()
+}
+
+// loadOwners fills the owner cache with every owner when they fit, so that
+// appends need not look new owners up in Pebble (see ownersComplete).
+func (l *Ledger) loadOwners() error {
+	if uint64(l.meta.NextOwnerID) > uint64(l.opts.OwnerCacheSize) {
+		return nil
+	}
+	it, err := l.db.NewIter(&pebble.IterOptions{LowerBound: []byte{pOwnerID}, UpperBound: []byte{pOwnerID + 1}})
+	if err != nil {
+		return err
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		k, v := it.Key(), it.Value()
+		if len(k) < 2 || len(v) != 4 {
+			it.Close()
+			return fmt.Errorf("%w: owner key %x", ErrCorrupt, k)
+		}
+		l.ownerIDs[string(k[1:])] = binary.BigEndian.Uint32(v)
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		return err
+	}
+	l.ownersComplete = true
+	return nil
 }
 
 func readMeta(r pebble.Reader) (meta, bool, error) {
@@ -361,6 +396,7 @@ func (l *Ledger) appendLocked(position uint64, entries []Entry) error {
 	l.cmu.Lock()
 	if len(l.ownerIDs) > l.opts.OwnerCacheSize {
 		clear(l.ownerIDs)
+		l.ownersComplete = false
 	}
 	if len(l.ownerNames) > l.opts.OwnerCacheSize {
 		clear(l.ownerNames)
@@ -376,23 +412,27 @@ func (l *Ledger) appendLocked(position uint64, entries []Entry) error {
 			return acctCode(0, a.Kind), nil
 		}
 		ns := nsOf(a.Kind)
-		name := string(ns) + a.Owner
-		if id, ok := newOwners[name]; ok {
+		l.nameBuf = append(append(l.nameBuf[:0], ns), a.Owner...)
+		if id, ok := newOwners[string(l.nameBuf)]; ok {
 			return acctCode(id, a.Kind), nil
 		}
 		l.cmu.Lock()
-		id, ok := l.ownerIDs[name]
+		id, ok := l.ownerIDs[string(l.nameBuf)]
+		complete := l.ownersComplete
 		l.cmu.Unlock()
 		if ok {
 			return acctCode(id, a.Kind), nil
 		}
-		id, ok, err := lookupOwnerDB(l.db, ns, a.Owner)
-		if err != nil {
-			return 0, err
-		}
-		if ok {
-			l.cacheOwner(name, id)
-			return acctCode(id, a.Kind), nil
+		name := string(l.nameBuf)
+		if !complete {
+			id, ok, err := lookupOwnerDB(l.db, ns, a.Owner)
+			if err != nil {
+				return 0, err
+			}
+			if ok {
+				l.cacheOwner(name, id)
+				return acctCode(id, a.Kind), nil
+			}
 		}
 		if nextOwner == ^uint32(0) {
 			return 0, errors.New("owner id space exhausted")
@@ -602,6 +642,8 @@ func (l *Ledger) cacheOwner(nsName string, id uint32) {
 	l.cmu.Lock()
 	if len(l.ownerIDs) < l.opts.OwnerCacheSize {
 		l.ownerIDs[nsName] = id
+	} else {
+		l.ownersComplete = false
 	}
 	if len(l.ownerNames) < l.opts.OwnerCacheSize {
 		l.ownerNames[id] = nsName

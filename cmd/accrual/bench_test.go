@@ -83,3 +83,38 @@ func TestBenchScaleSmall(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchNodeValidate: the node target starts a real `accrual serve`
+// (this test binary, acting as accrual), drives it over HTTP with one
+// client, and --validate finds its balances equal to an offline replay.
+func TestBenchNodeValidate(t *testing.T) {
+	t.Setenv("ACCRUAL_TEST_MAIN", "1")
+	dir := t.TempDir()
+	js := filepath.Join(dir, "r.json")
+	var out, errw bytes.Buffer
+	err := benchRun([]string{"--target", "node", "--profile", "payback", "--members", "500", "--count", "3000",
+		"--clients", "1", "--batch", "200", "--validate", "--json", js}, &out, &errw)
+	if err != nil {
+		t.Fatalf("%v\n%s\n%s", err, out.String(), errw.String())
+	}
+	var rep struct {
+		Results []struct {
+			Totals struct {
+				Commands int64 `json:"commands"`
+			} `json:"totals"`
+			Validation struct {
+				OK bool `json:"ok"`
+			} `json:"validation"`
+		} `json:"results"`
+	}
+	b, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 1 || rep.Results[0].Totals.Commands != 3000 || !rep.Results[0].Validation.OK {
+		t.Fatalf("report %s\n%s", b, out.String())
+	}
+}

@@ -96,4 +96,3 @@ partners: [{id: shop}]
 		t.Errorf("alice's cohort activity by month: %v, want [1 0 1 …]", a)
 	}
 }
-

@@ -1,7 +1,7 @@
 # Accrual: `make run` starts a working node; `make test` is what CI runs.
 GO       ?= go
 BIN      := bin/accrual
-FUZZTIME ?= 5s
+FUZZTIME ?= 4s
 PKGS     := ./...
 
 .PHONY: run build test browser fuzz-short bench bench-peer chaos lint conformance clean
@@ -25,8 +25,9 @@ browser:
 
 # Every fuzz target runs briefly; `make fuzz-short FUZZTIME=5m` for longer.
 fuzz-short:
-	@for t in FuzzDecode FuzzDecodeBinary FuzzParseProgram FuzzRestore; do \
-		$(GO) test ./engine/ -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) >/dev/null || exit 1; \
+	@for t in engine:FuzzDecode engine:FuzzDecodeBinary engine:FuzzParseProgram engine:FuzzRestore \
+		api:FuzzSplitArray api:FuzzReadQuery ledger:FuzzDecodeBlock raft/codec:FuzzDecompress; do \
+		$(GO) test ./$${t%%:*}/ -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) >/dev/null || { echo "fuzz-short: $$t failed"; exit 1; }; \
 	done; echo "fuzz-short: ok"
 
 bench:

@@ -1,6 +1,7 @@
 package raft
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -45,6 +46,10 @@ type Config struct {
 	// by this JSON file (tests only, see faults.go; ACCRUAL_FAULTS=1 in the
 	// environment does the same with DATA/faults.json).
 	FaultsFile string
+
+	// RaftTLS, when set, secures the Raft transport with mutual TLS (see
+	// LoadTLS): peers must present a certificate of the cluster's CA.
+	RaftTLS *tls.Config
 
 	// Observer, when set, sees every applied batch under the apply lock
 	// (e.g. the KPI collector of package insight). It must be quick.

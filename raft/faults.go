@@ -101,6 +101,10 @@ func faultsFile(cfg Config) string {
 func newTransport(cfg Config, adv *net.TCPAddr) (*hraft.NetworkTransport, bool, error) {
 	file := faultsFile(cfg)
 	logger := cfg.Logger.Named("transport")
+	if file == "" && cfg.RaftTLS != nil {
+		t, err := newTLSTransport(cfg, adv)
+		return t, false, err
+	}
 	if file == "" {
 		t, err := hraft.NewTCPTransportWithLogger(cfg.RaftAddr, adv, 3, 10*time.Second, logger)
 		return t, false, err

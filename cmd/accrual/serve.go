@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -33,6 +34,7 @@ type serveFlags struct {
 	nodeID, raftAddr, httpAddr, dataDir  string
 	programPath, keysPath, join, joinKey string
 	tlsCert, tlsKey                      string
+	raftCert, raftKey, raftCA            string
 	bootstrap                            bool
 	pointValueMinor                      float64
 	cpuProfile                           string
@@ -52,6 +54,9 @@ func cmdServe(args []string) error {
 	fs.StringVar(&f.joinKey, "join-key", "", "operator key for --join (default: $ACCRUAL_KEY)")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "… and this key (PEM)")
+	fs.StringVar(&f.raftCert, "raft-tls-cert", "", "secure the Raft transport with mutual TLS: this node's certificate (PEM)")
+	fs.StringVar(&f.raftKey, "raft-tls-key", "", "… its key (PEM)")
+	fs.StringVar(&f.raftCA, "raft-tls-ca", "", "… and the cluster's CA (PEM): peers of another CA are refused")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (for engineers)")
 	fs.Float64Var(&f.pointValueMinor, "point-value-minor", 1, "money value of one point in minor units, for liability in the KPIs")
 	if err := fs.Parse(args); err != nil {
@@ -81,10 +86,16 @@ func cmdServe(args []string) error {
 	if err != nil {
 		return err
 	}
+	var raftTLS *tls.Config
+	if f.raftCert != "" || f.raftKey != "" || f.raftCA != "" {
+		if raftTLS, err = raft.LoadTLS(f.raftCert, f.raftKey, f.raftCA); err != nil {
+			return err
+		}
+	}
 	kpis := insight.NewLive(prog, insight.Options{PointValueMinor: f.pointValueMinor}, 5*time.Second)
 	node, err := raft.Open(raft.Config{
 		NodeID: f.nodeID, RaftAddr: f.raftAddr, HTTPAddr: f.httpAddr, DataDir: f.dataDir,
-		Bootstrap: f.bootstrap, Program: prog, Observer: kpis,
+		Bootstrap: f.bootstrap, Program: prog, Observer: kpis, RaftTLS: raftTLS,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,95 @@
+package raft
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	hraft "github.com/hashicorp/raft"
+)
+
+// LoadTLS builds the mutual-TLS configuration of the Raft transport from
+// PEM files: this node's certificate and key, and the cluster's CA. Every
+// node presents its certificate both ways, and a peer is accepted only if
+// the cluster CA signed its certificate: that is also how a node refuses a
+// peer from another cluster (another CA). Host names are not checked, since
+// Raft addresses are often bare IPs; membership is the CA's signature.
+func LoadTLS(certFile, keyFile, caFile string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("raft tls: %w", err)
+	}
+	caPEM, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("raft tls: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, fmt.Errorf("raft tls: no certificate in %s", caFile)
+	}
+	return ClusterTLS(cert, pool), nil
+}
+
+// ClusterTLS is LoadTLS from parsed material.
+func ClusterTLS(cert tls.Certificate, ca *x509.CertPool) *tls.Config {
+	verify := func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("raft tls: the peer sent no certificate")
+		}
+		inter := x509.NewCertPool()
+		for _, c := range cs.PeerCertificates[1:] {
+			inter.AddCert(c)
+		}
+		_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: ca, Intermediates: inter,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+		if err != nil {
+			return fmt.Errorf("raft tls: peer not of this cluster: %w", err)
+		}
+		return nil
+	}
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS13,
+		Certificates: []tls.Certificate{cert},
+		ClientAuth:   tls.RequireAnyClientCert, // verified below, against the cluster CA
+		// The chain is checked in VerifyConnection, without host names.
+		InsecureSkipVerify: true,
+		VerifyConnection:   verify,
+	}
+}
+
+// tlsLayer is a hraft.StreamLayer over mutual TLS.
+type tlsLayer struct {
+	net.Listener
+	adv net.Addr
+	cfg *tls.Config
+}
+
+func (t *tlsLayer) Dial(address hraft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	d := &net.Dialer{Timeout: timeout}
+	conn, err := tls.DialWithDialer(d, "tcp", string(address), t.cfg)
+	if err != nil {
+		return nil, err
+	}
+	return conn, nil
+}
+
+func (t *tlsLayer) Addr() net.Addr { return t.adv }
+
+func newTLSTransport(cfg Config, adv *net.TCPAddr) (*hraft.NetworkTransport, error) {
+	l, err := tls.Listen("tcp", cfg.RaftAddr, cfg.RaftTLS)
+	if err != nil {
+		return nil, err
+	}
+	var a net.Addr = l.Addr()
+	if adv != nil {
+		a = adv
+	}
+	return hraft.NewNetworkTransportWithConfig(&hraft.NetworkTransportConfig{
+		Stream: &tlsLayer{Listener: l, adv: a, cfg: cfg.RaftTLS}, MaxPool: 3, Timeout: 10 * time.Second,
+		Logger: cfg.Logger.Named("transport"),
+	}), nil
+}

@@ -3,6 +3,7 @@ package raft
 import (
 	"context"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -52,4 +53,76 @@ func BenchmarkSubmit(b *testing.B) {
 	el := time.Since(start)
 	b.ReportMetric(float64(b.N*per)/el.Seconds(), "cmds/s")
 	b.ReportMetric(float64(el.Nanoseconds())/float64(b.N*per), "ns/cmd")
+}
+
+// BenchmarkStaleReadsWhileWriting: readers hit Member(…, Stale) on one node
+// while submitters keep writing; it reports reads/s and the write rate, to
+// compare with BenchmarkSubmit (reads must not slow writes).
+func BenchmarkStaleReadsWhileWriting(b *testing.B) {
+	p := loadProgram(b, "coalition")
+	cfg := testConfig(b, "n1", p, true)
+	n := startNode(b, cfg)
+	defer n.Close()
+	waitLeader(b, n)
+	tmpl := purchases(b, p, "t", 0, 1)[0]
+	const per = 1000
+	var seq, written atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmds := make([]engine.Command, per)
+			buf := make([]byte, 0, per*32)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				buf = buf[:0]
+				for i := range cmds {
+					k := seq.Add(1)
+					c := tmpl
+					off := len(buf)
+					buf = append(buf, 'b')
+					buf = strconv.AppendInt(buf, k, 36)
+					c.ID = buf[off:len(buf):len(buf)]
+					off = len(buf)
+					buf = append(buf, 'M')
+					buf = strconv.AppendInt(buf, k%100000, 10)
+					c.Member = buf[off:len(buf):len(buf)]
+					cmds[i] = c
+				}
+				if _, err := n.Submit(context.Background(), cmds); err == nil {
+					written.Add(per)
+				}
+			}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond) // members exist before reads start
+	w0 := written.Load()
+	b.ResetTimer()
+	start := time.Now()
+	var reads atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		var k int64
+		name := make([]byte, 0, 16)
+		for pb.Next() {
+			k++
+			name = append(name[:0], 'M')
+			name = strconv.AppendInt(name, (k*7919)%100000, 10)
+			if _, _, _, err := n.Member(string(name), Stale); err != nil {
+				b.Error(err)
+				return
+			}
+			reads.Add(1)
+		}
+	})
+	el := time.Since(start)
+	close(stop)
+	wg.Wait()
+	b.ReportMetric(float64(reads.Load())/el.Seconds(), "reads/s")
+	b.ReportMetric(float64(written.Load()-w0)/el.Seconds(), "writes/s")
 }

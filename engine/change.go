@@ -18,44 +18,25 @@ func Compatible(cur, next *Program) error {
 	if next.PendingDays < cur.PendingDays {
 		return perr("pending_days", "may grow but not shrink (%d → %d): pending lots mature in the order they were created", cur.PendingDays, next.PendingDays)
 	}
-	if len(next.Partners) < len(cur.Partners) {
-		return perr("partners", "must keep all %d partners; new ones go at the end", len(cur.Partners))
-	}
-	for i := range cur.Partners {
-		if next.Partners[i].ID != cur.Partners[i].ID {
-			return perr(fmt.Sprintf("partners[%d].id", i), "must stay %q: existing partners keep their order, new ones go at the end", cur.Partners[i].ID)
+	ids := func(n int, id func(int) string) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = id(i)
 		}
+		return out
 	}
-	if len(next.Levels) < len(cur.Levels) {
-		return perr("tiers.levels", "must keep all %d levels; new ones go at the end", len(cur.Levels))
-	}
-	for i := range cur.Levels {
-		if next.Levels[i].Name != cur.Levels[i].Name {
-			return perr(fmt.Sprintf("tiers.levels[%d].name", i), "must stay %q", cur.Levels[i].Name)
-		}
-	}
-	if len(next.Plans) < len(cur.Plans) {
-		return perr("plans", "must keep all %d plans; new ones go at the end", len(cur.Plans))
-	}
-	for i := range cur.Plans {
-		if next.Plans[i].ID != cur.Plans[i].ID {
-			return perr(fmt.Sprintf("plans[%d].id", i), "must stay %q", cur.Plans[i].ID)
-		}
-	}
-	if len(next.Actions) < len(cur.Actions) {
-		return perr("actions", "must keep all %d actions; new ones go at the end", len(cur.Actions))
-	}
-	for i := range cur.Actions {
-		if next.Actions[i].ID != cur.Actions[i].ID {
-			return perr(fmt.Sprintf("actions[%d].id", i), "must stay %q", cur.Actions[i].ID)
-		}
-	}
-	if len(next.Challenges) < len(cur.Challenges) {
-		return perr("challenges", "must keep all %d challenges; new ones go at the end", len(cur.Challenges))
-	}
-	for i := range cur.Challenges {
-		if next.Challenges[i].ID != cur.Challenges[i].ID {
-			return perr(fmt.Sprintf("challenges[%d].id", i), "must stay %q", cur.Challenges[i].ID)
+	for _, f := range []struct {
+		field     string
+		cur, next []string
+	}{
+		{"partners", ids(len(cur.Partners), func(i int) string { return cur.Partners[i].ID }), ids(len(next.Partners), func(i int) string { return next.Partners[i].ID })},
+		{"tiers.levels", ids(len(cur.Levels), func(i int) string { return cur.Levels[i].Name }), ids(len(next.Levels), func(i int) string { return next.Levels[i].Name })},
+		{"plans", ids(len(cur.Plans), func(i int) string { return cur.Plans[i].ID }), ids(len(next.Plans), func(i int) string { return next.Plans[i].ID })},
+		{"actions", ids(len(cur.Actions), func(i int) string { return cur.Actions[i].ID }), ids(len(next.Actions), func(i int) string { return next.Actions[i].ID })},
+		{"challenges", ids(len(cur.Challenges), func(i int) string { return cur.Challenges[i].ID }), ids(len(next.Challenges), func(i int) string { return next.Challenges[i].ID })},
+	} {
+		if err := keepsOrder(f.field, f.cur, f.next); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -87,4 +68,22 @@ func (e *Engine) switchProgram(t int64) {
 		e.partnerIssued = append(e.partnerIssued, 0)
 		e.partnerRedeemed = append(e.partnerRedeemed, 0)
 	}
+}
+
+// keepsOrder checks that next starts with cur: existing entries keep their
+// index, new ones go at the end.
+func keepsOrder(field string, cur, next []string) error {
+	if len(next) < len(cur) {
+		return perr(field, "must keep all %d entries; new ones go at the end", len(cur))
+	}
+	key := "id"
+	if field == "tiers.levels" {
+		key = "name"
+	}
+	for i := range cur {
+		if next[i] != cur[i] {
+			return perr(fmt.Sprintf("%s[%d].%s", field, i, key), "must stay %q: existing entries keep their order, new ones go at the end", cur[i])
+		}
+	}
+	return nil
 }

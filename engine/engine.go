@@ -966,29 +966,44 @@ func (e *Engine) refund(c *Command, t int64) (int32, int64, ErrorCode) {
 	return mi, before, OK
 }
 
-func (e *Engine) redeem(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
+// spendable runs the checks a redemption and a hold share (SPEC §5
+// redeem, §9.7): the partner, the minimum, and the member's available
+// points at t, then the overflow of the counter the command raises. On
+// success the member has been brought to t.
+func (e *Engine) spendable(c *Command, t int64, counter func(m *member, pi int32) int64) (int32, int32, ErrorCode) {
 	pi := e.prog.partner(c.Partner)
 	if pi < 0 {
-		return -1, 0, ErrUnknownPartner
+		return -1, -1, ErrUnknownPartner
 	}
 	if c.Points < e.prog.MinRedemption {
-		return -1, 0, ErrBelowMinRedemption
+		return -1, -1, ErrBelowMinRedemption
 	}
 	mi := e.lookup(c.Member)
 	if mi < 0 {
-		return -1, 0, ErrInsufficientPoints
+		return -1, -1, ErrInsufficientPoints
 	}
 	e.tryBring(mi, t)
 	m := e.members.at(mi)
 	if m.available() < c.Points {
 		e.rollback(mi)
-		return -1, 0, ErrInsufficientPoints
+		return -1, -1, ErrInsufficientPoints
 	}
-	if !addFits(m.redeemed, c.Points) || !addFits(e.partnerRedeemed[pi], c.Points) {
+	if !addFits(counter(m, pi), c.Points) {
 		e.rollback(mi)
-		return -1, 0, ErrOverflow
+		return -1, -1, ErrOverflow
 	}
 	e.keep()
+	return mi, pi, OK
+}
+
+func (e *Engine) redeem(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
+	mi, pi, code := e.spendable(c, t, func(m *member, pi int32) int64 {
+		return max(m.redeemed, e.partnerRedeemed[pi])
+	})
+	if code != OK {
+		return -1, 0, code
+	}
+	m := e.members.at(mi)
 	before := m.available() + m.pending
 	off := uint32(len(e.parts))
 	left := e.consume(m, c.Points, true)
@@ -1185,27 +1200,11 @@ func (e *Engine) transfer(c *Command, t int64) (int32, int64, ErrorCode) {
 }
 
 func (e *Engine) hold(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
-	pi := e.prog.partner(c.Partner)
-	if pi < 0 {
-		return -1, 0, ErrUnknownPartner
+	mi, pi, code := e.spendable(c, t, func(m *member, _ int32) int64 { return m.held })
+	if code != OK {
+		return -1, 0, code
 	}
-	if c.Points < e.prog.MinRedemption {
-		return -1, 0, ErrBelowMinRedemption
-	}
-	mi := e.lookup(c.Member)
-	if mi < 0 {
-		return -1, 0, ErrInsufficientPoints
-	}
-	e.tryBring(mi, t)
 	m := e.members.at(mi)
-	if short := m.available() < c.Points; short || !addFits(m.held, c.Points) {
-		e.rollback(mi)
-		if short {
-			return -1, 0, ErrInsufficientPoints
-		}
-		return -1, 0, ErrOverflow
-	}
-	e.keep()
 	before := m.available() + m.pending
 	timeoutS := e.prog.HoldTimeoutS
 	if c.Fields&fTimeout != 0 {

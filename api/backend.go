@@ -1,6 +1,3 @@
-// Package api is Accrual's HTTP server (fasthttp): batches of commands,
-// NDJSON streams, single-command conveniences, reads, metrics and API keys.
-// It talks to the replicated state machine only through Backend.
 package api
 
 import (

@@ -1,14 +1,3 @@
-// Package bench drives load benchmarks of Accrual (and of a PostgreSQL peer)
-// with the seeded command streams of bench/workload: closed-loop (maximum
-// throughput with N clients) and open-loop (a fixed rate, latency measured
-// from each batch's intended send time, so a slow target cannot hide its
-// queueing: no coordinated omission), with HDR latency histograms, errors by
-// code, resource usage, a JSON report, PNG charts and an offline validation
-// of the final balances.
-//
-// A Target is anything that takes batches of NDJSON command lines and gives
-// one NDJSON result line back per command: the engine in process, the
-// engine plus ledger (replay), an HTTP node or cluster, or PostgreSQL.
 package bench
 
 import (

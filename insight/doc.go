@@ -1,0 +1,7 @@
+// Package insight computes loyalty KPIs from a stream of applied commands,
+// their results and ledger entries plus the final engine state (Collector,
+// Compute), and simulates a candidate program against the current one on the
+// same history (Sim). Definitions of every figure: docs/INSIGHT.md.
+//
+// It does not change state: it observes what the engine applied.
+package insight

@@ -243,7 +243,10 @@ func (p *parser) value(depth int) (kind int, s []byte, n int64) {
 		}
 		return vOther, nil, 0
 	default:
-		for _, lit := range [...]string{"true", "false", "null"} {
+		// NaN and ±Infinity are not JSON, but common parsers (Python's
+		// json among them) read them as numbers: the line is then a command
+		// with an ill-formed field (its id echoed), not a malformed line.
+		for _, lit := range [...]string{"true", "false", "null", "NaN", "Infinity"} {
 			if len(p.b)-p.i >= len(lit) && string(p.b[p.i:p.i+len(lit)]) == lit {
 				p.i += len(lit)
 				return vOther, nil, 0
@@ -260,6 +263,10 @@ func (p *parser) number() (int, []byte, int64) {
 	if p.b[p.i] == '-' {
 		neg = true
 		p.i++
+		if len(p.b)-p.i >= 8 && string(p.b[p.i:p.i+8]) == "Infinity" {
+			p.i += 8
+			return vOther, nil, 0
+		}
 	}
 	if p.i >= len(p.b) || p.b[p.i] < '0' || p.b[p.i] > '9' {
 		p.err = true

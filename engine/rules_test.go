@@ -267,6 +267,8 @@ tiers:
 			`{"type":"purchase","id":"i9"`,
 			`[1,2]`,
 			`{"type":"teleport","id":"i10"}`,
+			`{"type":"purchase","id":"i11","member":"m","partner":"shop","amount":NaN}`,
+			`{"type":"purchase","id":"i12","member":"m","partner":"shop","amount":-Infinity}`,
 		},
 		want: []string{
 			`{"id":"i1","status":"error","error":"invalid"}`,
@@ -281,6 +283,8 @@ tiers:
 			`{"id":"","status":"error","error":"invalid"}`,
 			`{"id":"","status":"error","error":"invalid"}`,
 			`{"id":"i10","status":"error","error":"invalid"}`,
+			`{"id":"i11","status":"error","error":"invalid"}`,
+			`{"id":"i12","status":"error","error":"invalid"}`,
 		},
 	},
 	{

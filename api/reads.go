@@ -56,9 +56,9 @@ func parseTimeParam(v []byte) (int64, error) {
 func parseReadQuery(a *fasthttp.Args, allowed uint8) (readQuery, error) {
 	q := readQuery{consistency: "linearizable", limit: defaultLimit}
 	var err error
-	a.VisitAll(func(k, v []byte) {
+	for k, v := range a.All() {
 		if err != nil {
-			return
+			break
 		}
 		var bit uint8
 		switch string(k) {
@@ -79,11 +79,11 @@ func parseReadQuery(a *fasthttp.Args, allowed uint8) (readQuery, error) {
 		}
 		if bit == 0 || allowed&bit == 0 {
 			err = fmt.Errorf("unknown query parameter %q", k)
-			return
+			continue
 		}
 		if q.has&bit != 0 {
 			err = fmt.Errorf("query parameter %q repeated", k)
-			return
+			continue
 		}
 		q.has |= bit
 		switch bit {
@@ -97,12 +97,12 @@ func parseReadQuery(a *fasthttp.Args, allowed uint8) (readQuery, error) {
 		case qCursor:
 			if len(v) > maxCursor {
 				err = errors.New("cursor too long")
-				return
+				continue
 			}
 			for _, c := range v {
 				if c < 0x21 || c > 0x7E {
 					err = errors.New("cursor must be printable ASCII")
-					return
+					continue
 				}
 			}
 			q.cursor = string(v)
@@ -110,7 +110,7 @@ func parseReadQuery(a *fasthttp.Args, allowed uint8) (readQuery, error) {
 			n, e := strconv.Atoi(string(v))
 			if e != nil || n < 1 || n > maxLimit {
 				err = fmt.Errorf("limit must be an integer 1 … %d", maxLimit)
-				return
+				continue
 			}
 			q.limit = n
 		case qAt:
@@ -128,7 +128,7 @@ func parseReadQuery(a *fasthttp.Args, allowed uint8) (readQuery, error) {
 				err = errors.New("lots must be true or false")
 			}
 		}
-	})
+	}
 	if err == nil && q.has&(qFrom|qTo) == qFrom|qTo && q.fromMS > q.toMS {
 		err = errors.New("from must not be after to")
 	}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -324,5 +323,3 @@ func (s *Server) backendError(ctx *fasthttp.RequestCtx, err error) {
 func hasScheme(s string) bool {
 	return len(s) > 7 && (s[:7] == "http://" || (len(s) > 8 && s[:8] == "https://"))
 }
-
-func itoa(v int) string { return strconv.Itoa(v) }

@@ -20,7 +20,6 @@ type batch struct {
 	dec    engine.Decoder
 	cmds   []engine.Command
 	lines  []byte
-	lineNo uint64 // lines read before this batch ends
 }
 
 // ReadBatches decodes NDJSON commands from in (blank lines skipped, like

@@ -268,7 +268,6 @@ type cmd struct {
 	To        string `json:"to"`
 	TimeoutS  *int64 `json:"timeout_s"`
 	At        string `json:"at"`
-	fieldKeys []string
 }
 
 // Fields each command type may (optional marked "?") carry (SPEC §5, §9).

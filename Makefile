@@ -46,7 +46,7 @@ conformance: build
 	python3 ../shared/conformance/check.py ./$(BIN)
 
 lint:
-	gofmt -l . && $(GO) vet $(PKGS) && $(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 $(PKGS)
+	gofmt -l . && $(GO) vet $(PKGS) && $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)
 
 clean:
 	rm -rf bin data

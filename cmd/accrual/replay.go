@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,13 +9,10 @@ import (
 	"os"
 
 	"github.com/accrual/accrual/engine"
+	"github.com/accrual/accrual/insight"
 )
 
-const (
-	replayBatch      = 4096
-	maxLineBytes     = 1 << 20
-	replayWriteBytes = 1 << 20
-)
+const replayWriteBytes = 1 << 20
 
 // loadProgram reads and validates a program file.
 func loadProgram(path string) (*engine.Program, error) {
@@ -79,20 +75,19 @@ type entrySink interface {
 	Close() error
 }
 
-// replay streams NDJSON commands through the engine in batches, so memory
-// stays bounded whatever the input size (members aside).
+// replay streams NDJSON commands through the engine in batches (decoded
+// on a second goroutine while the engine applies the previous batch), so
+// memory stays bounded whatever the input size (members and ids aside). The
+// ledger position of a batch is the number of commands read so far, so a
+// rerun over the same input appends nothing twice.
 func replay(eng *engine.Engine, in io.Reader, out *bufio.Writer, sink entrySink) error {
-	r := bufio.NewReaderSize(in, 1<<20)
 	var (
-		dec     engine.Decoder
-		cmds    = make([]engine.Command, 0, replayBatch)
-		results = make([]engine.Result, 0, replayBatch)
-		entries = make([]engine.Entry, 0, 4*replayBatch)
-		lines   = make([]byte, 0, 1<<20)
+		results = make([]engine.Result, 0, insight.BatchSize)
+		entries = make([]engine.Entry, 0, 4*insight.BatchSize)
 		buf     []byte
-		lineNo  uint64
+		read    uint64
 	)
-	flush := func() error {
+	return insight.ReadBatches(in, func(cmds []engine.Command) error {
 		results, entries = eng.Apply(cmds, results[:0], entries[:0])
 		for i := range results {
 			buf = eng.AppendJSON(buf[:0], &results[i])
@@ -101,60 +96,10 @@ func replay(eng *engine.Engine, in io.Reader, out *bufio.Writer, sink entrySink)
 				return err
 			}
 		}
-		if sink != nil && len(cmds) > 0 {
-			if err := sink.Append(lineNo, entries); err != nil {
-				return err
-			}
+		read += uint64(len(cmds))
+		if sink != nil {
+			return sink.Append(read, entries)
 		}
-		cmds = cmds[:0]
-		lines = lines[:0]
-		dec.Reset()
 		return nil
-	}
-	for {
-		line, err := r.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// An over-long line: gather it whole, then judge it like any other.
-			long := append([]byte(nil), line...)
-			for errors.Is(err, bufio.ErrBufferFull) {
-				line, err = r.ReadSlice('\n')
-				if len(long) < maxLineBytes {
-					long = append(long, line...)
-				}
-			}
-			line = long
-		}
-		if len(line) > 0 {
-			lineNo++
-			trimmed := bytes.TrimSpace(line)
-			if len(trimmed) > 0 {
-				// Copy: the reader reuses its buffer, the batch must outlive it.
-				off := len(lines)
-				if cap(lines)-off < len(trimmed) {
-					if err := flush(); err != nil {
-						return err
-					}
-					off = 0
-					if cap(lines) < len(trimmed) {
-						lines = make([]byte, 0, len(trimmed))
-					}
-				}
-				lines = append(lines, trimmed...)
-				cmds = append(cmds, engine.Command{})
-				dec.Decode(lines[off:off+len(trimmed)], &cmds[len(cmds)-1])
-				if len(cmds) == replayBatch {
-					if err := flush(); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return flush()
+	})
 }

@@ -17,9 +17,9 @@ const maxLineBytes = 1 << 20
 // batch is one decoded batch; its commands point into lines and the
 // decoder's scratch.
 type batch struct {
-	dec    engine.Decoder
-	cmds   []engine.Command
-	lines  []byte
+	dec   engine.Decoder
+	cmds  []engine.Command
+	lines []byte
 }
 
 // ReadBatches decodes NDJSON commands from in (blank lines skipped, like

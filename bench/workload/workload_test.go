@@ -253,21 +253,21 @@ func TestPrograms(t *testing.T) {
 }
 
 type cmd struct {
-	Type      string `json:"type"`
-	ID        string `json:"id"`
-	Member    string `json:"member"`
-	Partner   string `json:"partner"`
-	Original  string `json:"original"`
-	Amount    *int64 `json:"amount"`
-	Points    *int64 `json:"points"`
-	Category  string `json:"category"`
-	Reason    string `json:"reason"`
-	Plan      string `json:"plan"`
-	Referred  string `json:"referred"`
-	Action    string `json:"action"`
-	To        string `json:"to"`
-	TimeoutS  *int64 `json:"timeout_s"`
-	At        string `json:"at"`
+	Type     string `json:"type"`
+	ID       string `json:"id"`
+	Member   string `json:"member"`
+	Partner  string `json:"partner"`
+	Original string `json:"original"`
+	Amount   *int64 `json:"amount"`
+	Points   *int64 `json:"points"`
+	Category string `json:"category"`
+	Reason   string `json:"reason"`
+	Plan     string `json:"plan"`
+	Referred string `json:"referred"`
+	Action   string `json:"action"`
+	To       string `json:"to"`
+	TimeoutS *int64 `json:"timeout_s"`
+	At       string `json:"at"`
 }
 
 // Fields each command type may (optional marked "?") carry (SPEC §5, §9).

@@ -30,20 +30,7 @@ func BenchmarkSubmit(b *testing.B) {
 		cmds := make([]engine.Command, per)
 		buf := make([]byte, 0, per*32)
 		for pb.Next() {
-			buf = buf[:0]
-			for i := range cmds {
-				k := seq.Add(1)
-				c := tmpl
-				off := len(buf)
-				buf = append(buf, 'b')
-				buf = strconv.AppendInt(buf, k, 36)
-				c.ID = buf[off:len(buf):len(buf)]
-				off = len(buf)
-				buf = append(buf, 'M')
-				buf = strconv.AppendInt(buf, k%100000, 10)
-				c.Member = buf[off:len(buf):len(buf)]
-				cmds[i] = c
-			}
+			buf = fillPurchases(cmds, buf, tmpl, &seq)
 			if _, err := n.Submit(context.Background(), cmds); err != nil {
 				b.Error(err)
 				return
@@ -81,20 +68,7 @@ func BenchmarkStaleReadsWhileWriting(b *testing.B) {
 					return
 				default:
 				}
-				buf = buf[:0]
-				for i := range cmds {
-					k := seq.Add(1)
-					c := tmpl
-					off := len(buf)
-					buf = append(buf, 'b')
-					buf = strconv.AppendInt(buf, k, 36)
-					c.ID = buf[off:len(buf):len(buf)]
-					off = len(buf)
-					buf = append(buf, 'M')
-					buf = strconv.AppendInt(buf, k%100000, 10)
-					c.Member = buf[off:len(buf):len(buf)]
-					cmds[i] = c
-				}
+				buf = fillPurchases(cmds, buf, tmpl, &seq)
 				if _, err := n.Submit(context.Background(), cmds); err == nil {
 					written.Add(per)
 				}
@@ -125,4 +99,24 @@ func BenchmarkStaleReadsWhileWriting(b *testing.B) {
 	wg.Wait()
 	b.ReportMetric(float64(reads.Load())/el.Seconds(), "reads/s")
 	b.ReportMetric(float64(written.Load()-w0)/el.Seconds(), "writes/s")
+}
+
+// fillPurchases makes cmds copies of tmpl with fresh ids over 100k members,
+// their bytes in buf (reused).
+func fillPurchases(cmds []engine.Command, buf []byte, tmpl engine.Command, seq *atomic.Int64) []byte {
+	buf = buf[:0]
+	for i := range cmds {
+		k := seq.Add(1)
+		c := tmpl
+		off := len(buf)
+		buf = append(buf, 'b')
+		buf = strconv.AppendInt(buf, k, 36)
+		c.ID = buf[off:len(buf):len(buf)]
+		off = len(buf)
+		buf = append(buf, 'M')
+		buf = strconv.AppendInt(buf, k%100000, 10)
+		c.Member = buf[off:len(buf):len(buf)]
+		cmds[i] = c
+	}
+	return buf
 }

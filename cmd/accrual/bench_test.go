@@ -45,23 +45,7 @@ func TestBenchRunValidate(t *testing.T) {
 	if !strings.Contains(out.String(), "ok (") {
 		t.Fatalf("validation not reported ok:\n%s", out.String())
 	}
-	var rep struct {
-		Results []struct {
-			Totals struct {
-				Commands int64 `json:"commands"`
-			} `json:"totals"`
-			Validation struct {
-				OK bool `json:"ok"`
-			} `json:"validation"`
-		} `json:"results"`
-	}
-	b, err := os.ReadFile(js)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep, b := readBenchReport(t, js)
 	if len(rep.Results) != 1 || rep.Results[0].Totals.Commands != 4000 || !rep.Results[0].Validation.OK {
 		t.Fatalf("report %s", b)
 	}
@@ -97,24 +81,33 @@ func TestBenchNodeValidate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s\n%s", err, out.String(), errw.String())
 	}
-	var rep struct {
-		Results []struct {
-			Totals struct {
-				Commands int64 `json:"commands"`
-			} `json:"totals"`
-			Validation struct {
-				OK bool `json:"ok"`
-			} `json:"validation"`
-		} `json:"results"`
+	rep, b := readBenchReport(t, js)
+	if len(rep.Results) != 1 || rep.Results[0].Totals.Commands != 3000 || !rep.Results[0].Validation.OK {
+		t.Fatalf("report %s\n%s", b, out.String())
 	}
-	b, err := os.ReadFile(js)
+}
+
+// benchReport is the part of `accrual bench --json` the tests check.
+type benchReport struct {
+	Results []struct {
+		Totals struct {
+			Commands int64 `json:"commands"`
+		} `json:"totals"`
+		Validation struct {
+			OK bool `json:"ok"`
+		} `json:"validation"`
+	} `json:"results"`
+}
+
+func readBenchReport(t *testing.T, path string) (benchReport, []byte) {
+	t.Helper()
+	var rep benchReport
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Results) != 1 || rep.Results[0].Totals.Commands != 3000 || !rep.Results[0].Validation.OK {
-		t.Fatalf("report %s\n%s", b, out.String())
-	}
+	return rep, b
 }

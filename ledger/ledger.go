@@ -535,16 +535,7 @@ func (l *Ledger) appendLocked(position uint64, entries []Entry) error {
 	for i := range raws {
 		e := &raws[i]
 		dk, ck := codeKind(e.Debit), codeKind(e.Credit)
-		var ids [2]uint32
-		n := 0
-		if dk.IsMember() {
-			ids[n] = codeOwner(e.Debit)
-			n++
-		}
-		if ck.IsMember() && (n == 0 || ids[0] != codeOwner(e.Credit)) {
-			ids[n] = codeOwner(e.Credit)
-			n++
-		}
+		ids, n := entryMembers(e)
 		for j := 0; j < n; j++ {
 			ms, err := member(ids[j])
 			if err != nil {
@@ -664,4 +655,20 @@ func lookupOwnerDB(r pebble.Reader, ns byte, name string) (uint32, bool, error) 
 		return 0, false, fmt.Errorf("%w: owner key %q: bad value", ErrCorrupt, name)
 	}
 	return binary.BigEndian.Uint32(v), true, nil
+}
+
+// entryMembers returns the distinct members an entry touches (0, 1 or 2):
+// the members whose index gets the entry, in Append and in Verify alike.
+func entryMembers(e *rawEntry) ([2]uint32, int) {
+	var ids [2]uint32
+	n := 0
+	if codeKind(e.Debit).IsMember() {
+		ids[n] = codeOwner(e.Debit)
+		n++
+	}
+	if codeKind(e.Credit).IsMember() && (n == 0 || ids[0] != codeOwner(e.Credit)) {
+		ids[n] = codeOwner(e.Credit)
+		n++
+	}
+	return ids, n
 }

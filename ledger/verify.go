@@ -273,16 +273,7 @@ func verifyReader(r pebble.Reader) (VerifySummary, error) {
 				sum.Entries++
 				// member index expectation (same rule as Append)
 				dk, ck := codeKind(e.Debit), codeKind(e.Credit)
-				var ids [2]uint32
-				n := 0
-				if dk.IsMember() {
-					ids[n] = codeOwner(e.Debit)
-					n++
-				}
-				if ck.IsMember() && (n == 0 || ids[0] != codeOwner(e.Credit)) {
-					ids[n] = codeOwner(e.Credit)
-					n++
-				}
+				ids, n := entryMembers(e)
 				for j := 0; j < n; j++ {
 					vm := members[ids[j]]
 					if vm == nil {

@@ -26,7 +26,7 @@ browser:
 # Every fuzz target runs briefly; `make fuzz-short FUZZTIME=5m` for longer.
 fuzz-short:
 	@for t in engine:FuzzDecode engine:FuzzDecodeBinary engine:FuzzParseProgram engine:FuzzRestore \
-		api:FuzzSplitArray api:FuzzReadQuery ledger:FuzzDecodeBlock raft/codec:FuzzDecompress; do \
+		api:FuzzSplitArray api:FuzzReadQuery ledger:FuzzDecodeBlock ledger:FuzzImport raft/codec:FuzzDecompress; do \
 		$(GO) test ./$${t%%:*}/ -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) >/dev/null || { echo "fuzz-short: $$t failed"; exit 1; }; \
 	done; echo "fuzz-short: ok"
 

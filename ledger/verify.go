@@ -19,6 +19,11 @@ type VerifySummary struct {
 	Accounts uint64 // distinct accounts that appear in entries
 	Members  uint64
 	Partners uint64
+	// Digest folds every entry's content (seq, time, command, kind,
+	// accounts by name, points) in seq order. Batch positions and the hash
+	// chain are a replica's own; Digest is the same on every replica that
+	// holds the same entries.
+	Digest uint64
 }
 
 // Verify checks the open store from a consistent snapshot; see VerifyDir.
@@ -101,6 +106,16 @@ type vmember struct {
 	count   uint64
 	digest  uint64
 	touched bool
+}
+
+// acctDigest names an account by kind and owner name (owner ids are a
+// replica's own bookkeeping).
+func acctDigest(owners map[uint32]string, code uint64) uint64 {
+	k := codeKind(code)
+	if k.IsOperator() {
+		return uint64(k)
+	}
+	return mixString(uint64(k), owners[codeOwner(code)])
 }
 
 func ixDigest(h uint64, seq uint64, m memberIx) uint64 {
@@ -271,6 +286,8 @@ func verifyReader(r pebble.Reader) (VerifySummary, error) {
 				accts[e.Debit] += e.Points
 				accts[e.Credit] -= e.Points
 				sum.Entries++
+				sum.Digest = mix(sum.Digest, e.Seq, uint64(e.AtMS), mixString(0, e.CommandID), uint64(e.Kind),
+					acctDigest(owners, e.Debit), acctDigest(owners, e.Credit), uint64(e.Points))
 				// member index expectation (same rule as Append)
 				dk, ck := codeKind(e.Debit), codeKind(e.Credit)
 				ids, n := entryMembers(e)

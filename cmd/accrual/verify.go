@@ -29,7 +29,7 @@ func cmdVerify(args []string) error {
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	fmt.Printf("verify: ok: %d batches, %d entries, %d accounts (%d members, %d partners), position %d\n",
-		sum.Batches, sum.Entries, sum.Accounts, sum.Members, sum.Partners, sum.Position)
+	fmt.Printf("verify: ok: %d batches, %d entries, %d accounts (%d members, %d partners), position %d, last seq %d, digest %016x\n",
+		sum.Batches, sum.Entries, sum.Accounts, sum.Members, sum.Partners, sum.Position, sum.LastSeq, sum.Digest)
 	return nil
 }

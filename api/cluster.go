@@ -2,8 +2,12 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -15,6 +19,53 @@ type ClusterAdmin interface {
 	AddVoter(id, raftAddr, httpAddr string) error
 	RemoveServer(id string) error
 	TransferLeadership() error
+}
+
+// StateHasher is implemented by a Backend that can hash its replicated
+// state at a log index (the Raft node does); GET /v1/cluster/state-hash
+// answers 501 otherwise.
+type StateHasher interface {
+	StateHashAt(ctx context.Context, at uint64) (hash, index uint64, err error)
+}
+
+// stateHashWaitMS bounds how long GET /v1/cluster/state-hash waits for the
+// node to apply the index asked for.
+const stateHashWaitMS = 60_000
+
+// stateHash serves GET /v1/cluster/state-hash?at=N: the digest of the
+// engine state right after the first applied log at or above N. Asked of
+// every replica with the same N, it compares their states at one index
+// while writes go on. Applies stall while the state is hashed, so it is an
+// operator's (or a checker's) tool, not a monitoring probe.
+func (s *Server) stateHash(ctx *fasthttp.RequestCtx, p Principal) {
+	if p.Role == RolePartner {
+		forbidden(ctx, "the state hash needs an operator or readonly key")
+		return
+	}
+	h, ok := s.b.(StateHasher)
+	if !ok {
+		writeError(ctx, fasthttp.StatusNotImplemented, "not_implemented", "this backend has no replicated state to hash")
+		return
+	}
+	at, err := strconv.ParseUint(string(ctx.QueryArgs().Peek("at")), 10, 64)
+	if err != nil {
+		writeError(ctx, fasthttp.StatusBadRequest, "invalid", "at must be a log index (a non-negative integer)")
+		return
+	}
+	c, cancel := context.WithTimeout(context.Background(), stateHashWaitMS*time.Millisecond)
+	defer cancel()
+	hash, index, err := h.StateHashAt(c, at)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		writeError(ctx, fasthttp.StatusGatewayTimeout, "timeout", fmt.Sprintf("index %d was not applied within %d ms", at, stateHashWaitMS))
+	case err != nil:
+		writeError(ctx, fasthttp.StatusServiceUnavailable, "unavailable", err.Error())
+	default:
+		s.writeJSON(ctx, struct {
+			Index     uint64 `json:"index"`
+			StateHash string `json:"state_hash"`
+		}{index, fmt.Sprintf("%016x", hash)})
+	}
 }
 
 type clusterRequest struct {

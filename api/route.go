@@ -264,6 +264,9 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, route *int) {
 			}
 			s.writeJSON(ctx, s.b.Status())
 		}
+	case name == "cluster" && len(seg) == 2 && string(seg[1]) == "state-hash":
+		*route = rCluster
+		handler = func(p Principal) { s.stateHash(ctx, p) }
 	case name == "cluster" && len(seg) == 2:
 		*route, allow = rCluster, "POST"
 		op := string(seg[1])

@@ -232,7 +232,9 @@ func (s *snapReader) magic() {
 }
 
 // Restore rebuilds an engine from a snapshot, with the program (and any
-// scheduled program change) stored in it.
+// scheduled program change) stored in it. Given a *bufio.Reader of at
+// least 64 KiB it reads through it and stops at the snapshot's last byte,
+// so a caller can frame more data after it.
 func Restore(r io.Reader) (*Engine, error) {
 	s := &snapReader{r: bufio.NewReaderSize(r, 1<<16)}
 	s.magic()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/accrual/accrual/engine"
+	"github.com/accrual/accrual/ledger"
 )
 
 // startCluster starts n1 (bootstrapped) and joins the others as voters.
@@ -71,6 +72,89 @@ func waitConverged(t *testing.T, nodes []*testNode) {
 		if n.Ledger().Position() != n.AppliedIndex() {
 			t.Fatalf("node %s: ledger position %d, applied %d", n.cfg.NodeID, n.Ledger().Position(), n.AppliedIndex())
 		}
+	}
+	ledgersEqual(t, nodes)
+}
+
+// ledgersEqual: every replica's ledger holds the same entries (the same
+// content digest over the same seqs), whether it applied every command or
+// caught up by a snapshot install.
+func ledgersEqual(t *testing.T, nodes []*testNode) {
+	t.Helper()
+	var want ledger.VerifySummary
+	for _, n := range nodes {
+		if n == nil {
+			continue
+		}
+		n.SyncLedger()
+		got, err := n.Ledger().Verify()
+		if err != nil {
+			t.Fatalf("node %s: ledger verify: %v", n.cfg.NodeID, err)
+		}
+		if want.LastSeq == 0 {
+			want = got
+		} else if got.LastSeq != want.LastSeq || got.Entries != want.Entries || got.Digest != want.Digest {
+			t.Fatalf("node %s ledger: seq %d, %d entries, digest %x; another node: seq %d, %d entries, digest %x",
+				n.cfg.NodeID, got.LastSeq, got.Entries, got.Digest, want.LastSeq, want.Entries, want.Digest)
+		}
+	}
+	if want.LastSeq == 0 {
+		t.Fatal("no ledger entries to compare")
+	}
+}
+
+// StateHashAt asked of every replica with the same index answers for that
+// same index with the same hash, while writes go on.
+func TestStateHashAtSameIndexOnEveryReplica(t *testing.T) {
+	p := loadProgram(t, "coalition")
+	nodes := startCluster(t, p, 3, nil)
+	defer func() { closeAll(nodes) }()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for b := 0; ; b++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := submitRetry(t, nodes, purchases(t, p, "h", b*20, 20)); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	waitFor(t, "some writes", 10*time.Second, func() bool { return nodes[0].AppliedIndex() > 20 })
+	at := uint64(0)
+	for _, n := range nodes {
+		at = max(at, n.AppliedIndex()+5)
+	}
+	type answer struct{ hash, index uint64 }
+	answers := make([]answer, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			h, idx, err := n.StateHashAt(ctx, at)
+			if err != nil {
+				t.Errorf("node %s: %v", n.cfg.NodeID, err)
+			}
+			answers[i] = answer{h, idx}
+		}()
+	}
+	wg.Wait()
+	for i, a := range answers {
+		if a.index < at || a != answers[0] {
+			t.Fatalf("asked at %d: node %d answered %+v, node 0 %+v", at, i, a, answers[0])
+		}
+	}
+	if _, _, err := nodes[0].StateHashAt(context.Background(), 0); err != nil {
+		t.Fatal(err)
 	}
 }
 

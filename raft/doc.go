@@ -66,12 +66,20 @@
 // behind the latest snapshot after a crash (entries the snapshot covers
 // would otherwise be lost with the log prefix it compacts).
 //
-// Known limitation: a follower that receives an InstallSnapshot from the
-// leader (it fell more than TrailingLogs behind) cannot get the ledger
-// entries between its position and the snapshot's index; the gap is logged
-// and the ledger's position jumps to the snapshot index. Engine state and
-// balances are exact; that node's ledger history lacks that range (rebuild
-// it from another node's ledger or an offline replay).
+// A follower that receives an InstallSnapshot (it fell more than
+// TrailingLogs behind) never sees the commands between its ledger's
+// position and the snapshot's index, so the leader sends their ledger
+// entries with the snapshot: shippingStore (snapship.go) appends the
+// leader's ledger, up to the snapshot's index, as a second zstd stream
+// after the engine state whenever a snapshot is opened on the leader, and
+// Restore imports the entries the follower lacks (by seq, through
+// ledger.Append, so owner ids, indexes and balances come out as if it had
+// applied them). Every replica's ledger then holds the same entries;
+// batch positions and the hash chain stay a replica's own, and
+// ledger.VerifySummary.Digest compares contents across replicas. The
+// section carries the whole ledger (hraft does not tell the leader where
+// the follower's ledger ends), so an install costs a read of the leader's
+// ledger; snapshots persisted locally stay engine-only.
 //
 // # Snapshots
 //

@@ -20,11 +20,6 @@ package raft
 // Raft runs on TCP, so a lost message cuts its connection (the messages in
 // flight on it are lost too, and hraft re-dials): loss looks like resets,
 // not silent gaps in a stream, which is what a real network does to TCP.
-//
-// With faults on, Status also reports StateHash and StateHashIndex (a digest
-// of the engine state and the applied index it was taken at, atomically);
-// hashing serialises the whole engine under the apply lock, too costly for
-// production status calls.
 
 import (
 	"encoding/json"

@@ -73,6 +73,7 @@ type fsm struct {
 	nodes   map[string]string // node id → HTTP address (replicated)
 
 	views   *viewStore
+	hashReq atomic.Pointer[hashRequest] // a pending StateHashAt, checked once per log
 	applied atomic.Uint64
 	clockMS atomic.Int64
 	notify  notifier
@@ -145,6 +146,9 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
 			resp[i] = &entryResponse{err: err}
 		default:
 			f.log.Error("unknown entry kind", "index", l.Index, "kind", l.Data[0])
+		}
+		if q := f.hashReq.Load(); q != nil && l.Index >= q.at {
+			f.answerHash(q, l.Index)
 		}
 	}
 	last := logs[len(logs)-1].Index
@@ -363,6 +367,9 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		}
 		nodes[s[0]] = s[1]
 	}
+	// engine.Restore reads through br itself (a *bufio.Reader of 64 KiB is
+	// used as is), so br is left right after the engine's stream, where a
+	// ledger section may follow.
 	eng, err := engine.Restore(br)
 	if err != nil {
 		return fmt.Errorf("raft: snapshot: engine: %w", err)
@@ -380,17 +387,8 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	f.nodes = nodes
 	f.nodesMu.Unlock()
 	f.lw.drain()
-	if pos := f.led.Position(); pos < index && f.fatal.Load() == nil {
-		// Installed from the leader: the entries between our position and
-		// the snapshot never reach this node's ledger (see doc.go).
-		f.log.Warn("ledger gap: snapshot installed beyond the ledger's position",
-			"ledger_position", pos, "snapshot_index", index)
-		if err := f.led.Append(index, nil); err != nil {
-			err = fmt.Errorf("raft: ledger append at %d: %w", index, err)
-			f.fatal.Store(&err)
-			return err
-		}
-		f.lw.queued.Store(index)
+	if err := f.restoreLedger(br, index); err != nil {
+		return err
 	}
 	f.views.reset()
 	for mi := range int32(eng.Members()) {
@@ -413,6 +411,31 @@ func (f *fsm) stateHash() uint64 {
 		return 0
 	}
 	return h.Sum64()
+}
+
+// hashRequest asks for the state hash right after the first applied log
+// at or above index at. Every replica applies the same logs, so replicas
+// asked with the same at hash the same state at the same index, however
+// their applies are batched and while writes go on.
+type hashRequest struct {
+	at    uint64
+	done  chan struct{}
+	hash  uint64
+	index uint64
+	err   error
+}
+
+// answerHash runs on the apply path (f.mu held): it stalls applies for
+// as long as serialising the engine takes, which is why only an operator
+// asks for it, once per check.
+func (f *fsm) answerHash(q *hashRequest, index uint64) {
+	if !f.hashReq.CompareAndSwap(q, nil) {
+		return
+	}
+	h := newHash64()
+	q.err = f.eng.Snapshot(h)
+	q.hash, q.index = h.Sum64(), index
+	close(q.done)
 }
 
 // viewSweep is how many members' views a tick refreshes.

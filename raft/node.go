@@ -30,7 +30,7 @@ type Node struct {
 	led   *ledger.Ledger
 	fsm   *fsm
 
-	faults bool // fault injection on (faults.go): Status reports StateHash
+	faults bool // fault injection on (faults.go)
 
 	// batcher
 	queue    chan *request
@@ -89,11 +89,13 @@ func Open(cfg Config) (*Node, error) {
 		cleanup()
 		return nil, err
 	}
-	snaps, err := hraft.NewFileSnapshotStoreWithLogger(dirs[2], cfg.SnapshotRetain, cfg.Logger.Named("snapshots"))
+	files, err := hraft.NewFileSnapshotStoreWithLogger(dirs[2], cfg.SnapshotRetain, cfg.Logger.Named("snapshots"))
 	if err != nil {
 		cleanup()
 		return nil, err
 	}
+	snaps := &shippingStore{FileSnapshotStore: files, dir: dirs[2], led: n.led, leader: n.isLeader}
+	snaps.removeStale()
 	adv, err := net.ResolveTCPAddr("tcp", cfg.RaftAddr)
 	if err != nil {
 		cleanup()
@@ -161,6 +163,12 @@ func (n *Node) wantResponses() bool {
 	return r == nil || r.State() == hraft.Leader
 }
 
+// isLeader: a snapshot opened now is on its way to a follower.
+func (n *Node) isLeader() bool {
+	r := n.rp.Load()
+	return r != nil && r.State() == hraft.Leader
+}
+
 // Close stops the node: pending callers get ErrClosed or an unknown-outcome
 // error, Raft shuts down, the stores are closed.
 func (n *Node) Close() error {
@@ -215,17 +223,28 @@ func (n *Node) Program() *engine.Program {
 // snapshot stream). Equal on replicas that applied the same index.
 func (n *Node) StateHash() uint64 { return n.fsm.stateHash() }
 
-// stateHashAt is StateHash and the applied index it was taken at.
-func (n *Node) stateHashAt() (hash, index uint64) {
-	h := newHash64()
-	n.fsm.mu.Lock()
-	err := n.fsm.eng.Snapshot(h)
-	index = n.fsm.applied.Load()
-	n.fsm.mu.Unlock()
-	if err != nil {
-		return 0, index
+// ErrHashBusy: another StateHashAt is waiting on this node.
+var ErrHashBusy = errors.New("raft: a state hash is already being taken on this node")
+
+// StateHashAt returns the state hash right after the first log at or
+// above index at is applied, and that log's index. Replicas asked with the
+// same at answer for the same index (see hashRequest); the caller picks an
+// at no replica has applied yet. Applies stall while the engine is hashed.
+func (n *Node) StateHashAt(ctx context.Context, at uint64) (hash, index uint64, err error) {
+	q := &hashRequest{at: max(at, 1), done: make(chan struct{})}
+	if !n.fsm.hashReq.CompareAndSwap(nil, q) {
+		return 0, 0, ErrHashBusy
 	}
-	return h.Sum64(), index
+	select {
+	case <-q.done:
+		return q.hash, q.index, q.err
+	case <-ctx.Done():
+		if n.fsm.hashReq.CompareAndSwap(q, nil) {
+			return 0, 0, ctx.Err()
+		}
+		<-q.done // taken by the apply path a moment ago
+		return q.hash, q.index, q.err
+	}
 }
 
 // AppliedIndex returns the Raft index the published views reflect.
@@ -359,9 +378,6 @@ type Status struct {
 	LedgerPosition uint64
 	Queued         int64 // commands waiting or in flight in the batcher
 	Servers        []Server
-	// With fault injection on only (faults.go): StateHash at StateHashIndex.
-	StateHash      uint64 `json:",omitempty"`
-	StateHashIndex uint64 `json:",omitempty"`
 }
 
 // Status returns the node's view of the cluster.
@@ -375,9 +391,6 @@ func (n *Node) Status() Status {
 		LedgerPosition: n.led.Position(), Queued: n.queued.Load(),
 	}
 	s.LeaderHTTP, _ = n.NodeHTTPAddr(s.LeaderID)
-	if n.faults {
-		s.StateHash, s.StateHashIndex = n.stateHashAt()
-	}
 	if f := n.raft.GetConfiguration(); f.Error() == nil {
 		for _, sv := range f.Configuration().Servers {
 			h, _ := n.NodeHTTPAddr(string(sv.ID))

@@ -61,6 +61,10 @@ func (b nodeBackend) Quote(cmd *engine.Command) ([]byte, error) { return b.n.Quo
 func (b nodeBackend) Program() *engine.Program                  { return b.n.Program() }
 func (b nodeBackend) Status() any                               { return b.n.Status() }
 
+func (b nodeBackend) StateHashAt(ctx context.Context, at uint64) (hash, index uint64, err error) {
+	return b.n.StateHashAt(ctx, at)
+}
+
 // programStats are the figures of GET /v1/stats.
 type programStats struct {
 	Members        int     `json:"members"`

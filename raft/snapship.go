@@ -1,0 +1,155 @@
+package raft
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	hraft "github.com/hashicorp/raft"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/accrual/accrual/ledger"
+)
+
+// ledgerSection marks the ledger's entries after the engine's stream in a
+// snapshot sent to a follower (see shippingStore).
+const ledgerSection = 'L'
+
+// shippingStore is the file snapshot store, except that a snapshot opened
+// on the leader (hraft opens one to send it to a follower that fell behind
+// the log) carries the ledger's entries up to the snapshot's index after
+// the engine's state, as a second zstd stream. Without them the follower
+// could rebuild its balances from the snapshot but never the ledger
+// entries of the commands it skipped. Snapshots persisted locally stay
+// engine-only: a node's own restart replays its own ledger.
+//
+// The section holds the whole ledger (hraft does not tell the leader how
+// far the follower's ledger goes); the follower skips what it has (by
+// seq) and appends the rest. Sending costs a read of the leader's ledger
+// into a temporary file next to the snapshots.
+type shippingStore struct {
+	*hraft.FileSnapshotStore
+	dir    string
+	led    *ledger.Ledger
+	leader func() bool
+}
+
+func (s *shippingStore) Open(id string) (*hraft.SnapshotMeta, io.ReadCloser, error) {
+	meta, rc, err := s.FileSnapshotStore.Open(id)
+	if err != nil || !s.leader() {
+		return meta, rc, err
+	}
+	tmp, err := s.writeSection(meta.Index)
+	if err != nil {
+		rc.Close()
+		return nil, nil, fmt.Errorf("raft: snapshot %s: ledger section: %w", id, err)
+	}
+	st, err := tmp.Stat()
+	if err != nil {
+		rc.Close()
+		closeTemp(tmp)
+		return nil, nil, err
+	}
+	m := *meta
+	m.Size += st.Size()
+	return &m, &sectionReader{Reader: io.MultiReader(rc, tmp), snap: rc, tmp: tmp}, nil
+}
+
+// writeSection writes the marker and the ledger's entries up to index,
+// zstd-compressed, into a temporary file, and rewinds it.
+func (s *shippingStore) writeSection(index uint64) (*os.File, error) {
+	tmp, err := os.CreateTemp(s.dir, "ledger-section-*.tmp")
+	if err != nil {
+		return nil, err
+	}
+	bw := bufio.NewWriterSize(tmp, 1<<16)
+	zw, err := zstd.NewWriter(bw, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	if err == nil {
+		if _, err = zw.Write([]byte{ledgerSection}); err == nil {
+			_, err = s.led.Export(zw, index)
+		}
+		err = errors.Join(err, zw.Close(), bw.Flush())
+	}
+	if err == nil {
+		_, err = tmp.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		closeTemp(tmp)
+		return nil, err
+	}
+	return tmp, nil
+}
+
+// removeStale removes the temporary files of sends a crash interrupted.
+func (s *shippingStore) removeStale() {
+	old, _ := filepath.Glob(filepath.Join(s.dir, "ledger-section-*.tmp"))
+	for _, p := range old {
+		os.Remove(p)
+	}
+}
+
+func closeTemp(f *os.File) {
+	f.Close()
+	os.Remove(f.Name())
+}
+
+type sectionReader struct {
+	io.Reader
+	snap io.Closer
+	tmp  *os.File
+}
+
+func (r *sectionReader) Close() error {
+	err := r.snap.Close()
+	closeTemp(r.tmp)
+	return err
+}
+
+// restoreLedger brings the ledger to a restored snapshot's index: it
+// imports a ledger section when the snapshot carries one (br positioned
+// right after the engine's stream), then records the index as the
+// ledger's position. Called under the apply lock with the writer drained.
+func (f *fsm) restoreLedger(br *bufio.Reader, index uint64) error {
+	if f.fatal.Load() != nil {
+		return nil
+	}
+	b, err := br.ReadByte()
+	switch {
+	case err == io.EOF:
+	case err != nil:
+		return fmt.Errorf("raft: snapshot: %w", err)
+	case b != ledgerSection:
+		return fmt.Errorf("raft: snapshot: unknown section %#x after the engine state", b)
+	default:
+		s, err := f.led.Import(br)
+		if err != nil {
+			err = fmt.Errorf("raft: snapshot at %d: %w", index, err)
+			f.fatal.Store(&err)
+			return err
+		}
+		if s.Appended > 0 {
+			f.log.Info("ledger entries received with the snapshot", "appended", s.Appended, "skipped", s.Skipped, "last_seq", s.LastSeq)
+		}
+	}
+	if pos := f.led.Position(); pos < index {
+		if b != ledgerSection {
+			// Sent by a leader that lost leadership while opening it: the
+			// entries between the ledger's position and the index never
+			// reach this node.
+			f.log.Warn("ledger gap: snapshot installed beyond the ledger's position without ledger entries",
+				"ledger_position", pos, "snapshot_index", index)
+		}
+		// Every entry up to the index is here otherwise; the logs after the
+		// leader's last ledger batch below the index wrote none.
+		if err := f.led.Append(index, nil); err != nil {
+			err = fmt.Errorf("raft: ledger append at %d: %w", index, err)
+			f.fatal.Store(&err)
+			return err
+		}
+	}
+	f.lw.queued.Store(f.led.Position())
+	return nil
+}

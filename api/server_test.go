@@ -308,6 +308,7 @@ func TestAuthMatrix(t *testing.T) {
 		"settle cafe": func() call { return call{"GET", "/v1/partners/cafe/settlement", ""} },
 		"stats":       func() call { return call{"GET", "/v1/stats", ""} },
 		"cluster":     func() call { return call{"GET", "/v1/cluster", ""} },
+		"state hash":  func() call { return call{"GET", "/v1/cluster/state-hash?at=1", ""} },
 		"command":     func() call { return call{"GET", "/v1/commands/seed", ""} },
 		"program":     func() call { return call{"GET", "/v1/program", ""} },
 		"metrics":     func() call { return call{"GET", "/metrics", ""} },
@@ -328,6 +329,7 @@ func TestAuthMatrix(t *testing.T) {
 		"settle cafe":   {401, 401, 200, 403, 200},
 		"stats":         {401, 401, 200, 403, 200},
 		"cluster":       {401, 401, 200, 403, 200},
+		"state hash":    {401, 401, 501, 403, 501}, // the in-memory backend has no replicated state
 		"command":       {401, 401, 200, 403, 200},
 		"program":       {401, 401, 200, 200, 200},
 		"metrics":       {401, 401, 200, 403, 200},

@@ -6,11 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"os/exec"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -203,9 +208,7 @@ func (r *runner) checkHot(ctx context.Context) {
 			return true
 		})
 		if missing > 0 {
-			// Not a failure by itself: a node that caught up by
-			// InstallSnapshot lacks that range of ledger history (raft/doc.go).
-			r.logf("hot ledger on %s: %d acknowledged writes have no entry", p.id, missing)
+			rep.fail("hot ledger on %s: %d acknowledged writes have no entry", p.id, missing)
 		}
 		for id, n := range count {
 			if n > 1 {
@@ -223,38 +226,64 @@ func (r *runner) checkHot(ctx context.Context) {
 	r.logf("hot member: %d operations, %s; balance %d, %d writes acknowledged", len(r.hist.ops), rep.Linearizable, final, acked)
 }
 
-// checkReplicas waits until every node reports the same state hash at the
-// same applied index, then compares every member's view across nodes and
-// checks the balance invariant.
+// checkReplicas asks every node for its state hash at one log index none
+// of them has applied yet (GET /v1/cluster/state-hash?at=N: each hashes
+// right after applying that index, so the answers are comparable while the
+// leader's ticks go on), then compares every member's view across nodes
+// and checks the balance invariant.
 func (r *runner) checkReplicas(ctx context.Context) {
 	rep := r.rep
-	deadline := time.Now().Add(30 * time.Second)
-	for !rep.Converged && time.Now().Before(deadline) {
-		var sts []status
+	hc := newHTTPClient(3 * time.Minute) // hashing a large engine takes a while
+	for try := 0; try < 3 && !rep.Converged; try++ {
+		at := uint64(0)
 		for _, p := range r.c.procs {
 			if s, ok := r.c.status(ctx, p); ok {
-				sts = append(sts, s)
+				at = max(at, s.AppliedIndex+3)
 			}
 		}
-		if len(sts) == len(r.c.procs) {
-			same := true
-			for _, s := range sts[1:] {
-				if s.StateHashIndex != sts[0].StateHashIndex || s.StateHash != sts[0].StateHash {
-					same = false
+		type answer struct {
+			Index     uint64 `json:"index"`
+			StateHash string `json:"state_hash"`
+		}
+		answers := make([]answer, len(r.c.procs))
+		codes := make([]int, len(r.c.procs))
+		var wg sync.WaitGroup
+		for i, p := range r.c.procs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("http://%s/v1/cluster/state-hash?at=%d", p.http, at), nil)
+				if err != nil {
+					return
 				}
-			}
-			if same && sts[0].StateHashIndex > 0 {
-				rep.Converged, rep.AppliedIndex, rep.StateHash = true, sts[0].StateHashIndex, sts[0].StateHash
-				break
-			}
-			if sts[0].StateHashIndex == sts[1].StateHashIndex && sts[0].StateHash != sts[1].StateHash {
-				r.logf("state hash differs at index %d: %016x vs %016x", sts[0].StateHashIndex, sts[0].StateHash, sts[1].StateHash)
-			}
+				req.Header.Set("Authorization", "Bearer "+r.c.key)
+				resp, err := hc.Do(req)
+				if err != nil {
+					r.logf("state hash on %s: %v", p.id, err)
+					return
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				codes[i] = resp.StatusCode
+				if resp.StatusCode != 200 || json.Unmarshal(b, &answers[i]) != nil {
+					r.logf("state hash on %s: %d %s", p.id, resp.StatusCode, truncate(b))
+				}
+			}()
 		}
-		time.Sleep(20 * time.Millisecond)
+		wg.Wait()
+		same := codes[0] == 200
+		for i := range answers[1:] {
+			same = same && codes[i+1] == 200 && answers[i+1] == answers[0]
+		}
+		if same {
+			h, _ := strconv.ParseUint(answers[0].StateHash, 16, 64)
+			rep.Converged, rep.AppliedIndex, rep.StateHash = true, answers[0].Index, h
+			break
+		}
+		r.logf("state hashes asked at %d: %+v (statuses %v)", at, answers, codes)
 	}
 	if !rep.Converged {
-		rep.fail("replicas did not reach the same state hash at the same applied index within 30s")
+		rep.fail("replicas did not report the same state hash at the same log index (3 tries)")
 	}
 	names := make([]string, 0, len(r.members)+1)
 	for m := range r.members {
@@ -348,4 +377,25 @@ func (r *runner) checkVerify() {
 		}
 		r.rep.Verify[p.id] = line
 	}
+	// Every node's ledger must hold the same entries: the same last seq and
+	// content digest (batch positions and hash chains are each node's own).
+	var first, firstID string
+	for _, p := range r.c.procs {
+		line, ok := r.rep.Verify[p.id]
+		if !ok || strings.HasPrefix(line, "FAILED") {
+			continue
+		}
+		m := ledgerID.FindString(line)
+		switch {
+		case m == "":
+			r.rep.fail("verify %s: no last seq and digest in %q", p.id, line)
+		case first == "":
+			first, firstID = m, p.id
+		case m != first:
+			r.rep.fail("ledgers differ: %s has %s, %s has %s", firstID, first, p.id, m)
+		}
+	}
 }
+
+// ledgerID picks the entries' identity out of a verify line.
+var ledgerID = regexp.MustCompile(`last seq \d+, digest [0-9a-f]+`)

@@ -190,7 +190,6 @@ func (c *cluster) do(ctx context.Context, method, url string, body []byte) (int,
 type status struct {
 	ID, State, LeaderID, LeaderHTTP string
 	Term, CommitIndex, AppliedIndex uint64
-	StateHash, StateHashIndex       uint64
 	Servers                         []struct{ ID string }
 }
 

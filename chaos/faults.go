@@ -106,6 +106,8 @@ func (r *runner) clearFaults() {
 	}
 }
 
+const healTimeout = 2 * time.Minute
+
 // heal undoes every fault: no network rules, paused nodes continued, dead
 // nodes restarted; then waits for a leader that all nodes know.
 func (r *runner) heal(ctx context.Context) error {
@@ -121,7 +123,10 @@ func (r *runner) heal(ctx context.Context) error {
 			}
 		}
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	// A node restarted at the end of a long run restores a large snapshot
+	// and replays its log before it answers: allow it two minutes.
+	start := time.Now()
+	deadline := start.Add(healTimeout)
 	for time.Now().Before(deadline) {
 		known := 0
 		for _, p := range r.c.procs {
@@ -133,9 +138,10 @@ func (r *runner) heal(ctx context.Context) error {
 			}
 		}
 		if known == len(r.c.procs) {
+			r.logf("healed: every node knows a leader after %s", time.Since(start).Round(time.Millisecond))
 			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return fmt.Errorf("no leader known to all nodes 30s after healing")
+	return fmt.Errorf("no leader known to all nodes %s after healing", healTimeout)
 }

@@ -10,7 +10,9 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/accrual/accrual/bench/workload"
 	"github.com/accrual/accrual/engine"
+	"github.com/accrual/accrual/raft"
 	"github.com/anishathalye/porcupine"
 )
 
@@ -44,6 +47,43 @@ func (r *runner) check(ctx context.Context) {
 	r.checkReplicas(ctx)
 	rep.Retries = r.retry.Load()
 	r.checkVerify()
+	r.checkReplay()
+}
+
+// checkReplay merges the nodes' journals of applied logs (raft/journal.go)
+// into the committed log, replays it offline in log order to the index the
+// replicas were compared at, and compares the state hashes. Run once the
+// nodes are stopped.
+func (r *runner) checkReplay() {
+	rep := r.rep
+	if !rep.Converged {
+		return
+	}
+	prog, err := engine.ParseProgram(r.gen.Program())
+	if err != nil {
+		rep.fail("offline replay: program: %v", err)
+		return
+	}
+	paths := make([]string, len(r.c.procs))
+	for i, p := range r.c.procs {
+		paths[i] = filepath.Join(p.data, raft.JournalName)
+	}
+	dir, err := os.MkdirTemp(r.cfg.Dir, "replay-")
+	if err != nil {
+		rep.fail("offline replay: %v", err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	res, err := raft.ReplayJournals(paths, prog, rep.AppliedIndex, dir)
+	if err != nil {
+		rep.fail("offline replay: %v", err)
+		return
+	}
+	rep.ReplayLogs, rep.ReplayHash = res.Logs, res.StateHash
+	if res.StateHash != rep.StateHash {
+		rep.fail("offline replay of the committed log to index %d: state hash %016x, replicas %016x", rep.AppliedIndex, res.StateHash, rep.StateHash)
+	}
+	r.logf("offline replay: %d logs (%d compared between journals), hash %016x", res.Logs, res.Compared, res.StateHash)
 }
 
 // checkRetries resends every acknowledged command: each must come back as

@@ -74,6 +74,7 @@ type fsm struct {
 
 	views   *viewStore
 	hashReq atomic.Pointer[hashRequest] // a pending StateHashAt, checked once per log
+	journal *journal                    // chaos checks only (journal.go)
 	applied atomic.Uint64
 	clockMS atomic.Int64
 	notify  notifier
@@ -159,6 +160,11 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
 		f.views.put(f.eng.View(mi, false))
 	}
 	f.refreshViews()
+	if f.journal != nil {
+		if err := f.journal.logs(logs); err != nil {
+			f.log.Error("journal write failed", "err", err)
+		}
+	}
 	f.clockMS.Store(f.eng.ClockMS())
 	f.applied.Store(last)
 	f.notify.broadcast()
@@ -389,6 +395,11 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	f.lw.drain()
 	if err := f.restoreLedger(br, index); err != nil {
 		return err
+	}
+	if f.journal != nil {
+		if err := f.journal.segment(index); err != nil {
+			f.log.Error("journal write failed", "err", err)
+		}
 	}
 	f.views.reset()
 	for mi := range int32(eng.Members()) {

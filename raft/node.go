@@ -81,6 +81,9 @@ func Open(cfg Config) (*Node, error) {
 		if n.led != nil {
 			n.led.Close()
 		}
+		if n.fsm != nil && n.fsm.journal != nil {
+			n.fsm.journal.close()
+		}
 	}
 	if n.led, err = ledger.Open(dirs[3], ledger.Options{}); err != nil {
 		return nil, err
@@ -107,6 +110,12 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n.fsm = newFSM(cfg.Program, n.led, cfg.Logger.Named("fsm"), n.wantResponses)
 	n.fsm.observer = cfg.Observer
+	if faultsFile(cfg) != "" {
+		if n.fsm.journal, err = openJournal(filepath.Join(cfg.DataDir, JournalName)); err != nil {
+			cleanup()
+			return nil, err
+		}
+	}
 
 	rc := hraft.DefaultConfig()
 	rc.LocalID = hraft.ServerID(cfg.NodeID)
@@ -185,6 +194,9 @@ func (n *Node) Close() error {
 		n.failQueued()
 		n.fsm.lw.close() // after Shutdown: no more batches come
 		errs := []error{err, n.trans.Close(), n.logs.Close(), n.led.Close()}
+		if n.fsm.journal != nil {
+			errs = append(errs, n.fsm.journal.close())
+		}
 		n.closeErr = errors.Join(errs...)
 	})
 	return n.closeErr

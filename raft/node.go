@@ -30,7 +30,7 @@ type Node struct {
 	led   *ledger.Ledger
 	fsm   *fsm
 
-	faults bool // fault injection on (faults.go): Status reports StateHash
+	faults *faultWatch // fault injection (faults.go), nil when off; on: Status reports StateHash
 
 	// batcher
 	queue    chan *request
@@ -71,7 +71,11 @@ func Open(cfg Config) (*Node, error) {
 		raftDown: make(chan struct{}),
 	}
 	var err error
+	n.faults = newFaultWatch(cfg)
 	cleanup := func() {
+		if n.faults != nil {
+			n.faults.close()
+		}
 		if n.trans != nil {
 			n.trans.Close()
 		}
@@ -89,7 +93,7 @@ func Open(cfg Config) (*Node, error) {
 		cleanup()
 		return nil, err
 	}
-	snaps, err := hraft.NewFileSnapshotStoreWithLogger(dirs[2], cfg.SnapshotRetain, cfg.Logger.Named("snapshots"))
+	fileSnaps, err := hraft.NewFileSnapshotStoreWithLogger(dirs[2], cfg.SnapshotRetain, cfg.Logger.Named("snapshots"))
 	if err != nil {
 		cleanup()
 		return nil, err
@@ -99,10 +103,14 @@ func Open(cfg Config) (*Node, error) {
 		cleanup()
 		return nil, err
 	}
-	if n.trans, n.faults, err = newTransport(cfg, adv); err != nil { // faults.go
+	if n.trans, err = newTransport(cfg, adv, n.faults); err != nil { // faults.go
 		cleanup()
 		return nil, err
 	}
+	if n.faults != nil {
+		n.faults.start()
+	}
+	logs, snaps := withSlowDisk(n.faults, n.logs, fileSnaps) // slowdisk.go
 	n.fsm = newFSM(cfg.Program, n.led, cfg.Logger.Named("fsm"), n.wantResponses)
 	n.fsm.observer = cfg.Observer
 
@@ -125,20 +133,20 @@ func Open(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	if cfg.Bootstrap {
-		has, err := hraft.HasExistingState(n.logs, n.logs, snaps)
+		has, err := hraft.HasExistingState(logs, logs, snaps)
 		if err != nil {
 			cleanup()
 			return nil, err
 		}
 		if !has {
 			conf := hraft.Configuration{Servers: []hraft.Server{{Suffrage: hraft.Voter, ID: rc.LocalID, Address: n.trans.LocalAddr()}}}
-			if err := hraft.BootstrapCluster(rc, n.logs, n.logs, snaps, n.trans, conf); err != nil {
+			if err := hraft.BootstrapCluster(rc, logs, logs, snaps, n.trans, conf); err != nil {
 				cleanup()
 				return nil, err
 			}
 		}
 	}
-	r, err := hraft.NewRaft(rc, n.fsm, n.logs, n.logs, snaps, n.trans)
+	r, err := hraft.NewRaft(rc, n.fsm, logs, logs, snaps, n.trans)
 	if err != nil {
 		cleanup()
 		return nil, err
@@ -176,6 +184,9 @@ func (n *Node) Close() error {
 		n.waiterWG.Wait()
 		n.failQueued()
 		n.fsm.lw.close() // after Shutdown: no more batches come
+		if n.faults != nil {
+			n.faults.close()
+		}
 		errs := []error{err, n.trans.Close(), n.logs.Close(), n.led.Close()}
 		n.closeErr = errors.Join(errs...)
 	})
@@ -375,7 +386,7 @@ func (n *Node) Status() Status {
 		LedgerPosition: n.led.Position(), Queued: n.queued.Load(),
 	}
 	s.LeaderHTTP, _ = n.NodeHTTPAddr(s.LeaderID)
-	if n.faults {
+	if n.faults != nil {
 		s.StateHash, s.StateHashIndex = n.stateHashAt()
 	}
 	if f := n.raft.GetConfiguration(); f.Error() == nil {

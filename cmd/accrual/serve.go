@@ -48,11 +48,12 @@ type httpLimits struct {
 	headerTimeout, readTimeout, writeTimeout, idleTimeout time.Duration
 }
 
-// Connection caps. A connection costs ~30 KiB in the API server (16 KiB
-// read buffer, 4 KiB write buffer, goroutine stack), so 10000 connections
-// stay near 300 MiB and below the common 20000+ file limit, while far above
-// what a node can usefully serve: throughput comes from batches, not from
-// connections. 1000 per address leaves `accrual bench` (--clients, 16 or
+// Connection caps. A held connection costs ~11 KiB of RSS (measured: 5000
+// slowloris connections raised a fresh node's RSS by 52 MiB, 2-core AMD
+// EPYC), up to ~30 KiB once its 16 KiB read buffer fills, so 10000 stay
+// within 100–300 MiB and below the common 20000+ file limit, while far
+// above what a node can usefully serve: throughput comes from batches, not
+// from connections. 1000 per address leaves `accrual bench` (--clients, 16 or
 // 64 by default, one connection per client and node) and the chaos harness
 // (a few dozen) unthrottled on 127.0.0.1; behind a proxy or NAT every
 // client shares one address, so set --max-conns-per-ip 0 there.

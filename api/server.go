@@ -143,7 +143,7 @@ func New(cfg Config) (*Server, error) {
 		NoDefaultDate:      false,
 		CloseOnShutdown:    true,
 		ReadBufferSize:     16 << 10,
-		Logger:             fasthttpLogger{cfg.Logger},
+		Logger:             &fasthttpLogger{l: cfg.Logger},
 		ErrorHandler:       requestError,
 	}
 	if cfg.HeaderTimeout < cfg.ReadTimeout {
@@ -176,10 +176,23 @@ func requestError(ctx *fasthttp.RequestCtx, err error) {
 	}
 }
 
-type fasthttpLogger struct{ l *slog.Logger }
+// fasthttpLogger passes fasthttp's warnings to slog, at most one a second:
+// fasthttp warns once per connection that breaks off mid-request, so a
+// connection flood would otherwise flood the log too.
+type fasthttpLogger struct {
+	l          *slog.Logger
+	lastNS     atomic.Int64 // wall clock of the last line written
+	suppressed atomic.Int64 // lines dropped since
+}
 
-func (f fasthttpLogger) Printf(format string, args ...any) {
-	f.l.Warn(fmt.Sprintf(format, args...), "component", "fasthttp")
+func (f *fasthttpLogger) Printf(format string, args ...any) {
+	now := time.Now().UnixNano()
+	last := f.lastNS.Load()
+	if now-last < int64(time.Second) || !f.lastNS.CompareAndSwap(last, now) {
+		f.suppressed.Add(1)
+		return
+	}
+	f.l.Warn(fmt.Sprintf(format, args...), "component", "fasthttp", "suppressed", f.suppressed.Swap(0))
 }
 
 // Listen binds the address (port 0 picks a free port); Addr reports it.

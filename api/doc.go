@@ -5,4 +5,12 @@
 // It is not the state machine: it decodes and validates commands, fills a
 // missing `at`, checks keys and scopes, and hands valid commands to the
 // Backend (the Raft node in `accrual serve`).
+//
+// Connections are bounded (Config): Concurrency caps open connections in
+// all (503) and MaxConnsPerIP per address (429), both refused by fasthttp
+// before any byte is read; HeaderTimeout cuts a client that does not
+// finish its request line and headers (slowloris), ReadTimeout one that
+// stalls its body, IdleTimeout an idle keep-alive connection. A request
+// fasthttp cannot read is answered in the API's error format (408 timeout,
+// 431 headers_too_large, 413 body_too_large, 400 invalid) by requestError.
 package api

@@ -41,13 +41,23 @@ type Config struct {
 	// PublicMetrics serves GET /metrics without a key.
 	PublicMetrics bool
 
-	MaxBodyBytes  int           // per request body, default 8 MiB (not for /v1/stream)
-	ReadTimeout   time.Duration // whole request (headers+body), default 30s; per chunk on /v1/stream
+	MaxBodyBytes int // per request body, default 8 MiB (not for /v1/stream); headers are capped at 16 KiB (431)
+	// HeaderTimeout bounds the request line and headers, from the
+	// connection's accept (first request) or the request's first byte
+	// (keep-alive): a slowloris client is cut after it. Default 10s, at
+	// most ReadTimeout.
+	HeaderTimeout time.Duration
+	ReadTimeout   time.Duration // request body after the headers, default 30s; per chunk on /v1/stream
 	WriteTimeout  time.Duration // whole response, default 30s; per chunk on /v1/stream
 	IdleTimeout   time.Duration // keep-alive idle, default 120s
 	SubmitTimeout time.Duration // a Backend.Submit call, default 30s
-	MaxConnsPerIP int           // default 0: unlimited
-	Concurrency   int           // concurrent requests, default fasthttp's 256*1024
+	// MaxConnsPerIP caps one client address's open connections; more are
+	// answered 429 and closed. Default 0: unlimited.
+	MaxConnsPerIP int
+	// Concurrency caps open connections in all (a connection holds a
+	// worker for its whole life, keep-alive idle included); more are
+	// answered 503 and closed. Default fasthttp's 256*1024.
+	Concurrency int
 	// Now is the leader's wall clock, used to fill a missing `at`; default time.Now.
 	Now func() time.Time
 	// TLSCert and TLSKey, both set, serve HTTPS (PEM file paths).
@@ -95,6 +105,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 120 * time.Second
 	}
+	if cfg.HeaderTimeout <= 0 {
+		cfg.HeaderTimeout = 10 * time.Second
+	}
+	cfg.HeaderTimeout = min(cfg.HeaderTimeout, cfg.ReadTimeout)
 	if cfg.SubmitTimeout <= 0 {
 		cfg.SubmitTimeout = 30 * time.Second
 	}
@@ -120,8 +134,8 @@ func New(cfg Config) (*Server, error) {
 		Handler:            s.handle,
 		Name:               "accrual",
 		MaxRequestBodySize: cfg.MaxBodyBytes,
-		StreamRequestBody:  true, // handlers read bodies themselves, within their own limits
-		ReadTimeout:        cfg.ReadTimeout,
+		StreamRequestBody:  true,              // handlers read bodies themselves, within their own limits
+		ReadTimeout:        cfg.HeaderTimeout, // fasthttp's covers accept → headers; bodyDeadline extends it
 		WriteTimeout:       cfg.WriteTimeout,
 		IdleTimeout:        cfg.IdleTimeout,
 		MaxConnsPerIP:      cfg.MaxConnsPerIP,
@@ -129,16 +143,56 @@ func New(cfg Config) (*Server, error) {
 		NoDefaultDate:      false,
 		CloseOnShutdown:    true,
 		ReadBufferSize:     16 << 10,
-		Logger:             fasthttpLogger{cfg.Logger},
+		Logger:             &fasthttpLogger{l: cfg.Logger},
+		ErrorHandler:       requestError,
+	}
+	if cfg.HeaderTimeout < cfg.ReadTimeout {
+		s.srv.HeaderReceived = s.bodyDeadline
 	}
 	s.ready.Store(true)
 	return s, nil
 }
 
-type fasthttpLogger struct{ l *slog.Logger }
+// bodyDeadline gives a request whose headers arrived ReadTimeout for its
+// body (fasthttp's ReadTimeout, set to HeaderTimeout, covered the headers).
+func (s *Server) bodyDeadline(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+	return fasthttp.RequestConfig{ReadTimeout: s.cfg.ReadTimeout}
+}
 
-func (f fasthttpLogger) Printf(format string, args ...any) {
-	f.l.Warn(fmt.Sprintf(format, args...), "component", "fasthttp")
+// requestError answers, in the API's error format, a request fasthttp could
+// not read; the connection is closed after it.
+func requestError(ctx *fasthttp.RequestCtx, err error) {
+	var small *fasthttp.ErrSmallBuffer
+	var ne net.Error
+	switch {
+	case errors.As(err, &small):
+		writeError(ctx, fasthttp.StatusRequestHeaderFieldsTooLarge, "headers_too_large", "the request line and headers exceed 16 KiB")
+	case errors.As(err, &ne) && ne.Timeout():
+		writeError(ctx, fasthttp.StatusRequestTimeout, "timeout", "timed out reading the request")
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		writeError(ctx, fasthttp.StatusRequestEntityTooLarge, "body_too_large", "the request body is too large")
+	default:
+		writeError(ctx, fasthttp.StatusBadRequest, "invalid", "malformed HTTP request")
+	}
+}
+
+// fasthttpLogger passes fasthttp's warnings to slog, at most one a second:
+// fasthttp warns once per connection that breaks off mid-request, so a
+// connection flood would otherwise flood the log too.
+type fasthttpLogger struct {
+	l          *slog.Logger
+	lastNS     atomic.Int64 // wall clock of the last line written
+	suppressed atomic.Int64 // lines dropped since
+}
+
+func (f *fasthttpLogger) Printf(format string, args ...any) {
+	now := time.Now().UnixNano()
+	last := f.lastNS.Load()
+	if now-last < int64(time.Second) || !f.lastNS.CompareAndSwap(last, now) {
+		f.suppressed.Add(1)
+		return
+	}
+	f.l.Warn(fmt.Sprintf(format, args...), "component", "fasthttp", "suppressed", f.suppressed.Swap(0))
 }
 
 // Listen binds the address (port 0 picks a free port); Addr reports it.

@@ -12,8 +12,8 @@ import (
 
 // TestChaosShort is the short form of `accrual chaos`: a real three-node
 // cluster (`accrual serve` processes built from ../cmd/accrual) under the
-// payback workload and a hot counter, with kills, pauses, partitions and
-// message loss for CHAOS_DURATION (default 30s), seed CHAOS_SEED (default 1).
+// payback workload and a hot counter, with kills, pauses, partitions,
+// message loss and slow disks for CHAOS_DURATION (default 30s), seed CHAOS_SEED (default 1).
 func TestChaosShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three processes for ~45s")

@@ -17,13 +17,14 @@ const (
 	Pause        = "pause"
 	Partition    = "partition"
 	Loss         = "loss-delay"
+	SlowDisk     = "slow-disk"
 )
 
-var faultKinds = []string{KillLeader, KillFollower, Pause, Partition, Loss}
+var faultKinds = []string{KillLeader, KillFollower, Pause, Partition, Loss, SlowDisk}
 
 // injectFaults injects one fault at a time, at moments and of kinds drawn
 // from the seed, until ctx ends. Each fault lasts 0.3 … 3 s and is undone
-// (restart, SIGCONT, healed network) before the next one.
+// (restart, SIGCONT, healed network, normal disk) before the next one.
 func (r *runner) injectFaults(ctx context.Context) {
 	rng := rand.New(rand.NewPCG(r.cfg.Seed, 0xfa017))
 	n := len(r.c.procs)
@@ -87,6 +88,13 @@ func (r *runner) injectFaults(ctx context.Context) {
 			for _, p := range r.c.procs {
 				r.writeFaults(p, raft.FaultRules{Drop: map[string]float64{"*": drop}, DelayMS: map[string]int{"*": delay}})
 			}
+			sleep(ctx, hold)
+			r.clearFaults()
+		case SlowDisk:
+			p := r.c.procs[pick]
+			delay := 20 + rng.IntN(181)
+			r.logf("fault %s: %s's Raft log and snapshot writes take %d ms longer, for %s", kind, p.id, delay, hold)
+			r.writeFaults(p, raft.FaultRules{DiskDelayMS: delay})
 			sleep(ctx, hold)
 			r.clearFaults()
 		}

@@ -126,4 +126,12 @@
 // hclog at WARN by default. Timeouts default to 500/500/250 ms
 // (heartbeat/election/lease) and 5 ms commit timeout: fast failover on
 // loopback and LANs without flapping under large entries.
+//
+// # Fault injection (tests)
+//
+// With Config.FaultsFile or ACCRUAL_FAULTS=1, a faults.json file re-read
+// every 100 ms partitions, drops and delays Raft messages (faults.go) and
+// slows the disk under the Raft log, stable store and snapshots
+// (slowdisk.go, disk_delay_ms). Off, the node uses the plain transport and
+// stores, with no wrapper. See docs/RELIABILITY.md.
 package raft

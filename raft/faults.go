@@ -1,16 +1,17 @@
 package raft
 
-// Fault injection in the Raft transport, for chaos tests (chaos/, `accrual
-// chaos`). Off unless Config.FaultsFile is set or the process runs with
-// ACCRUAL_FAULTS=1 (then the file is DATA/faults.json). Production nodes
-// use hraft's plain TCP transport.
+// Fault injection in the Raft transport and disk, for chaos tests (chaos/,
+// `accrual chaos`). Off unless Config.FaultsFile is set or the process runs
+// with ACCRUAL_FAULTS=1 (then the file is DATA/faults.json). Production
+// nodes use hraft's plain TCP transport and the plain log store.
 //
 // The control file is re-read every 100 ms; a missing or empty file means
 // no faults, a malformed one is logged and the previous rules stay:
 //
 //	{"block": ["127.0.0.1:7001"],          // partition: peers' Raft addresses
 //	 "drop":  {"127.0.0.1:7002": 0.05},    // probability a message is lost
-//	 "delay_ms": {"*": 20}}                // delay before each message is sent
+//	 "delay_ms": {"*": 20},                // delay before each message is sent
+//	 "disk_delay_ms": 50}                  // slow disk (slowdisk.go)
 //
 // Keys of drop and delay_ms are peers' Raft addresses or "*" (every peer,
 // including connections a peer opened to this node, whose peer address is
@@ -41,6 +42,9 @@ type FaultRules struct {
 	Block   []string           `json:"block,omitempty"`
 	Drop    map[string]float64 `json:"drop,omitempty"`
 	DelayMS map[string]int     `json:"delay_ms,omitempty"`
+	// DiskDelayMS is added before every durable write of the Raft log and
+	// stable store and before a snapshot is committed.
+	DiskDelayMS int `json:"disk_delay_ms,omitempty"`
 }
 
 func (r *FaultRules) blocked(peer string) bool {
@@ -75,6 +79,13 @@ func (r *FaultRules) delay(peer string) time.Duration {
 	return time.Duration(r.DelayMS["*"]) * time.Millisecond
 }
 
+func (r *FaultRules) diskDelay() time.Duration {
+	if r == nil {
+		return 0
+	}
+	return time.Duration(r.DiskDelayMS) * time.Millisecond
+}
+
 var (
 	errPartitioned = errors.New("raft faults: peer partitioned")
 	errDropped     = errors.New("raft faults: message dropped")
@@ -91,57 +102,113 @@ func faultsFile(cfg Config) string {
 	return ""
 }
 
-// newTransport builds the Raft transport: plain TCP, or TCP behind a
-// faultLayer when faults are on.
-func newTransport(cfg Config, adv *net.TCPAddr) (*hraft.NetworkTransport, bool, error) {
-	file := faultsFile(cfg)
-	logger := cfg.Logger.Named("transport")
-	if file == "" && cfg.RaftTLS != nil {
-		t, err := newTLSTransport(cfg, adv)
-		return t, false, err
-	}
-	if file == "" {
-		t, err := hraft.NewTCPTransportWithLogger(cfg.RaftAddr, adv, 3, 10*time.Second, logger)
-		return t, false, err
-	}
-	l, err := net.Listen("tcp", cfg.RaftAddr)
-	if err != nil {
-		return nil, false, err
-	}
-	fl := &faultLayer{Listener: l, adv: adv, file: file, log: logger, conns: map[*faultConn]struct{}{}, stop: make(chan struct{})}
-	fl.load()
-	go fl.watch()
-	logger.Warn("fault injection enabled", "file", file)
-	return hraft.NewNetworkTransportWithConfig(&hraft.NetworkTransportConfig{
-		Stream: fl, MaxPool: 3, Timeout: 10 * time.Second, Logger: logger,
-	}), true, nil
-}
-
-// faultLayer is a hraft.StreamLayer over TCP that applies FaultRules.
-type faultLayer struct {
-	net.Listener
-	adv  net.Addr
-	file string
-	log  hclog.Logger
-
+// faultWatch holds the current rules of the control file, re-read every
+// 100 ms, for the transport (faultLayer) and the disk (slowdisk.go).
+type faultWatch struct {
+	file  string
+	log   hclog.Logger
 	rules atomic.Pointer[FaultRules]
 	last  []byte
-
-	mu    sync.Mutex
-	conns map[*faultConn]struct{}
+	// onChange sees every new rule set (set before start).
+	onChange func(*FaultRules)
+	// sleep waits out a disk delay; tests replace it.
+	sleep func(time.Duration)
 
 	stop     chan struct{}
 	stopOnce sync.Once
 }
 
+// newFaultWatch reads cfg's control file once; nil when faults are off.
+// start begins the periodic re-reads.
+func newFaultWatch(cfg Config) *faultWatch {
+	file := faultsFile(cfg)
+	if file == "" {
+		return nil
+	}
+	w := &faultWatch{file: file, log: cfg.Logger.Named("faults"), sleep: time.Sleep, stop: make(chan struct{})}
+	w.load()
+	w.log.Warn("fault injection enabled", "file", file)
+	return w
+}
+
+func (w *faultWatch) start() { go w.watch() }
+
+func (w *faultWatch) close() { w.stopOnce.Do(func() { close(w.stop) }) }
+
+func (w *faultWatch) watch() {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-t.C:
+			w.load()
+		}
+	}
+}
+
+// load re-reads the control file and, when the rules change, publishes
+// them and tells onChange.
+func (w *faultWatch) load() {
+	b, err := os.ReadFile(w.file)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		w.log.Warn("faults file unreadable", "err", err)
+		return
+	}
+	if string(b) == string(w.last) && w.rules.Load() != nil {
+		return
+	}
+	r := &FaultRules{}
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, r); err != nil {
+			w.log.Warn("faults file malformed, keeping the previous rules", "err", err)
+			w.last = b
+			return
+		}
+	}
+	w.last = b
+	w.rules.Store(r)
+	w.log.Warn("fault rules", "block", r.Block, "drop", r.Drop, "delay_ms", r.DelayMS, "disk_delay_ms", r.DiskDelayMS)
+	if w.onChange != nil {
+		w.onChange(r)
+	}
+}
+
+// newTransport builds the Raft transport: plain TCP (or TLS), or TCP
+// behind a faultLayer when faults are on (w != nil).
+func newTransport(cfg Config, adv *net.TCPAddr, w *faultWatch) (*hraft.NetworkTransport, error) {
+	logger := cfg.Logger.Named("transport")
+	if w == nil && cfg.RaftTLS != nil {
+		return newTLSTransport(cfg, adv)
+	}
+	if w == nil {
+		return hraft.NewTCPTransportWithLogger(cfg.RaftAddr, adv, 3, 10*time.Second, logger)
+	}
+	l, err := net.Listen("tcp", cfg.RaftAddr)
+	if err != nil {
+		return nil, err
+	}
+	fl := &faultLayer{Listener: l, adv: adv, w: w, conns: map[*faultConn]struct{}{}}
+	w.onChange = fl.cut
+	return hraft.NewNetworkTransportWithConfig(&hraft.NetworkTransportConfig{
+		Stream: fl, MaxPool: 3, Timeout: 10 * time.Second, Logger: logger,
+	}), nil
+}
+
+// faultLayer is a hraft.StreamLayer over TCP that applies FaultRules.
+type faultLayer struct {
+	net.Listener
+	adv net.Addr
+	w   *faultWatch
+
+	mu    sync.Mutex
+	conns map[*faultConn]struct{}
+}
+
 var _ hraft.StreamLayer = (*faultLayer)(nil)
 
 func (f *faultLayer) Addr() net.Addr { return f.adv }
-
-func (f *faultLayer) Close() error {
-	f.stopOnce.Do(func() { close(f.stop) })
-	return f.Listener.Close()
-}
 
 func (f *faultLayer) Accept() (net.Conn, error) {
 	c, err := f.Listener.Accept()
@@ -153,7 +220,7 @@ func (f *faultLayer) Accept() (net.Conn, error) {
 
 func (f *faultLayer) Dial(address hraft.ServerAddress, timeout time.Duration) (net.Conn, error) {
 	peer := string(address)
-	if f.rules.Load().blocked(peer) {
+	if f.w.rules.Load().blocked(peer) {
 		// Look like an unreachable host, after a short wait (no busy loop).
 		time.Sleep(min(timeout, 100*time.Millisecond))
 		return nil, errPartitioned
@@ -178,41 +245,8 @@ func (f *faultLayer) untrack(c *faultConn) {
 	f.mu.Unlock()
 }
 
-func (f *faultLayer) watch() {
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-f.stop:
-			return
-		case <-t.C:
-			f.load()
-		}
-	}
-}
-
-// load re-reads the control file and, when the rules change, cuts the open
-// connections to newly blocked peers.
-func (f *faultLayer) load() {
-	b, err := os.ReadFile(f.file)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		f.log.Warn("faults file unreadable", "err", err)
-		return
-	}
-	if string(b) == string(f.last) && f.rules.Load() != nil {
-		return
-	}
-	r := &FaultRules{}
-	if len(b) > 0 {
-		if err := json.Unmarshal(b, r); err != nil {
-			f.log.Warn("faults file malformed, keeping the previous rules", "err", err)
-			f.last = b
-			return
-		}
-	}
-	f.last = b
-	f.rules.Store(r)
-	f.log.Warn("fault rules", "block", r.Block, "drop", r.Drop, "delay_ms", r.DelayMS)
+// cut closes the open connections to peers that r blocks.
+func (f *faultLayer) cut(r *FaultRules) {
 	f.mu.Lock()
 	var cut []*faultConn
 	for c := range f.conns {
@@ -242,7 +276,7 @@ func (c *faultConn) Close() error {
 }
 
 func (c *faultConn) Write(p []byte) (int, error) {
-	r := c.f.rules.Load()
+	r := c.f.w.rules.Load()
 	if c.dialed && r.blocked(c.peer) {
 		c.Close()
 		return 0, errPartitioned
@@ -259,7 +293,7 @@ func (c *faultConn) Write(p []byte) (int, error) {
 
 func (c *faultConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	if c.dialed && c.f.rules.Load().blocked(c.peer) {
+	if c.dialed && c.f.w.rules.Load().blocked(c.peer) {
 		c.Close()
 		return 0, errPartitioned
 	}

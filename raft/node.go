@@ -30,7 +30,7 @@ type Node struct {
 	led   *ledger.Ledger
 	fsm   *fsm
 
-	faults bool // fault injection on (faults.go)
+	faults *faultWatch // fault injection (faults.go), nil when off
 
 	// batcher
 	queue    chan *request
@@ -71,7 +71,11 @@ func Open(cfg Config) (*Node, error) {
 		raftDown: make(chan struct{}),
 	}
 	var err error
+	n.faults = newFaultWatch(cfg)
 	cleanup := func() {
+		if n.faults != nil {
+			n.faults.close()
+		}
 		if n.trans != nil {
 			n.trans.Close()
 		}
@@ -92,25 +96,29 @@ func Open(cfg Config) (*Node, error) {
 		cleanup()
 		return nil, err
 	}
-	files, err := hraft.NewFileSnapshotStoreWithLogger(dirs[2], cfg.SnapshotRetain, cfg.Logger.Named("snapshots"))
+	fileSnaps, err := hraft.NewFileSnapshotStoreWithLogger(dirs[2], cfg.SnapshotRetain, cfg.Logger.Named("snapshots"))
 	if err != nil {
 		cleanup()
 		return nil, err
 	}
-	snaps := &shippingStore{FileSnapshotStore: files, dir: dirs[2], led: n.led, leader: n.isLeader}
-	snaps.removeStale()
+	shipping := &shippingStore{FileSnapshotStore: fileSnaps, dir: dirs[2], led: n.led, leader: n.isLeader}
+	shipping.removeStale()
 	adv, err := net.ResolveTCPAddr("tcp", cfg.RaftAddr)
 	if err != nil {
 		cleanup()
 		return nil, err
 	}
-	if n.trans, n.faults, err = newTransport(cfg, adv); err != nil { // faults.go
+	if n.trans, err = newTransport(cfg, adv, n.faults); err != nil { // faults.go
 		cleanup()
 		return nil, err
 	}
+	if n.faults != nil {
+		n.faults.start()
+	}
+	logs, snaps := withSlowDisk(n.faults, n.logs, shipping) // slowdisk.go
 	n.fsm = newFSM(cfg.Program, n.led, cfg.Logger.Named("fsm"), n.wantResponses)
 	n.fsm.observer = cfg.Observer
-	if faultsFile(cfg) != "" {
+	if n.faults != nil {
 		if n.fsm.journal, err = openJournal(filepath.Join(cfg.DataDir, JournalName)); err != nil {
 			cleanup()
 			return nil, err
@@ -136,20 +144,20 @@ func Open(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	if cfg.Bootstrap {
-		has, err := hraft.HasExistingState(n.logs, n.logs, snaps)
+		has, err := hraft.HasExistingState(logs, logs, snaps)
 		if err != nil {
 			cleanup()
 			return nil, err
 		}
 		if !has {
 			conf := hraft.Configuration{Servers: []hraft.Server{{Suffrage: hraft.Voter, ID: rc.LocalID, Address: n.trans.LocalAddr()}}}
-			if err := hraft.BootstrapCluster(rc, n.logs, n.logs, snaps, n.trans, conf); err != nil {
+			if err := hraft.BootstrapCluster(rc, logs, logs, snaps, n.trans, conf); err != nil {
 				cleanup()
 				return nil, err
 			}
 		}
 	}
-	r, err := hraft.NewRaft(rc, n.fsm, n.logs, n.logs, snaps, n.trans)
+	r, err := hraft.NewRaft(rc, n.fsm, logs, logs, snaps, n.trans)
 	if err != nil {
 		cleanup()
 		return nil, err
@@ -193,6 +201,9 @@ func (n *Node) Close() error {
 		n.waiterWG.Wait()
 		n.failQueued()
 		n.fsm.lw.close() // after Shutdown: no more batches come
+		if n.faults != nil {
+			n.faults.close()
+		}
 		errs := []error{err, n.trans.Close(), n.logs.Close(), n.led.Close()}
 		if n.fsm.journal != nil {
 			errs = append(errs, n.fsm.journal.close())

@@ -11,6 +11,8 @@ const usage = `usage: accrual <command> [flags]
 commands:
   serve    [--node-id ID] [--raft-addr ADDR] [--http-addr ADDR] [--data DIR] [--program FILE]
            [--keys FILE] [--bootstrap | --join HTTPADDR] [--tls-cert F --tls-key F]
+           [--max-conns N] [--max-conns-per-ip N] [--header-timeout D] [--read-timeout D]
+           [--write-timeout D] [--idle-timeout D]
   replay   --program FILE [--dump] [--data DIR] < commands.ndjson
   verify   --data DIR
   chaos    --duration D [--seed S] [--nodes N] [--dir DIR]

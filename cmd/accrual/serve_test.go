@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -14,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/accrual/accrual/api"
 )
 
 func TestDemoProgramIsTestdataCoalition(t *testing.T) {
@@ -254,5 +257,38 @@ func TestServeThreeNodeClusterSurvivesLeaderKill(t *testing.T) {
 		if out == nil || out["duplicate"] != true {
 			t.Fatalf("c%d after leader kill: %v", i, out)
 		}
+	}
+}
+
+// TestServeHTTPLimitFlags: the serve flags reach the API server's config,
+// and the defaults cap connections without throttling `accrual bench`'s
+// largest default client count from one address.
+func TestServeHTTPLimitFlags(t *testing.T) {
+	parse := func(args ...string) api.Config {
+		t.Helper()
+		var l httpLimits
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		l.register(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		var cfg api.Config
+		l.apply(&cfg)
+		return cfg
+	}
+	def := parse()
+	if def.Concurrency != defaultMaxConns || def.MaxConnsPerIP != defaultMaxConnsPerIP ||
+		def.HeaderTimeout != 10*time.Second || def.ReadTimeout != 30*time.Second ||
+		def.WriteTimeout != 30*time.Second || def.IdleTimeout != 120*time.Second {
+		t.Fatalf("defaults: %+v", def)
+	}
+	if def.MaxConnsPerIP < 64 || def.Concurrency < def.MaxConnsPerIP {
+		t.Fatalf("per-IP cap %d below bench's 64 open-loop clients, or above the total %d", def.MaxConnsPerIP, def.Concurrency)
+	}
+	got := parse("--max-conns", "50", "--max-conns-per-ip", "0", "--header-timeout", "2s",
+		"--read-timeout", "3s", "--write-timeout", "4s", "--idle-timeout", "5s")
+	if got.Concurrency != 50 || got.MaxConnsPerIP != 0 || got.HeaderTimeout != 2*time.Second ||
+		got.ReadTimeout != 3*time.Second || got.WriteTimeout != 4*time.Second || got.IdleTimeout != 5*time.Second {
+		t.Fatalf("flags not applied: %+v", got)
 	}
 }

@@ -29,6 +29,7 @@ type Node struct {
 	logs  *logstore.Store
 	led   *ledger.Ledger
 	fsm   *fsm
+	disk  *diskGuard // nil when Config.DiskReserveBytes < 0
 
 	faults bool // fault injection on (faults.go): Status reports StateHash
 
@@ -146,6 +147,15 @@ func Open(cfg Config) (*Node, error) {
 	n.raft = r
 	n.rp.Store(r)
 	n.verifier.r = r
+	if cfg.DiskReserveBytes > 0 {
+		n.disk = newDiskGuard(cfg.DataDir, uint64(cfg.DiskReserveBytes), statfsFreeBytes, cfg.Logger.Named("disk"))
+		n.disk.poll(time.Now()) // a node started on a full disk refuses from its first command
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.disk.run(n.stop, cfg.DiskPollInterval)
+		}()
+	}
 	n.wg.Add(2)
 	n.waiterWG.Add(1)
 	go n.runBatcher()
@@ -169,7 +179,7 @@ func (n *Node) Close() error {
 		n.closed = true
 		close(n.stop)
 		n.closeMu.Unlock()
-		n.wg.Wait() // batcher and leadership watcher
+		n.wg.Wait() // batcher, leadership watcher and disk guard
 		err := n.raft.Shutdown().Error()
 		close(n.raftDown)
 		close(n.waitq)
@@ -358,6 +368,12 @@ type Status struct {
 	LastIndex      uint64
 	LedgerPosition uint64
 	Queued         int64 // commands waiting or in flight in the batcher
+	// The disk guard (diskguard.go): free space of DataDir's filesystem at
+	// the last poll, the reserve (0: guard off), and whether new commands
+	// are refused for lack of space.
+	DiskFreeBytes    uint64
+	DiskReserveBytes uint64
+	WritesRefused    bool
 	Servers        []Server
 	// With fault injection on only (faults.go): StateHash at StateHashIndex.
 	StateHash      uint64 `json:",omitempty"`
@@ -375,6 +391,8 @@ func (n *Node) Status() Status {
 		LedgerPosition: n.led.Position(), Queued: n.queued.Load(),
 	}
 	s.LeaderHTTP, _ = n.NodeHTTPAddr(s.LeaderID)
+	d := n.Disk()
+	s.DiskFreeBytes, s.DiskReserveBytes, s.WritesRefused = d.FreeBytes, d.ReserveBytes, d.WritesRefused
 	if n.faults {
 		s.StateHash, s.StateHashIndex = n.stateHashAt()
 	}
@@ -405,6 +423,9 @@ func (n *Node) AddVoter(id, raftAddr, httpAddr string) error {
 func (n *Node) SetProgram(src []byte, atMS int64) error {
 	if n.raft.State() != hraft.Leader {
 		return n.notLeader()
+	}
+	if err := n.disk.admit(); err != nil {
+		return err
 	}
 	next, err := engine.ParseProgram(src)
 	if err != nil {

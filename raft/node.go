@@ -374,7 +374,7 @@ type Status struct {
 	DiskFreeBytes    uint64
 	DiskReserveBytes uint64
 	WritesRefused    bool
-	Servers        []Server
+	Servers          []Server
 	// With fault injection on only (faults.go): StateHash at StateHashIndex.
 	StateHash      uint64 `json:",omitempty"`
 	StateHashIndex uint64 `json:",omitempty"`

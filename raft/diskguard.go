@@ -10,13 +10,13 @@ import (
 )
 
 // DefaultDiskReserveBytes is the free space below which a node refuses new
-// commands. It is room for what is already accepted and what Raft and the
-// stores write by themselves: the queue (MaxQueue commands, ≈ 6 MiB encoded),
-// log entries in flight and the log kept after a snapshot (TrailingLogs, up
-// to ~100–250 MiB at peak load but mostly written already), a ledger
-// memtable flush and compaction (Pebble's 4 MiB memtables, a few at once),
-// and a snapshot being written while the previous one is kept (state-sized:
-// tens of MiB for a million members).
+// commands: room for what is already accepted and for what the stores write
+// by themselves after the last command. Pebble preallocates each new WAL to
+// 110% of its memtable (Raft log 32 MiB → 35 MiB, ledger 64 MiB → 70 MiB)
+// and a memtable flush writes an sstable of up to the memtable's size, so a
+// rotation of both stores needs ≈ 200 MiB; the rest covers the queue
+// (MaxQueue commands, ≈ 6 MiB encoded) and a snapshot being written while
+// the previous one is kept (its size grows with the state: members, ids).
 const DefaultDiskReserveBytes = 256 << 20
 
 // diskResumeFraction: writes are accepted again once the free space is

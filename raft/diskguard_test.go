@@ -97,7 +97,7 @@ func TestSubmitRefusedWhileDiskFull(t *testing.T) {
 	if err := n.SetProgram([]byte("{}"), 0); !errors.Is(err, ErrDiskFull) {
 		t.Fatalf("program change on a full disk: %v", err)
 	}
-	if s := n.Status(); !s.WritesRefused || s.DiskFreeBytes != 1<<20 || s.DiskReserveBytes != 64<<20 || s.Queued != 0 {
+	if s := n.Status(); !s.Disk.WritesRefused || s.Disk.FreeBytes != 1<<20 || s.Disk.ReserveBytes != 64<<20 || s.Queued != 0 {
 		t.Fatalf("status on a full disk: %+v", s)
 	}
 	if _, _, ok, err := n.Member("Md0", Linearizable); err != nil || !ok {
@@ -118,7 +118,7 @@ func TestSubmitRefusedWhileDiskFull(t *testing.T) {
 			t.Fatalf("refused command %d was not fresh after space returned: %s", i, line)
 		}
 	}
-	if n.Status().WritesRefused {
+	if n.Status().Disk.WritesRefused {
 		t.Fatal("still refusing after space returned")
 	}
 }

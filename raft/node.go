@@ -367,13 +367,8 @@ type Status struct {
 	AppliedIndex   uint64 // FSM (views) applied index
 	LastIndex      uint64
 	LedgerPosition uint64
+	Disk           DiskStatus // the disk guard (diskguard.go)
 	Queued         int64 // commands waiting or in flight in the batcher
-	// The disk guard (diskguard.go): free space of DataDir's filesystem at
-	// the last poll, the reserve (0: guard off), and whether new commands
-	// are refused for lack of space.
-	DiskFreeBytes    uint64
-	DiskReserveBytes uint64
-	WritesRefused    bool
 	Servers          []Server
 	// With fault injection on only (faults.go): StateHash at StateHashIndex.
 	StateHash      uint64 `json:",omitempty"`
@@ -388,11 +383,9 @@ func (n *Node) Status() Status {
 		LeaderID: string(id), LeaderAddr: string(addr),
 		Term: n.raft.CurrentTerm(), CommitIndex: n.raft.CommitIndex(),
 		AppliedIndex: n.fsm.applied.Load(), LastIndex: n.raft.LastIndex(),
-		LedgerPosition: n.led.Position(), Queued: n.queued.Load(),
+		LedgerPosition: n.led.Position(), Queued: n.queued.Load(), Disk: n.Disk(),
 	}
 	s.LeaderHTTP, _ = n.NodeHTTPAddr(s.LeaderID)
-	d := n.Disk()
-	s.DiskFreeBytes, s.DiskReserveBytes, s.WritesRefused = d.FreeBytes, d.ReserveBytes, d.WritesRefused
 	if n.faults {
 		s.StateHash, s.StateHashIndex = n.stateHashAt()
 	}

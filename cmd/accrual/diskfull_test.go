@@ -130,7 +130,7 @@ func TestServeFullDiskRefusesWritesAndRecovers(t *testing.T) {
 	if code, m := call(t, "GET", base+"/v1/members/counter", key, ""); code != 200 || m["available"] != float64(acked) {
 		t.Fatalf("read on a full disk: %d %v", code, m)
 	}
-	if code, st := call(t, "GET", base+"/v1/cluster", key, ""); code != 200 || st["WritesRefused"] != true {
+	if code, st := call(t, "GET", base+"/v1/cluster", key, ""); code != 200 || st["Disk"].(map[string]any)["WritesRefused"] != true {
 		t.Fatalf("cluster status on a full disk: %d %v", code, st)
 	}
 	if code, resp := postRaw(t, base+"/v1/adjustments", key, `{"id":"single","member":"counter","points":1}`); code != 507 || !strings.Contains(resp, "disk_full") {

@@ -368,8 +368,8 @@ type Status struct {
 	LastIndex      uint64
 	LedgerPosition uint64
 	Disk           DiskStatus // the disk guard (diskguard.go)
-	Queued         int64 // commands waiting or in flight in the batcher
-	Servers          []Server
+	Queued         int64      // commands waiting or in flight in the batcher
+	Servers        []Server
 	// With fault injection on only (faults.go): StateHash at StateHashIndex.
 	StateHash      uint64 `json:",omitempty"`
 	StateHashIndex uint64 `json:",omitempty"`

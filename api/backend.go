@@ -16,7 +16,8 @@ type Backend interface {
 	// Submit proposes valid commands (missing `at` already filled) and
 	// returns one NDJSON result line per command, in order, after
 	// commit+apply. Errors: one with LeaderHTTPAddr() string (not the
-	// leader), ErrOverloaded or one with Overloaded() bool, ctx errors.
+	// leader), ErrOverloaded or one with Overloaded() bool, ErrDiskFull or
+	// one with DiskFull() bool (nothing was proposed), ctx errors.
 	Submit(ctx context.Context, cmds []engine.Command) ([]byte, error)
 	// Member reads a member at a consistency level: "linearizable",
 	// "leader" or "stale".
@@ -36,6 +37,14 @@ type Backend interface {
 	Settlement(partner string, fromMS, toMS int64) (any, error)
 }
 
+// DiskReporter is implemented by a Backend that watches the free space of
+// its data directory (the Raft node does); GET /metrics then exports it.
+type DiskReporter interface {
+	// Disk returns the free bytes at the last check and whether writes are
+	// refused for lack of space.
+	Disk() (freeBytes uint64, writesRefused bool)
+}
+
 type sentinel string
 
 func (s sentinel) Error() string { return string(s) }
@@ -45,6 +54,12 @@ var (
 	// backend error also counts as overloaded when it (or one it wraps) has
 	// a method Overloaded() bool that returns true.
 	ErrOverloaded error = sentinel("overloaded")
+	// ErrDiskFull tells the server to answer 507 disk_full: the backend
+	// refuses writes for lack of disk space. A backend error with a method
+	// DiskFull() bool that returns true counts too, and its Error() (which
+	// should name the directory and the free and needed bytes) is the
+	// message.
+	ErrDiskFull error = sentinel("disk full: writes are refused until disk space is freed; reads still work; retry with the same ids")
 	// ErrNotFound makes a read answer 404 (also: NotFound() bool).
 	ErrNotFound error = sentinel("not found")
 	// ErrInvalidArgument makes a read answer 400 (also: InvalidArgument() bool).
@@ -58,6 +73,7 @@ const (
 	errInternal errKind = iota
 	errNotLeader
 	errOverloaded
+	errDiskFull
 	errNotFoundKind
 	errInvalidArg
 	errTimeout
@@ -74,6 +90,10 @@ func classify(err error) (errKind, string) {
 	var ov interface{ Overloaded() bool }
 	if errors.Is(err, ErrOverloaded) || (errors.As(err, &ov) && ov.Overloaded()) {
 		return errOverloaded, ""
+	}
+	var df interface{ DiskFull() bool }
+	if errors.Is(err, ErrDiskFull) || (errors.As(err, &df) && df.DiskFull()) {
+		return errDiskFull, ""
 	}
 	var nf interface{ NotFound() bool }
 	if errors.Is(err, ErrNotFound) || (errors.As(err, &nf) && nf.NotFound()) {

@@ -492,7 +492,7 @@ func (s *Server) postStream(ctx *fasthttp.RequestCtx, p Principal) {
 }
 
 func (s *Server) streamError(w *bufio.Writer, code, msg, leader string) {
-	var buf [256]byte
+	var buf [512]byte
 	w.Write(appendErrorJSON(buf[:0], code, msg, leader))
 	w.WriteByte('\n')
 	w.Flush()
@@ -562,6 +562,8 @@ func (s *Server) stream(w *bufio.Writer, body io.Reader, conn net.Conn, p Princi
 					s.streamError(w, "not_leader", "this node is not the leader; results above are final, retry the rest with the same ids", leader)
 				case errOverloaded:
 					s.streamError(w, "overloaded", "overloaded; results above are final, retry the rest with the same ids", "")
+				case errDiskFull:
+					s.streamError(w, "disk_full", err.Error()+"; results above are final", "")
 				case errTimeout, errCanceled:
 					s.streamError(w, "timeout", "timed out; results above are final, retry the rest with the same ids", "")
 				default:

@@ -80,6 +80,23 @@ func newMetrics() *metrics {
 	return m
 }
 
+// registerDisk exports a backend's disk guard; read at scrape time only.
+func (m *metrics) registerDisk(d DiskReporter) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "accrual_disk_free_bytes", Help: "Free bytes of the data directory's filesystem at the last check.",
+		}, func() float64 { free, _ := d.Disk(); return float64(free) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "accrual_disk_writes_refused", Help: "1 while new commands are refused for lack of disk space (HTTP 507 disk_full), else 0.",
+		}, func() float64 {
+			if _, refused := d.Disk(); refused {
+				return 1
+			}
+			return 0
+		}),
+	)
+}
+
 // request counts one finished request; status-code labels are cached.
 func (m *metrics) request(route int, code int, seconds float64) {
 	m.latency[route].Observe(seconds)

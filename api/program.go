@@ -44,12 +44,14 @@ func (s *Server) putProgram(ctx *fasthttp.RequestCtx, p Principal) {
 	src := append([]byte(nil), ctx.PostBody()...)
 	if err := admin.SetProgram(src, atMS); err != nil {
 		var pe *engine.ProgramError
-		var nl interface{ LeaderHTTPAddr() string }
+		kind, leader := classify(err)
 		switch {
 		case errors.As(err, &pe):
 			writeError(ctx, fasthttp.StatusBadRequest, "invalid_program", pe.Error())
-		case errors.As(err, &nl):
-			writeErrorLeader(ctx, fasthttp.StatusMisdirectedRequest, "not_leader", "this node is not the leader", nl.LeaderHTTPAddr())
+		case kind == errNotLeader:
+			writeErrorLeader(ctx, fasthttp.StatusMisdirectedRequest, "not_leader", "this node is not the leader", leader)
+		case kind == errDiskFull:
+			writeError(ctx, fasthttp.StatusInsufficientStorage, "disk_full", err.Error())
 		default:
 			writeError(ctx, fasthttp.StatusServiceUnavailable, "unavailable", err.Error())
 		}

@@ -129,6 +129,9 @@ func New(cfg Config) (*Server, error) {
 	if p := cfg.Backend.Program(); p != nil {
 		s.fmtEng = engine.New(p)
 	}
+	if d, ok := cfg.Backend.(DiskReporter); ok {
+		s.m.registerDisk(d)
+	}
 	s.pool.New = func() any { return new(batch) }
 	s.srv = &fasthttp.Server{
 		Handler:            s.handle,
@@ -315,7 +318,7 @@ func writeError(ctx *fasthttp.RequestCtx, status int, code, msg string) {
 func writeErrorLeader(ctx *fasthttp.RequestCtx, status int, code, msg, leader string) {
 	ctx.SetStatusCode(status)
 	ctx.SetContentType("application/json")
-	var buf [256]byte
+	var buf [512]byte
 	ctx.SetBody(appendErrorJSON(buf[:0], code, msg, leader)) // SetBody copies
 }
 
@@ -359,6 +362,8 @@ func (s *Server) backendError(ctx *fasthttp.RequestCtx, err error) {
 	case errOverloaded:
 		ctx.Response.Header.Set("Retry-After", "1")
 		writeError(ctx, fasthttp.StatusServiceUnavailable, "overloaded", "overloaded; retry later with the same ids")
+	case errDiskFull:
+		writeError(ctx, fasthttp.StatusInsufficientStorage, "disk_full", err.Error())
 	case errNotFoundKind:
 		writeError(ctx, fasthttp.StatusNotFound, "not_found", "not found")
 	case errInvalidArg:

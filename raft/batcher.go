@@ -31,8 +31,9 @@ type inflightEntry struct {
 // Submit proposes valid commands and returns their results as NDJSON, one
 // line per command, in order. It returns once the commands are committed
 // and applied. Errors: *NotLeaderError (errors.Is ErrNotLeader),
-// ErrOverloaded, ErrClosed, ErrUnknownOutcome (leadership lost in flight:
-// retry with the same ids), ctx.Err(). A Submit larger than one entry
+// ErrOverloaded, *DiskFullError (errors.Is ErrDiskFull; nothing was
+// proposed), ErrClosed, ErrUnknownOutcome (leadership lost in flight: retry
+// with the same ids), ctx.Err(). A Submit larger than one entry
 // (MaxBatchCommands / MaxBatchBytes) is split into consecutive chunks; on an
 // error some chunks may have been applied (retrying is safe: ids are
 // idempotent). The returned slice may share memory with other callers'
@@ -49,6 +50,10 @@ func (n *Node) Submit(ctx context.Context, cmds []engine.Command) ([]byte, error
 	}
 	if n.raft.State() != hraft.Leader {
 		return nil, n.notLeader()
+	}
+	// Before the queue: a refused command changes nothing, its id stays free.
+	if err := n.disk.admit(); err != nil {
+		return nil, err
 	}
 	if len(cmds) > n.cfg.MaxQueue {
 		return nil, ErrOverloaded

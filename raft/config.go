@@ -42,6 +42,13 @@ type Config struct {
 	// ApplyTimeout bounds the wait to enqueue an entry into Raft (default 10s).
 	ApplyTimeout time.Duration
 
+	// DiskReserveBytes: below this much free space on DataDir's filesystem
+	// the node refuses new commands with *DiskFullError (default
+	// DefaultDiskReserveBytes; <0 turns the guard off). See diskguard.go.
+	DiskReserveBytes int64
+	// DiskPollInterval is how often the free space is read (default 500ms).
+	DiskPollInterval time.Duration
+
 	// FaultsFile turns on fault injection in the Raft transport, controlled
 	// by this JSON file (tests only, see faults.go; ACCRUAL_FAULTS=1 in the
 	// environment does the same with DATA/faults.json).
@@ -85,6 +92,10 @@ func (c *Config) setDefaults() error {
 	defD(&c.CommitTimeout, 5*time.Millisecond)
 	defD(&c.TickInterval, time.Second)
 	defD(&c.ApplyTimeout, 10*time.Second)
+	defD(&c.DiskPollInterval, 500*time.Millisecond)
+	if c.DiskReserveBytes == 0 {
+		c.DiskReserveBytes = DefaultDiskReserveBytes
+	}
 	if c.SnapshotThreshold == 0 {
 		c.SnapshotThreshold = 2048
 	}
@@ -105,6 +116,9 @@ var ErrNotLeader = errors.New("raft: not the leader")
 
 // ErrOverloaded is returned by Submit when the bounded queue is full.
 var ErrOverloaded = errors.New("raft: overloaded, queue full")
+
+// ErrDiskFull is matched (errors.Is) by every *DiskFullError.
+var ErrDiskFull = errors.New("raft: disk full")
 
 // ErrClosed is returned after Close.
 var ErrClosed = errors.New("raft: node closed")

@@ -49,6 +49,23 @@
 // results (only a leader can have waiting callers); if leadership is lost
 // between commit and apply, the waiting callers get ErrUnknownOutcome too.
 //
+// # Disk space (diskguard.go)
+//
+// One goroutine reads the free space of DataDir's filesystem (statfs, every
+// DiskPollInterval, 500 ms) into an atomic. Below DiskReserveBytes (256 MiB
+// by default: a Pebble WAL rotation and flush of both stores, the queue and
+// a snapshot) Submit and SetProgram fail with *DiskFullError (errors.Is
+// ErrDiskFull) before anything is queued or proposed: a refused command
+// changes nothing and its id stays free. Reads are unaffected. Writes are
+// admitted again once the free space reaches reserve + reserve/8 (the
+// hysteresis keeps a node at the edge from flapping), without a restart.
+// Submit pays one atomic load for this. Ticks are refused too (the log must
+// stop growing); membership changes and leadership transfer are not, so an
+// operator can move leadership to a node with room. A follower cannot
+// refuse replicated entries: its guard only reports (Status, the API's
+// gauges, an ERROR log every minute); if its disk fills completely Pebble
+// stops the process, which a 3-node cluster survives.
+//
 // # Apply and the ledger
 //
 // ApplyBatch runs engine.Apply once per command entry (keeping per-entry

@@ -29,6 +29,7 @@ type Node struct {
 	logs  *logstore.Store
 	led   *ledger.Ledger
 	fsm   *fsm
+	disk  *diskGuard // nil when Config.DiskReserveBytes < 0
 
 	faults *faultWatch // fault injection (faults.go), nil when off
 
@@ -165,6 +166,15 @@ func Open(cfg Config) (*Node, error) {
 	n.raft = r
 	n.rp.Store(r)
 	n.verifier.r = r
+	if cfg.DiskReserveBytes > 0 {
+		n.disk = newDiskGuard(cfg.DataDir, uint64(cfg.DiskReserveBytes), statfsFreeBytes, cfg.Logger.Named("disk"))
+		n.disk.poll(time.Now()) // a node started on a full disk refuses from its first command
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.disk.run(n.stop, cfg.DiskPollInterval)
+		}()
+	}
 	n.wg.Add(2)
 	n.waiterWG.Add(1)
 	go n.runBatcher()
@@ -194,7 +204,7 @@ func (n *Node) Close() error {
 		n.closed = true
 		close(n.stop)
 		n.closeMu.Unlock()
-		n.wg.Wait() // batcher and leadership watcher
+		n.wg.Wait() // batcher, leadership watcher and disk guard
 		err := n.raft.Shutdown().Error()
 		close(n.raftDown)
 		close(n.waitq)
@@ -399,7 +409,8 @@ type Status struct {
 	AppliedIndex   uint64 // FSM (views) applied index
 	LastIndex      uint64
 	LedgerPosition uint64
-	Queued         int64 // commands waiting or in flight in the batcher
+	Disk           DiskStatus // the disk guard (diskguard.go)
+	Queued         int64      // commands waiting or in flight in the batcher
 	Servers        []Server
 }
 
@@ -411,7 +422,7 @@ func (n *Node) Status() Status {
 		LeaderID: string(id), LeaderAddr: string(addr),
 		Term: n.raft.CurrentTerm(), CommitIndex: n.raft.CommitIndex(),
 		AppliedIndex: n.fsm.applied.Load(), LastIndex: n.raft.LastIndex(),
-		LedgerPosition: n.led.Position(), Queued: n.queued.Load(),
+		LedgerPosition: n.led.Position(), Queued: n.queued.Load(), Disk: n.Disk(),
 	}
 	s.LeaderHTTP, _ = n.NodeHTTPAddr(s.LeaderID)
 	if f := n.raft.GetConfiguration(); f.Error() == nil {
@@ -441,6 +452,9 @@ func (n *Node) AddVoter(id, raftAddr, httpAddr string) error {
 func (n *Node) SetProgram(src []byte, atMS int64) error {
 	if n.raft.State() != hraft.Leader {
 		return n.notLeader()
+	}
+	if err := n.disk.admit(); err != nil {
+		return err
 	}
 	next, err := engine.ParseProgram(src)
 	if err != nil {

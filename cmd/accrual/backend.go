@@ -145,6 +145,14 @@ func (b nodeBackend) TransferLeadership() error    { return mapNodeErr(b.n.Trans
 
 var _ api.ProgramAdmin = nodeBackend{}
 
+var _ api.DiskReporter = nodeBackend{}
+
+// Disk feeds the disk gauges of GET /metrics from the node's disk guard.
+func (b nodeBackend) Disk() (uint64, bool) {
+	d := b.n.Disk()
+	return d.FreeBytes, d.WritesRefused
+}
+
 func (b nodeBackend) SetProgram(src []byte, atMS int64) error {
 	return mapNodeErr(b.n.SetProgram(src, atMS))
 }

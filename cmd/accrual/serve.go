@@ -37,6 +37,7 @@ type serveFlags struct {
 	raftCert, raftKey, raftCA            string
 	bootstrap                            bool
 	pointValueMinor                      float64
+	diskReserveMB                        int
 	cpuProfile                           string
 	http                                 httpLimits
 }
@@ -99,6 +100,9 @@ func cmdServe(args []string) error {
 	fs.StringVar(&f.raftKey, "raft-tls-key", "", "… its key (PEM)")
 	fs.StringVar(&f.raftCA, "raft-tls-ca", "", "… and the cluster's CA (PEM): peers of another CA are refused")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (for engineers)")
+	fs.IntVar(&f.diskReserveMB, "disk-reserve-mb", raft.DefaultDiskReserveBytes>>20,
+		"refuse new commands (HTTP 507 disk_full) while the data directory's filesystem has less than this many MiB free; "+
+			"room for the queue, the Raft log, a ledger flush and a snapshot (0: never refuse)")
 	fs.Float64Var(&f.pointValueMinor, "point-value-minor", 1, "money value of one point in minor units, for liability in the KPIs")
 	f.http.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -134,10 +138,15 @@ func cmdServe(args []string) error {
 			return err
 		}
 	}
+	reserveBytes := int64(f.diskReserveMB) << 20
+	if f.diskReserveMB <= 0 {
+		reserveBytes = -1 // the guard is off
+	}
 	kpis := insight.NewLive(prog, insight.Options{PointValueMinor: f.pointValueMinor}, 5*time.Second)
 	node, err := raft.Open(raft.Config{
 		NodeID: f.nodeID, RaftAddr: f.raftAddr, HTTPAddr: f.httpAddr, DataDir: f.dataDir,
 		Bootstrap: f.bootstrap, Program: prog, Observer: kpis, RaftTLS: raftTLS,
+		DiskReserveBytes: reserveBytes,
 	})
 	if err != nil {
 		return err

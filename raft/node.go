@@ -13,6 +13,7 @@ import (
 
 	"github.com/accrual/accrual/engine"
 	"github.com/accrual/accrual/ledger"
+	"github.com/accrual/accrual/raft/crashpoint"
 	"github.com/accrual/accrual/raft/logstore"
 	"github.com/hashicorp/go-hclog"
 	hraft "github.com/hashicorp/raft"
@@ -56,6 +57,9 @@ func Open(cfg Config) (*Node, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
+	if err := crashpoint.Err(); err != nil {
+		return nil, err
+	}
 	dirs := []string{cfg.DataDir, filepath.Join(cfg.DataDir, "raft"), filepath.Join(cfg.DataDir, "snapshots"), filepath.Join(cfg.DataDir, "ledger")}
 	for _, d := range dirs {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -89,10 +93,16 @@ func Open(cfg Config) (*Node, error) {
 		cleanup()
 		return nil, err
 	}
-	snaps, err := hraft.NewFileSnapshotStoreWithLogger(dirs[2], cfg.SnapshotRetain, cfg.Logger.Named("snapshots"))
+	var snaps hraft.SnapshotStore
+	snaps, err = hraft.NewFileSnapshotStoreWithLogger(dirs[2], cfg.SnapshotRetain, cfg.Logger.Named("snapshots"))
 	if err != nil {
 		cleanup()
 		return nil, err
+	}
+	if crashpoint.Armed() {
+		p, hits := crashpoint.Target()
+		cfg.Logger.Warn("crash point armed: SIGKILL at its hit", "point", p.String(), "hit", hits)
+		snaps = crashSnapshotStore{snaps}
 	}
 	adv, err := net.ResolveTCPAddr("tcp", cfg.RaftAddr)
 	if err != nil {

@@ -38,6 +38,8 @@ type serveFlags struct {
 	bootstrap                            bool
 	pointValueMinor                      float64
 	cpuProfile                           string
+	snapshotThreshold, trailingLogs      uint64
+	snapshotInterval                     time.Duration
 }
 
 func cmdServe(args []string) error {
@@ -58,6 +60,9 @@ func cmdServe(args []string) error {
 	fs.StringVar(&f.raftKey, "raft-tls-key", "", "… its key (PEM)")
 	fs.StringVar(&f.raftCA, "raft-tls-ca", "", "… and the cluster's CA (PEM): peers of another CA are refused")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (for engineers)")
+	fs.Uint64Var(&f.snapshotThreshold, "snapshot-threshold", 0, "Raft entries between snapshots (0: raft.Config's default; tests lower it)")
+	fs.Uint64Var(&f.trailingLogs, "trailing-logs", 0, "Raft entries kept after a snapshot (0: raft.Config's default)")
+	fs.DurationVar(&f.snapshotInterval, "snapshot-interval", 0, "how often the snapshot threshold is checked (0: raft.Config's default)")
 	fs.Float64Var(&f.pointValueMinor, "point-value-minor", 1, "money value of one point in minor units, for liability in the KPIs")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -96,6 +101,7 @@ func cmdServe(args []string) error {
 	node, err := raft.Open(raft.Config{
 		NodeID: f.nodeID, RaftAddr: f.raftAddr, HTTPAddr: f.httpAddr, DataDir: f.dataDir,
 		Bootstrap: f.bootstrap, Program: prog, Observer: kpis, RaftTLS: raftTLS,
+		SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs, SnapshotInterval: f.snapshotInterval,
 	})
 	if err != nil {
 		return err

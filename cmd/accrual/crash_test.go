@@ -141,6 +141,17 @@ func (n *crashNode) status(t *testing.T, key string) map[string]any {
 	return st
 }
 
+// unfinishedSnapshot reports whether the snapshot store holds a snapshot
+// whose sink was never closed: the kill landed while it was being written.
+func (n *crashNode) unfinishedSnapshot(t *testing.T) bool {
+	t.Helper()
+	tmp, err := filepath.Glob(filepath.Join(n.data, "snapshots", "snapshots", "*.tmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(tmp) > 0
+}
+
 // snapshotIndexes lists the indexes of the node's complete snapshots
 // (hraft's FileSnapshotStore keeps them in its own snapshots/ directory,
 // named term-index-msec; ".tmp" ones are unfinished).
@@ -398,22 +409,23 @@ func checkVerify(t *testing.T, nodes []*crashNode) {
 // restarted follower converges with the cluster.
 func TestCrashMidOperationLosesNoAcknowledgedCommand(t *testing.T) {
 	cases := []struct {
-		point   string // ACCRUAL_CRASH_AT
-		cluster bool   // a follower dies installing a snapshot from the leader
+		point       string // ACCRUAL_CRASH_AT
+		cluster     bool   // a follower dies installing a snapshot from the leader
+		halfWritten bool   // the kill must leave a snapshot half-written (.tmp)
 	}{
 		{point: "apply-batch:40"},
-		{point: "snapshot-persist:2"},
+		{point: "snapshot-persist:2", halfWritten: true},
 		{point: "log-compaction:1"},
 		{point: "snapshot-install", cluster: true},
-		{point: "snapshot-receive", cluster: true},
+		{point: "snapshot-receive", cluster: true, halfWritten: true},
 	}
 	for _, tc := range cases {
 		name, _, _ := strings.Cut(tc.point, ":")
 		t.Run(name, func(t *testing.T) {
 			if tc.cluster {
-				crashFollowerInstall(t, tc.point, name)
+				crashFollowerInstall(t, tc.point, name, tc.halfWritten)
 			} else {
-				crashSingleNode(t, tc.point, name)
+				crashSingleNode(t, tc.point, name, tc.halfWritten)
 			}
 		})
 	}
@@ -421,7 +433,7 @@ func TestCrashMidOperationLosesNoAcknowledgedCommand(t *testing.T) {
 
 // crashSingleNode: one node with the point armed under write traffic dies,
 // restarts from its data directory and is checked.
-func crashSingleNode(t *testing.T, crashAt, point string) {
+func crashSingleNode(t *testing.T, crashAt, point string, halfWritten bool) {
 	n := newCrashNode(t, "n1", snapshotFlags...)
 	n.start(t, crashAt)
 	key := n.key(t)
@@ -429,6 +441,9 @@ func crashSingleNode(t *testing.T, crashAt, point string) {
 	tr := newTraffic()
 	tr.drive(t, n, key, n.done, 2000)
 	n.waitCrash(t, point, 30*time.Second)
+	if halfWritten && !n.unfinishedSnapshot(t) {
+		t.Fatalf("after the kill at %s: no half-written snapshot", point)
+	}
 
 	n.start(t, "")
 	n.waitLeader(t, key)
@@ -441,7 +456,7 @@ func crashSingleNode(t *testing.T, crashAt, point string) {
 // snapshots and compacts its log past the follower's last entry, the
 // follower returns with the point armed and dies installing the leader's
 // snapshot, then restarts clean and must converge.
-func crashFollowerInstall(t *testing.T, crashAt, point string) {
+func crashFollowerInstall(t *testing.T, crashAt, point string, halfWritten bool) {
 	n1 := newCrashNode(t, "n1", snapshotFlags...)
 	n1.start(t, "")
 	key := n1.key(t)
@@ -503,6 +518,12 @@ func crashFollowerInstall(t *testing.T, crashAt, point string) {
 	victim.waitCrash(t, point, 30*time.Second)
 	close(stop)
 	wg.Wait()
+	if halfWritten && !victim.unfinishedSnapshot(t) {
+		t.Fatalf("after the kill at %s: no half-written snapshot", point)
+	}
+	if !halfWritten && len(victim.snapshotIndexes(t)) == 0 {
+		t.Fatalf("after the kill at %s: the received snapshot is not stored", point)
+	}
 
 	victim.start(t, "")
 	checkConverged(t, key, nodes)

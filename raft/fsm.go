@@ -366,11 +366,11 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		}
 		nodes[s[0]] = s[1]
 	}
-	crashpoint.At(crashpoint.SnapshotInstall)
 	eng, err := engine.Restore(br)
 	if err != nil {
 		return fmt.Errorf("raft: snapshot: engine: %w", err)
 	}
+	crashpoint.At(crashpoint.SnapshotInstall)
 
 	f.mu.Lock()
 	defer f.mu.Unlock()

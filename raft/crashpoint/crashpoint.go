@@ -16,9 +16,9 @@
 //     (its callers are not answered).
 //   - snapshot-persist: fsmSnapshot.Persist, after the ledger sync and part
 //     of the zstd stream were written to the sink, before sink.Close.
-//   - snapshot-install: FSM.Restore, after the stream's header was read,
-//     before the engine's stream is decoded and the state replaced (on a
-//     follower: hraft already stored the received snapshot).
+//   - snapshot-install: FSM.Restore, after the engine's stream was decoded
+//     from the snapshot, before the state is replaced (on a follower: hraft
+//     already stored the received snapshot).
 //   - snapshot-receive: a follower writing an InstallSnapshot's stream to
 //     its snapshot store, after part of it, before sink.Close.
 //   - log-compaction: logstore DeleteRange (hraft's compaction after a

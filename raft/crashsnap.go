@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/accrual/accrual/raft/crashpoint"
+	"github.com/hashicorp/go-hclog"
 	hraft "github.com/hashicorp/raft"
 )
 
@@ -12,8 +13,18 @@ import (
 // writes to its snapshot store before the snapshot-receive crash point.
 const receiveCrashBytes = 16 << 10
 
-// crashSnapshotStore carries the snapshot-receive crash point; Open uses it
-// only when a crash point is armed. hraft writes a received snapshot with
+// armSnapshots returns the store Raft uses: snaps itself, or snaps in a
+// crashSnapshotStore when a crash point is armed (then logged, loudly).
+func armSnapshots(snaps hraft.SnapshotStore, log hclog.Logger) hraft.SnapshotStore {
+	if !crashpoint.Armed() {
+		return snaps
+	}
+	p, hits := crashpoint.Target()
+	log.Warn("crash point armed: SIGKILL at its hit", "point", p.String(), "hit", hits)
+	return crashSnapshotStore{snaps}
+}
+
+// crashSnapshotStore carries the snapshot-receive crash point. hraft writes a received snapshot with
 // io.Copy, which uses the sink's ReadFrom, while Persist writes through
 // Write: only the install path reaches the point.
 type crashSnapshotStore struct{ hraft.SnapshotStore }

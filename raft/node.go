@@ -93,16 +93,10 @@ func Open(cfg Config) (*Node, error) {
 		cleanup()
 		return nil, err
 	}
-	var snaps hraft.SnapshotStore
-	snaps, err = hraft.NewFileSnapshotStoreWithLogger(dirs[2], cfg.SnapshotRetain, cfg.Logger.Named("snapshots"))
+	snaps, err := hraft.NewFileSnapshotStoreWithLogger(dirs[2], cfg.SnapshotRetain, cfg.Logger.Named("snapshots"))
 	if err != nil {
 		cleanup()
 		return nil, err
-	}
-	if crashpoint.Armed() {
-		p, hits := crashpoint.Target()
-		cfg.Logger.Warn("crash point armed: SIGKILL at its hit", "point", p.String(), "hit", hits)
-		snaps = crashSnapshotStore{snaps}
 	}
 	adv, err := net.ResolveTCPAddr("tcp", cfg.RaftAddr)
 	if err != nil {
@@ -148,7 +142,7 @@ func Open(cfg Config) (*Node, error) {
 			}
 		}
 	}
-	r, err := hraft.NewRaft(rc, n.fsm, n.logs, n.logs, snaps, n.trans)
+	r, err := hraft.NewRaft(rc, n.fsm, n.logs, n.logs, armSnapshots(snaps, cfg.Logger), n.trans) // crashsnap.go
 	if err != nil {
 		cleanup()
 		return nil, err

@@ -283,7 +283,7 @@ func (tr *traffic) checkExactlyOnce(t *testing.T, leader *crashNode, key string)
 	if got := m["available"]; got != float64(tr.hot) {
 		t.Fatalf("member hot holds %v points, want one per adjustment sent: %d", got, tr.hot)
 	}
-	t.Logf("%d commands sent, %d acknowledged before the recovery checks, %d adjustments of hot", len(tr.body), acked, tr.hot)
+	t.Logf("%d commands sent, %d acknowledged (all resent), %d adjustments of hot", len(tr.body), acked, tr.hot)
 }
 
 // checkStatements: no command has two ledger entries on any node, and

@@ -136,6 +136,20 @@
 // reader joins the next round to start), checks the term is unchanged and
 // waits until the applied index reaches the noted commit index.
 //
+// # Crash points
+//
+// Package raft/crashpoint kills the process with SIGKILL at a named point in
+// the middle of an operation, for crash-recovery tests only
+// (ACCRUAL_FAULTS=1 ACCRUAL_CRASH_AT=<point>[:<n>]; docs/RELIABILITY.md,
+// "Crash points"). The hooks are one line each: apply-batch in ApplyBatch
+// after a command entry reached the engine, snapshot-persist in Persist
+// before sink.Close, snapshot-install in Restore after the engine's stream
+// was decoded and before the state is replaced, log-compaction in logstore's DeleteRange before its batch
+// commits, and snapshot-receive in a wrapper of the snapshot store
+// (crashsnap.go), installed only when a point is armed, that fires while
+// hraft writes a received InstallSnapshot stream. Open refuses to start on a
+// malformed ACCRUAL_CRASH_AT. Unarmed, a hook costs one branch on a bool.
+//
 // # Raft settings
 //
 // BatchApplyCh on, MaxAppendEntries 64 (entries, not bytes: the batcher

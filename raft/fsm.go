@@ -14,6 +14,7 @@ import (
 	"github.com/accrual/accrual/engine"
 	"github.com/accrual/accrual/ledger"
 	"github.com/accrual/accrual/raft/codec"
+	"github.com/accrual/accrual/raft/crashpoint"
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/hashicorp/go-hclog"
 	hraft "github.com/hashicorp/raft"
@@ -124,6 +125,7 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
 		switch l.Data[0] {
 		case entryCommands:
 			r := f.applyCommands(l.Data[1:], render, l.Index > ledgerPos)
+			crashpoint.At(crashpoint.ApplyBatch)
 			if render || r.err != nil {
 				resp[i] = r
 			}
@@ -321,6 +323,7 @@ func (s *fsmSnapshot) Persist(sink hraft.SnapshotSink) error {
 		zw, err = zstd.NewWriter(sink, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
 		if err == nil {
 			_, err = zw.Write(s.data)
+			crashpoint.At(crashpoint.SnapshotPersist)
 			if cerr := zw.Close(); err == nil {
 				err = cerr
 			}
@@ -380,6 +383,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	if err != nil {
 		return fmt.Errorf("raft: snapshot: engine: %w", err)
 	}
+	crashpoint.At(crashpoint.SnapshotInstall)
 
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/accrual/accrual/engine"
 	"github.com/accrual/accrual/ledger"
+	"github.com/accrual/accrual/raft/crashpoint"
 	"github.com/accrual/accrual/raft/logstore"
 	"github.com/hashicorp/go-hclog"
 	hraft "github.com/hashicorp/raft"
@@ -55,6 +56,9 @@ type Node struct {
 // Open opens (creating if needed) a node's data directory and starts it.
 func Open(cfg Config) (*Node, error) {
 	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	if err := crashpoint.Err(); err != nil {
 		return nil, err
 	}
 	dirs := []string{cfg.DataDir, filepath.Join(cfg.DataDir, "raft"), filepath.Join(cfg.DataDir, "snapshots"), filepath.Join(cfg.DataDir, "ledger")}
@@ -158,7 +162,7 @@ func Open(cfg Config) (*Node, error) {
 			}
 		}
 	}
-	r, err := hraft.NewRaft(rc, n.fsm, logs, logs, snaps, n.trans)
+	r, err := hraft.NewRaft(rc, n.fsm, logs, logs, armSnapshots(snaps, cfg.Logger), n.trans) // crashsnap.go
 	if err != nil {
 		cleanup()
 		return nil, err

@@ -40,6 +40,8 @@ type serveFlags struct {
 	diskReserveMB                        int
 	cpuProfile                           string
 	http                                 httpLimits
+	snapshotThreshold, trailingLogs      uint64
+	snapshotInterval                     time.Duration
 }
 
 // httpLimits are the API server's connection caps and timeouts (a
@@ -103,6 +105,9 @@ func cmdServe(args []string) error {
 	fs.IntVar(&f.diskReserveMB, "disk-reserve-mb", raft.DefaultDiskReserveBytes>>20,
 		"refuse new commands (HTTP 507 disk_full) while the data directory's filesystem has less than this many MiB free; "+
 			"room for the queue, the Raft log, a ledger flush and a snapshot (0: never refuse)")
+	fs.Uint64Var(&f.snapshotThreshold, "snapshot-threshold", 0, "Raft entries between snapshots (0: raft.Config's default; tests lower it)")
+	fs.Uint64Var(&f.trailingLogs, "trailing-logs", 0, "Raft entries kept after a snapshot (0: raft.Config's default)")
+	fs.DurationVar(&f.snapshotInterval, "snapshot-interval", 0, "how often the snapshot threshold is checked (0: raft.Config's default)")
 	fs.Float64Var(&f.pointValueMinor, "point-value-minor", 1, "money value of one point in minor units, for liability in the KPIs")
 	f.http.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -146,7 +151,8 @@ func cmdServe(args []string) error {
 	node, err := raft.Open(raft.Config{
 		NodeID: f.nodeID, RaftAddr: f.raftAddr, HTTPAddr: f.httpAddr, DataDir: f.dataDir,
 		Bootstrap: f.bootstrap, Program: prog, Observer: kpis, RaftTLS: raftTLS,
-		DiskReserveBytes: reserveBytes,
+		DiskReserveBytes:  reserveBytes,
+		SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs, SnapshotInterval: f.snapshotInterval,
 	})
 	if err != nil {
 		return err

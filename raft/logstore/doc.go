@@ -15,7 +15,9 @@
 //   - StoreLogs writes all entries in one Pebble batch committed with
 //     pebble.Sync: one WAL fsync per call, whatever the number of entries.
 //     StoreLog is StoreLogs with one entry. Set and SetUint64 (term, vote)
-//     are also written with pebble.Sync, as is DeleteRange.
+//     are also written with pebble.Sync, as is DeleteRange (one range
+//     deletion in a batch; the log-compaction crash point of package
+//     raft/crashpoint sits between building and committing it).
 //   - Entries are encoded by hand (see encodeLog): a format byte, flags,
 //     uvarint index, uvarint term, type byte, optional varint AppendedAt in
 //     Unix nanoseconds, then length-prefixed Data and Extensions. No msgpack,

@@ -7,6 +7,7 @@ import (
 	"math"
 	"sync/atomic"
 
+	"github.com/accrual/accrual/raft/crashpoint"
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/hashicorp/raft"
 )
@@ -240,7 +241,9 @@ func (s *Store) StoreLogs(logs []*raft.Log) error {
 
 // DeleteRange deletes entries min..max, both inclusive, with pebble.Sync.
 // min > max is a no-op. max == math.MaxUint64 deletes to the end of the log
-// prefix (max+1 would overflow).
+// prefix (max+1 would overflow). The range tombstone goes through a batch so
+// the log-compaction crash point sits between building and committing it
+// (Pebble commits it atomically: there is no other middle).
 func (s *Store) DeleteRange(min, max uint64) error {
 	if err := s.check(); err != nil {
 		return err
@@ -252,7 +255,13 @@ func (s *Store) DeleteRange(min, max uint64) error {
 	if max != math.MaxUint64 {
 		end = logKey(max + 1)
 	}
-	return s.db.DeleteRange(logKey(min), end, pebble.Sync)
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := b.DeleteRange(logKey(min), end, nil); err != nil {
+		return err
+	}
+	crashpoint.At(crashpoint.LogCompaction)
+	return b.Commit(pebble.Sync)
 }
 
 func stableKey(k []byte) []byte {

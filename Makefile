@@ -24,10 +24,15 @@ browser:
 	@sh scripts/install-chromium.sh >/dev/null 2>&1 || echo "browser: chromium could not be installed; the console browser test will skip"
 
 # Every fuzz target runs briefly; `make fuzz-short FUZZTIME=5m` for longer.
+# A failed target runs once more: Go saves a failing input under
+# testdata/fuzz, where the second run replays it first, so a real failure
+# fails twice; a fuzzing worker that timed out on a loaded machine does not.
 fuzz-short:
 	@for t in engine:FuzzDecode engine:FuzzDecodeBinary engine:FuzzParseProgram engine:FuzzRestore \
 		api:FuzzSplitArray api:FuzzReadQuery ledger:FuzzDecodeBlock ledger:FuzzImport raft/codec:FuzzDecompress; do \
-		$(GO) test ./$${t%%:*}/ -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) >/dev/null || { echo "fuzz-short: $$t failed"; exit 1; }; \
+		fuzz() { $(GO) test ./$${t%%:*}/ -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) >/tmp/fuzz-short.log 2>&1; }; \
+		fuzz || { tail -20 /tmp/fuzz-short.log; echo "fuzz-short: $$t: once more (an input that failed is saved under testdata/fuzz and fails again)"; \
+			fuzz || { tail -40 /tmp/fuzz-short.log; echo "fuzz-short: $$t failed"; exit 1; }; }; \
 	done; echo "fuzz-short: ok"
 
 bench:

@@ -150,6 +150,15 @@
 // hraft writes a received InstallSnapshot stream. Open refuses to start on a
 // malformed ACCRUAL_CRASH_AT. Unarmed, a hook costs one branch on a bool.
 //
+// # Cluster identity (clusterid.go)
+//
+// Every Raft connection starts with a hello carrying the cluster's 16-byte
+// id, made when a node bootstraps and kept in DATA/cluster-id; a joining
+// node adopts the id of the leader that adds it. A node refuses a peer
+// that presents another cluster's id, so a node of another cluster added
+// by mistake never takes part in elections or overwrites a log. With
+// mutual TLS (tls.go) peers are also authenticated by the cluster's CA.
+//
 // # Raft settings
 //
 // BatchApplyCh on, MaxAppendEntries 64 (entries, not bytes: the batcher

@@ -25,6 +25,7 @@ package raft
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -177,23 +178,46 @@ func (w *faultWatch) load() {
 
 // newTransport builds the Raft transport: plain TCP (or TLS), or TCP
 // behind a faultLayer when faults are on (w != nil).
-func newTransport(cfg Config, adv *net.TCPAddr, w *faultWatch) (*hraft.NetworkTransport, error) {
-	logger := cfg.Logger.Named("transport")
-	if w == nil && cfg.RaftTLS != nil {
-		return newTLSTransport(cfg, adv)
+func newTransport(cfg Config, adv *net.TCPAddr, w *faultWatch, ids *clusterID) (*hraft.NetworkTransport, error) {
+	var layer hraft.StreamLayer
+	switch {
+	case w == nil && cfg.RaftTLS != nil:
+		l, err := newTLSLayer(cfg, adv)
+		if err != nil {
+			return nil, err
+		}
+		layer = l
+	case w == nil:
+		l, err := net.Listen("tcp", cfg.RaftAddr)
+		if err != nil {
+			return nil, err
+		}
+		layer = &tcpLayer{Listener: l, adv: advertised(l, adv)}
+	default:
+		l, err := net.Listen("tcp", cfg.RaftAddr)
+		if err != nil {
+			return nil, err
+		}
+		fl := &faultLayer{Listener: l, adv: advertised(l, adv), w: w, conns: map[*faultConn]struct{}{}}
+		w.onChange = fl.cut
+		layer = fl
 	}
-	if w == nil {
-		return hraft.NewTCPTransportWithLogger(cfg.RaftAddr, adv, 3, 10*time.Second, logger)
+	if a, ok := layer.Addr().(*net.TCPAddr); !ok || a.IP == nil || a.IP.IsUnspecified() {
+		layer.Close()
+		return nil, fmt.Errorf("raft: %s is not an address peers can reach: give a host, not 0.0.0.0", layer.Addr())
 	}
-	l, err := net.Listen("tcp", cfg.RaftAddr)
-	if err != nil {
-		return nil, err
-	}
-	fl := &faultLayer{Listener: l, adv: adv, w: w, conns: map[*faultConn]struct{}{}}
-	w.onChange = fl.cut
 	return hraft.NewNetworkTransportWithConfig(&hraft.NetworkTransportConfig{
-		Stream: fl, MaxPool: 3, Timeout: 10 * time.Second, Logger: logger,
+		Stream: &idLayer{StreamLayer: layer, ids: ids}, MaxPool: 3, Timeout: 10 * time.Second,
+		Logger: cfg.Logger.Named("transport"),
 	}), nil
+}
+
+// advertised is the address peers reach this node at.
+func advertised(l net.Listener, adv *net.TCPAddr) net.Addr {
+	if adv != nil {
+		return adv
+	}
+	return l.Addr()
 }
 
 // faultLayer is a hraft.StreamLayer over TCP that applies FaultRules.

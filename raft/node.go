@@ -33,6 +33,7 @@ type Node struct {
 	disk  *diskGuard // nil when Config.DiskReserveBytes < 0
 
 	faults *faultWatch // fault injection (faults.go), nil when off
+	ids    *clusterID  // the cluster this node belongs to (clusterid.go)
 
 	// batcher
 	queue    chan *request
@@ -113,7 +114,11 @@ func Open(cfg Config) (*Node, error) {
 		cleanup()
 		return nil, err
 	}
-	if n.trans, err = newTransport(cfg, adv, n.faults); err != nil { // faults.go
+	if n.ids, err = loadClusterID(cfg.DataDir, cfg.Logger.Named("transport")); err != nil {
+		cleanup()
+		return nil, err
+	}
+	if n.trans, err = newTransport(cfg, adv, n.faults, n.ids); err != nil { // faults.go
 		cleanup()
 		return nil, err
 	}
@@ -155,6 +160,10 @@ func Open(cfg Config) (*Node, error) {
 			return nil, err
 		}
 		if !has {
+			if err := n.ids.generate(); err != nil {
+				cleanup()
+				return nil, err
+			}
 			conf := hraft.Configuration{Servers: []hraft.Server{{Suffrage: hraft.Voter, ID: rc.LocalID, Address: n.trans.LocalAddr()}}}
 			if err := hraft.BootstrapCluster(rc, logs, logs, snaps, n.trans, conf); err != nil {
 				cleanup()
@@ -413,6 +422,7 @@ type Status struct {
 	AppliedIndex   uint64 // FSM (views) applied index
 	LastIndex      uint64
 	LedgerPosition uint64
+	ClusterID      string     `json:",omitempty"` // "" until a fresh node has joined
 	Disk           DiskStatus // the disk guard (diskguard.go)
 	Queued         int64      // commands waiting or in flight in the batcher
 	Servers        []Server
@@ -427,6 +437,7 @@ func (n *Node) Status() Status {
 		Term: n.raft.CurrentTerm(), CommitIndex: n.raft.CommitIndex(),
 		AppliedIndex: n.fsm.applied.Load(), LastIndex: n.raft.LastIndex(),
 		LedgerPosition: n.led.Position(), Queued: n.queued.Load(), Disk: n.Disk(),
+		ClusterID: n.ids.String(),
 	}
 	s.LeaderHTTP, _ = n.NodeHTTPAddr(s.LeaderID)
 	if f := n.raft.GetConfiguration(); f.Error() == nil {

@@ -79,17 +79,10 @@ func (t *tlsLayer) Dial(address hraft.ServerAddress, timeout time.Duration) (net
 
 func (t *tlsLayer) Addr() net.Addr { return t.adv }
 
-func newTLSTransport(cfg Config, adv *net.TCPAddr) (*hraft.NetworkTransport, error) {
+func newTLSLayer(cfg Config, adv *net.TCPAddr) (*tlsLayer, error) {
 	l, err := tls.Listen("tcp", cfg.RaftAddr, cfg.RaftTLS)
 	if err != nil {
 		return nil, err
 	}
-	var a net.Addr = l.Addr()
-	if adv != nil {
-		a = adv
-	}
-	return hraft.NewNetworkTransportWithConfig(&hraft.NetworkTransportConfig{
-		Stream: &tlsLayer{Listener: l, adv: a, cfg: cfg.RaftTLS}, MaxPool: 3, Timeout: 10 * time.Second,
-		Logger: cfg.Logger.Named("transport"),
-	}), nil
+	return &tlsLayer{Listener: l, adv: advertised(l, adv), cfg: cfg.RaftTLS}, nil
 }

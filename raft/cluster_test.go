@@ -103,6 +103,29 @@ func ledgersEqual(t *testing.T, nodes []*testNode) {
 	}
 }
 
+type hashAnswer struct{ hash, index uint64 }
+
+// askHashes asks every node for StateHashAt(at) at once; the function it
+// returns waits for the answers.
+func askHashes(t *testing.T, nodes []*testNode, at uint64) func() []hashAnswer {
+	answers := make([]hashAnswer, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			h, idx, err := n.StateHashAt(ctx, at)
+			if err != nil {
+				t.Errorf("node %s: %v", n.cfg.NodeID, err)
+			}
+			answers[i] = hashAnswer{h, idx}
+		}()
+	}
+	return func() []hashAnswer { wg.Wait(); return answers }
+}
+
 // StateHashAt asked of every replica with the same index answers for that
 // same index with the same hash, while writes go on.
 func TestStateHashAtSameIndexOnEveryReplica(t *testing.T) {
@@ -131,23 +154,7 @@ func TestStateHashAtSameIndexOnEveryReplica(t *testing.T) {
 	for _, n := range nodes {
 		at = max(at, n.AppliedIndex()+5)
 	}
-	type answer struct{ hash, index uint64 }
-	answers := make([]answer, len(nodes))
-	var wg sync.WaitGroup
-	for i, n := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			h, idx, err := n.StateHashAt(ctx, at)
-			if err != nil {
-				t.Errorf("node %s: %v", n.cfg.NodeID, err)
-			}
-			answers[i] = answer{h, idx}
-		}()
-	}
-	wg.Wait()
+	answers := askHashes(t, nodes, at)()
 	for i, a := range answers {
 		if a.index < at || a != answers[0] {
 			t.Fatalf("asked at %d: node %d answered %+v, node 0 %+v", at, i, a, answers[0])

@@ -1,11 +1,9 @@
 package raft
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -52,25 +50,10 @@ func TestJournalsReplayToTheReplicasState(t *testing.T) {
 	for _, n := range nodes {
 		at = max(at, n.AppliedIndex()+1)
 	}
-	type answer struct{ hash, index uint64 }
-	answers := make([]answer, len(nodes))
-	var wg sync.WaitGroup
-	for i, n := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			h, idx, err := n.StateHashAt(ctx, at)
-			if err != nil {
-				t.Error(err)
-			}
-			answers[i] = answer{h, idx}
-		}()
-	}
+	wait := askHashes(t, nodes, at)
 	time.Sleep(50 * time.Millisecond) // let the requests register
 	write("d", 1)
-	wg.Wait()
+	answers := wait()
 	closeAll(nodes)
 	nodes = nil
 

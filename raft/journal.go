@@ -81,21 +81,16 @@ func (j *journal) logs(ls []*hraft.Log) error {
 
 func (j *journal) close() error { return j.f.Close() }
 
-// journalSegment is one segment of one node's journal.
+// journalSegment is one segment of one node's journal: where its records
+// start in the file and the logs it claims, (start, end].
 type journalSegment struct {
-	node  string
-	start uint64 // the state the segment starts from
-	logs  []*hraft.Log
+	node, path string
+	start, end uint64
+	offset     int64 // of the segment's first log record
 }
 
-func (s *journalSegment) end() uint64 {
-	if len(s.logs) == 0 {
-		return s.start
-	}
-	return s.logs[len(s.logs)-1].Index
-}
-
-func readJournal(path string) ([]*journalSegment, error) {
+// scanJournal lists a journal's segments without keeping any log.
+func scanJournal(path string) ([]journalSegment, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -103,7 +98,8 @@ func readJournal(path string) ([]*journalSegment, error) {
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<20)
 	node := filepath.Base(filepath.Dir(path))
-	var segs []*journalSegment
+	var segs []journalSegment
+	var off int64
 	for {
 		kind, err := br.ReadByte()
 		if err == io.EOF {
@@ -114,41 +110,101 @@ func readJournal(path string) ([]*journalSegment, error) {
 		}
 		switch kind {
 		case 'S':
-			idx, err := binary.ReadUvarint(br)
+			idx, n, err := readUvarintCounted(br)
 			if err != nil {
 				return segs, nil // torn
 			}
-			segs = append(segs, &journalSegment{node: node, start: idx})
+			off += 1 + int64(n)
+			segs = append(segs, journalSegment{node: node, path: path, start: idx, end: idx, offset: off})
 		case 'E':
-			l, ok := readJournalLog(br)
+			l, n, ok := readJournalLog(br, true)
 			if !ok {
 				return segs, nil // torn
 			}
-			if len(segs) == 0 || l.Index <= segs[len(segs)-1].end() {
+			if len(segs) == 0 || l.Index <= segs[len(segs)-1].end {
 				return nil, fmt.Errorf("%s: log %d out of order", path, l.Index)
 			}
-			s := segs[len(segs)-1]
-			s.logs = append(s.logs, l)
+			segs[len(segs)-1].end = l.Index
+			off += 1 + n
 		default:
 			return nil, fmt.Errorf("%s: bad record kind %#x", path, kind)
 		}
 	}
 }
 
-func readJournalLog(br *bufio.Reader) (*hraft.Log, bool) {
-	idx, err1 := binary.ReadUvarint(br)
-	term, err2 := binary.ReadUvarint(br)
-	typ, err3 := br.ReadByte()
-	n, err4 := binary.ReadUvarint(br)
-	if errors.Join(err1, err2, err3, err4) != nil || n > maxJournalData {
-		return nil, false
+func readUvarintCounted(br *bufio.Reader) (uint64, int, error) {
+	var v uint64
+	for i, shift := 0, uint(0); i < binary.MaxVarintLen64; i, shift = i+1, shift+7 {
+		b, err := br.ReadByte()
+		if err != nil {
+			return 0, i, err
+		}
+		v |= uint64(b&0x7f) << shift
+		if b < 0x80 {
+			return v, i + 1, nil
+		}
 	}
-	data := make([]byte, n)
-	if _, err := io.ReadFull(br, data); err != nil {
-		return nil, false
-	}
-	return &hraft.Log{Index: idx, Term: term, Type: hraft.LogType(typ), Data: data}, true
+	return 0, binary.MaxVarintLen64, errors.New("varint overflow")
 }
+
+// readJournalLog reads an 'E' record's body; with skip it discards the
+// data. It returns the body's length in bytes.
+func readJournalLog(br *bufio.Reader, skip bool) (*hraft.Log, int64, bool) {
+	idx, n1, err1 := readUvarintCounted(br)
+	term, n2, err2 := readUvarintCounted(br)
+	typ, err3 := br.ReadByte()
+	size, n4, err4 := readUvarintCounted(br)
+	if errors.Join(err1, err2, err3, err4) != nil || size > maxJournalData {
+		return nil, 0, false
+	}
+	l := &hraft.Log{Index: idx, Term: term, Type: hraft.LogType(typ)}
+	if skip {
+		if _, err := br.Discard(int(size)); err != nil {
+			return nil, 0, false
+		}
+	} else {
+		l.Data = make([]byte, size)
+		if _, err := io.ReadFull(br, l.Data); err != nil {
+			return nil, 0, false
+		}
+	}
+	return l, int64(n1+n2+1+n4) + int64(size), true
+}
+
+// segmentReader streams one segment's logs.
+type segmentReader struct {
+	seg  journalSegment
+	f    *os.File
+	br   *bufio.Reader
+	head *hraft.Log // nil when the segment is exhausted
+}
+
+func openSegment(s journalSegment) (*segmentReader, error) {
+	f, err := os.Open(s.path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Seek(s.offset, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	r := &segmentReader{seg: s, f: f, br: bufio.NewReaderSize(f, 1<<16)}
+	r.next()
+	return r, nil
+}
+
+// next moves to the segment's next log (scanJournal vouched for them).
+func (r *segmentReader) next() {
+	r.head = nil
+	if kind, err := r.br.ReadByte(); err != nil || kind != 'E' {
+		return
+	}
+	if l, _, ok := readJournalLog(r.br, false); ok && l.Index <= r.seg.end {
+		r.head = l
+	}
+}
+
+func (r *segmentReader) close() { r.f.Close() }
 
 // JournalReplay is what ReplayJournals found.
 type JournalReplay struct {
@@ -163,49 +219,29 @@ type JournalReplay struct {
 // is the same, applies the logs to a fresh state machine with prog, and
 // returns its state hash right after upTo (comparable with
 // Node.StateHashAt). It fails when no journal covers some part of
-// (0, upTo]. ledgerDir receives the replay's ledger.
+// (0, upTo]. ledgerDir receives the replay's ledger. It streams: a few
+// segments are open at a time, whatever the journals' size.
 func ReplayJournals(paths []string, prog *engine.Program, upTo uint64, ledgerDir string) (JournalReplay, error) {
 	var r JournalReplay
-	var segs []*journalSegment
+	var segs []journalSegment
 	for _, p := range paths {
-		s, err := readJournal(p)
+		s, err := scanJournal(p)
 		if err != nil {
 			return r, err
 		}
 		segs = append(segs, s...)
 	}
-	// Walk forward from the empty state: at each point, take the logs of
-	// the segments that cover it, compare them where they overlap.
-	byIndex := map[uint64]*hraft.Log{}
+	sort.SliceStable(segs, func(i, j int) bool { return segs[i].start < segs[j].start })
 	covered := uint64(0)
-	sort.Slice(segs, func(i, j int) bool { return segs[i].start < segs[j].start })
 	for _, s := range segs {
 		if s.start > covered {
-			break // a hole: nothing before s.start's state is known past covered
+			break // a hole: no journal knows the logs in (covered, s.start]
 		}
-		for _, l := range s.logs {
-			if l.Index > upTo {
-				break
-			}
-			if prev, ok := byIndex[l.Index]; ok {
-				if prev.Term != l.Term || prev.Type != l.Type || string(prev.Data) != string(l.Data) {
-					return r, fmt.Errorf("raft journal: log %d differs between nodes (%s has term %d, another term %d)", l.Index, s.node, l.Term, prev.Term)
-				}
-				r.Compared++
-				continue
-			}
-			byIndex[l.Index] = l
-		}
-		covered = max(covered, min(s.end(), upTo))
+		covered = max(covered, s.end)
 	}
 	if covered < upTo {
-		return r, fmt.Errorf("raft journal: the journals cover the log up to %d only, not %d", covered, upTo)
+		return r, fmt.Errorf("raft journal: the journals cover the log up to %d only, not %d", min(covered, upTo), upTo)
 	}
-	idx := make([]uint64, 0, len(byIndex))
-	for i := range byIndex {
-		idx = append(idx, i)
-	}
-	sort.Slice(idx, func(i, j int) bool { return idx[i] < idx[j] })
 
 	led, err := ledger.Open(ledgerDir, ledger.Options{})
 	if err != nil {
@@ -214,18 +250,73 @@ func ReplayJournals(paths []string, prog *engine.Program, upTo uint64, ledgerDir
 	defer led.Close()
 	f := newFSM(prog, led, hclog.NewNullLogger(), func() bool { return false })
 	defer f.lw.close()
+
+	// Merge: the segments that start at or below the last applied index
+	// are active; the next log is the lowest head among them, and every
+	// active segment holding that index must hold the same log.
+	var active []*segmentReader
+	defer func() {
+		for _, a := range active {
+			a.close()
+		}
+	}()
 	const chunk = 64
-	logs := make([]*hraft.Log, 0, chunk)
-	for k, i := range idx {
-		logs = append(logs, byIndex[i])
-		if len(logs) == chunk || k == len(idx)-1 {
-			f.ApplyBatch(logs)
-			logs = logs[:0]
+	batch := make([]*hraft.Log, 0, chunk)
+	cur, nextSeg := uint64(0), 0
+	for cur < upTo {
+		for nextSeg < len(segs) && segs[nextSeg].start <= cur {
+			sr, err := openSegment(segs[nextSeg])
+			if err != nil {
+				return r, err
+			}
+			active = append(active, sr)
+			nextSeg++
+		}
+		var low *hraft.Log
+		kept := active[:0]
+		for _, a := range active {
+			for a.head != nil && a.head.Index <= cur {
+				a.next()
+			}
+			if a.head == nil {
+				a.close()
+				continue
+			}
+			kept = append(kept, a)
+			if low == nil || a.head.Index < low.Index {
+				low = a.head
+			}
+		}
+		active = kept
+		if low == nil || low.Index > upTo {
+			break
+		}
+		for _, a := range active {
+			if a.head.Index != low.Index || a.head == low {
+				continue
+			}
+			if a.head.Term != low.Term || a.head.Type != low.Type || string(a.head.Data) != string(low.Data) {
+				return r, fmt.Errorf("raft journal: log %d differs between nodes (%s has term %d, another term %d)", low.Index, a.seg.node, a.head.Term, low.Term)
+			}
+			r.Compared++
+		}
+		batch = append(batch, low)
+		cur = low.Index
+		r.Logs++
+		if len(batch) == chunk {
+			f.ApplyBatch(batch)
+			batch = batch[:0]
 		}
 		if e := f.fatal.Load(); e != nil {
 			return r, *e
 		}
 	}
-	r.Logs, r.Index, r.StateHash = len(idx), upTo, f.stateHash()
+	if len(batch) > 0 {
+		f.ApplyBatch(batch)
+	}
+	if e := f.fatal.Load(); e != nil {
+		return r, *e
+	}
+	r.Index, r.StateHash = upTo, f.stateHash()
 	return r, nil
 }

@@ -134,8 +134,8 @@ func TestReplayJournalsRefusesHolesAndDisagreements(t *testing.T) {
 	// A record torn by a kill ends that journal; the rest is still read.
 	raw, _ := os.ReadFile(a)
 	os.WriteFile(a, raw[:len(raw)-1], 0o600)
-	segs, err := readJournal(a)
-	if err != nil || len(segs) != 1 || segs[0].end() != 4 {
+	segs, err := scanJournal(a)
+	if err != nil || len(segs) != 1 || segs[0].end != 4 {
 		t.Fatalf("torn journal: %v, segments %d", err, len(segs))
 	}
 }

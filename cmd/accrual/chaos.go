@@ -50,8 +50,8 @@ func cmdChaos(args []string) error {
 	if *dir, err = filepath.Abs(*dir); err != nil {
 		return err
 	}
-	fmt.Printf("accrual chaos: seed %d, %d nodes, %s (repeat: accrual chaos --seed %d --duration %s --nodes %d), dir %s\n",
-		*seed, *nodes, *dur, *seed, *dur, *nodes, *dir)
+	fmt.Printf("accrual chaos: seed %d, %d nodes, %s (repeat: accrual chaos --seed %d --duration %s --nodes %d --members %d --clients %d --min-gap %s --max-gap %s), dir %s\n",
+		*seed, *nodes, *dur, *seed, *dur, *nodes, *members, *clients, *minGap, *maxGap, *dir)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg := chaos.Config{

@@ -1,6 +1,7 @@
 package raft
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
 
@@ -26,6 +27,7 @@ type ledgerWriter struct {
 	done   chan struct{}
 	queued atomic.Uint64 // highest position handed to the writer
 	fatal  *atomic.Pointer[error]
+	wrote  notifier // broadcast after each append (and when it fails)
 }
 
 type ledgerJob struct {
@@ -61,6 +63,7 @@ func (w *ledgerWriter) run() {
 				err = fmt.Errorf("raft: ledger append at %d: %w", j.pos, err)
 				w.fatal.Store(&err)
 			}
+			w.wrote.broadcast()
 		}
 		select {
 		case w.free <- j.entries[:0]:
@@ -82,6 +85,25 @@ func (w *ledgerWriter) submit(pos uint64, entries []ledger.Entry) []ledger.Entry
 		return b
 	default:
 		return make([]ledger.Entry, 0, cap(entries))
+	}
+}
+
+// awaitPosition waits, without holding up the apply path, until the ledger
+// is written up to pos, the ledger has failed, or ctx ends.
+func (w *ledgerWriter) awaitPosition(ctx context.Context, pos uint64) error {
+	for {
+		ch := w.wrote.wait()
+		if w.led.Position() >= pos {
+			return nil
+		}
+		if err := w.fatal.Load(); err != nil {
+			return *err
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 

@@ -250,6 +250,30 @@ func (n *Node) failQueued() {
 // Ledger returns the node's ledger (read it; the FSM is its only writer).
 func (n *Node) Ledger() *ledger.Ledger { return n.led }
 
+// ErrLedgerBehind is returned by CurrentLedger when the ledger did not
+// catch up with the applied index in time.
+var ErrLedgerBehind = errors.New("raft: the ledger is behind the applied state")
+
+// ledgerWaitMS bounds how long a read waits for the ledger writer; it trails
+// the apply path by at most ledgerDepth batches, so this is only reached
+// when the disk stalls.
+const ledgerWaitMS = 5000
+
+// CurrentLedger returns the ledger once it holds the entries of every log
+// applied when it was called: the writer trails the apply path, and a read
+// must show every write acknowledged before it. It does not hold up applies.
+func (n *Node) CurrentLedger(ctx context.Context) (*ledger.Ledger, error) {
+	ctx, cancel := context.WithTimeout(ctx, ledgerWaitMS*time.Millisecond)
+	defer cancel()
+	if err := n.fsm.lw.awaitPosition(ctx, n.fsm.applied.Load()); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, ErrLedgerBehind
+		}
+		return nil, err
+	}
+	return n.led, nil
+}
+
 // SyncLedger waits until the ledger holds every applied batch (it is written
 // behind the apply path; see ledgerwriter.go).
 func (n *Node) SyncLedger() {

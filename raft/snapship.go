@@ -151,5 +151,6 @@ func (f *fsm) restoreLedger(br *bufio.Reader, index uint64) error {
 		}
 	}
 	f.lw.queued.Store(f.led.Position())
+	f.lw.wrote.broadcast()
 	return nil
 }

@@ -32,7 +32,7 @@ func mapNodeErr(err error) error {
 		return nil
 	case errors.As(err, &nl):
 		return notLeader{nl}
-	case errors.Is(err, raft.ErrOverloaded):
+	case errors.Is(err, raft.ErrOverloaded), errors.Is(err, raft.ErrLedgerBehind):
 		return api.ErrOverloaded
 	case errors.Is(err, ledger.ErrNotFound):
 		return api.ErrNotFound
@@ -93,7 +93,11 @@ func (b nodeBackend) Stats() any {
 }
 
 func (b nodeBackend) Statement(member, cursor string, limit int) (any, error) {
-	page, err := b.n.Ledger().Statement(member, ledger.StatementQuery{Cursor: cursor, Limit: limit})
+	led, err := b.n.CurrentLedger(context.Background())
+	if err != nil {
+		return nil, mapNodeErr(err)
+	}
+	page, err := led.Statement(member, ledger.StatementQuery{Cursor: cursor, Limit: limit})
 	if err != nil && !errors.Is(err, ledger.ErrNotFound) {
 		return nil, api.ErrInvalidArgument
 	}
@@ -101,7 +105,11 @@ func (b nodeBackend) Statement(member, cursor string, limit int) (any, error) {
 }
 
 func (b nodeBackend) BalanceAt(member string, atMS int64) (any, error) {
-	avail, pending, held, err := b.n.Ledger().BalanceAt(member, atMS)
+	led, err := b.n.CurrentLedger(context.Background())
+	if err != nil {
+		return nil, mapNodeErr(err)
+	}
+	avail, pending, held, err := led.BalanceAt(member, atMS)
 	if err != nil {
 		return nil, mapNodeErr(err)
 	}
@@ -110,7 +118,11 @@ func (b nodeBackend) BalanceAt(member string, atMS int64) (any, error) {
 }
 
 func (b nodeBackend) CommandEntries(id string) (any, error) {
-	es, err := b.n.Ledger().CommandEntries(id)
+	led, err := b.n.CurrentLedger(context.Background())
+	if err != nil {
+		return nil, mapNodeErr(err)
+	}
+	es, err := led.CommandEntries(id)
 	if err != nil {
 		return nil, mapNodeErr(err)
 	}
@@ -124,7 +136,11 @@ func (b nodeBackend) Settlement(partner string, fromMS, toMS int64) (any, error)
 	if b.n.Program().PartnerIndex(partner) < 0 {
 		return nil, api.ErrNotFound
 	}
-	rep, err := b.n.Ledger().Settlement(fromMS, toMS)
+	led, err := b.n.CurrentLedger(context.Background())
+	if err != nil {
+		return nil, mapNodeErr(err)
+	}
+	rep, err := led.Settlement(fromMS, toMS)
 	if err != nil {
 		return nil, mapNodeErr(err)
 	}

@@ -16,7 +16,7 @@ import (
 // cmdCluster is `accrual cluster status|add|remove|transfer-leadership`: it
 // talks to a node's HTTP API with an operator key (--key or $ACCRUAL_KEY).
 // Changes go to the leader: a follower's not-leader answer is followed once.
-func cmdCluster(args []string) error {
+func cmdCluster(args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return errors.New("cluster: want status, add, remove or transfer-leadership")
 	}
@@ -78,7 +78,7 @@ func cmdCluster(args []string) error {
 			if json.Indent(&pretty, out, "", "  ") == nil {
 				out = pretty.Bytes()
 			}
-			fmt.Println(string(out))
+			fmt.Fprintln(stdout, string(out))
 			return nil
 		}
 		var e struct {

@@ -37,7 +37,7 @@ func main() {
 	case "verify":
 		err = cmdVerify(os.Args[2:])
 	case "cluster":
-		err = cmdCluster(os.Args[2:])
+		err = cmdCluster(os.Args[2:], os.Stdout)
 	case "bench":
 		err = cmdBench(os.Args[2:])
 	case "chaos":

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -189,8 +190,12 @@ func TestServeThreeNodeClusterSurvivesLeaderKill(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	// The cluster CLI: status, and a leadership transfer away from n1 and back.
-	if err := cmdCluster([]string{"status", "--addr", n1.http, "--key", key}); err != nil {
+	var statusOut bytes.Buffer
+	if err := cmdCluster([]string{"status", "--addr", n1.http, "--key", key}, &statusOut); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(statusOut.String(), `"LeaderID": "n1"`) {
+		t.Fatalf("accrual cluster status: no leader n1 in\n%s", statusOut.String())
 	}
 	leaderOf := func() string {
 		_, st := call(t, "GET", "http://"+n1.http+"/v1/cluster", key, "")
@@ -200,7 +205,7 @@ func TestServeThreeNodeClusterSurvivesLeaderKill(t *testing.T) {
 	// A transfer is a request, not a promise (the target may lose the
 	// election it starts, e.g. on a loaded machine): try up to three times.
 	for try := 0; ; try++ {
-		if err := cmdCluster([]string{"transfer-leadership", "--addr", n1.http, "--key", key}); err != nil {
+		if err := cmdCluster([]string{"transfer-leadership", "--addr", n1.http, "--key", key}, io.Discard); err != nil {
 			t.Fatal(err)
 		}
 		i := 0
@@ -218,10 +223,10 @@ func TestServeThreeNodeClusterSurvivesLeaderKill(t *testing.T) {
 	if code, out := call(t, "POST", "http://"+n1.http+"/v1/purchases", key, `{"id":"f1","member":"z","partner":"grocer","amount":1000}`); code != 421 || out["error"].(map[string]any)["leader"] == "" {
 		t.Fatalf("write to a follower: %d %v", code, out)
 	}
-	if err := cmdCluster([]string{"remove", "--addr", n1.http, "--key", key, "--id", "n3"}); err != nil {
+	if err := cmdCluster([]string{"remove", "--addr", n1.http, "--key", key, "--id", "n3"}, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if err := cmdCluster([]string{"add", "--addr", n1.http, "--key", key, "--id", "n3", "--raft-addr", nodes[2].raft, "--http-addr", nodes[2].http}); err != nil {
+	if err := cmdCluster([]string{"add", "--addr", n1.http, "--key", key, "--id", "n3", "--raft-addr", nodes[2].raft, "--http-addr", nodes[2].http}, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	leader := nodes[0]

@@ -68,7 +68,7 @@ func waitConverged(t *testing.T, nodes []*testNode) {
 		} else if h != h0 {
 			t.Fatalf("node %s state hash %x != %x", n.cfg.NodeID, h, h0)
 		}
-		n.SyncLedger()
+		syncLedger(t, n)
 		if n.Ledger().Position() != n.AppliedIndex() {
 			t.Fatalf("node %s: ledger position %d, applied %d", n.cfg.NodeID, n.Ledger().Position(), n.AppliedIndex())
 		}
@@ -86,7 +86,7 @@ func ledgersEqual(t *testing.T, nodes []*testNode) {
 		if n == nil {
 			continue
 		}
-		n.SyncLedger()
+		syncLedger(t, n)
 		got, err := n.Ledger().Verify()
 		if err != nil {
 			t.Fatalf("node %s: ledger verify: %v", n.cfg.NodeID, err)
@@ -279,7 +279,7 @@ func TestClusterFailoverExactlyOnce(t *testing.T) {
 		if !bytes.Contains(firsts[i], fmt.Appendf(nil, `"points":%d,`, v.Earned)) {
 			t.Fatalf("member %s earned %d, first result %s", ids[i].Member, v.Earned, firsts[i])
 		}
-		newLeader.SyncLedger()
+		syncLedger(t, newLeader)
 		ents, err := newLeader.Ledger().CommandEntries(string(ids[i].ID))
 		if err != nil {
 			t.Fatal(err)
@@ -300,7 +300,7 @@ func TestClusterFailoverExactlyOnce(t *testing.T) {
 	nodes[oldIdx] = startNode(t, old.cfg)
 	waitConverged(t, nodes)
 	for _, n := range nodes {
-		n.SyncLedger()
+		syncLedger(t, n)
 		if _, err := n.Ledger().Verify(); err != nil {
 			t.Fatalf("%s: %v", n.cfg.NodeID, err)
 		}

@@ -188,3 +188,11 @@ func engineHash(e *engine.Engine) uint64 {
 	}
 	return h.Sum64()
 }
+
+// syncLedger waits until n's ledger holds every log n has applied.
+func syncLedger(t *testing.T, n *testNode) {
+	t.Helper()
+	if _, err := n.CurrentLedger(context.Background()); err != nil {
+		t.Fatalf("%s: ledger: %v", n.cfg.NodeID, err)
+	}
+}

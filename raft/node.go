@@ -274,14 +274,6 @@ func (n *Node) CurrentLedger(ctx context.Context) (*ledger.Ledger, error) {
 	return n.led, nil
 }
 
-// SyncLedger waits until the ledger holds every applied batch (it is written
-// behind the apply path; see ledgerwriter.go).
-func (n *Node) SyncLedger() {
-	n.fsm.mu.Lock()
-	defer n.fsm.mu.Unlock()
-	n.fsm.lw.drain()
-}
-
 // Program returns the engine program.
 func (n *Node) Program() *engine.Program {
 	n.fsm.mu.Lock()

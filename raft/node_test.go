@@ -39,7 +39,7 @@ func TestSingleNodeMatchesOffline(t *testing.T) {
 			if h, w := n.StateHash(), engineHash(eng); h != w {
 				t.Fatalf("state hash %x, offline %x", h, w)
 			}
-			n.SyncLedger()
+			syncLedger(t, n)
 			if got, want := n.Ledger().LastSeq(), uint64(len(ents)); got != want {
 				t.Fatalf("ledger has %d entries, offline engine wrote %d", got, want)
 			}

@@ -38,7 +38,7 @@ func TestRestartSameBalancesNoLedgerDuplicates(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	n.SyncLedger()
+	syncLedger(t, n)
 	hash, pos, seq := n.StateHash(), n.Ledger().Position(), n.Ledger().LastSeq()
 	_, eng, ents := offline(p, cmds)
 	if seq != uint64(len(ents)) {
@@ -53,7 +53,7 @@ func TestRestartSameBalancesNoLedgerDuplicates(t *testing.T) {
 	if h := n.StateHash(); h != hash {
 		t.Fatalf("state hash after restart %x, before %x", h, hash)
 	}
-	n.SyncLedger()
+	syncLedger(t, n)
 	if got := n.Ledger().LastSeq(); got != seq {
 		t.Fatalf("ledger has %d entries after restart, %d before: duplicates", got, seq)
 	}
@@ -74,7 +74,7 @@ func TestRestartSameBalancesNoLedgerDuplicates(t *testing.T) {
 	if _, err := n.Submit(context.Background(), more); err != nil {
 		t.Fatal(err)
 	}
-	n.SyncLedger()
+	syncLedger(t, n)
 	if n.Ledger().Position() <= pos || n.Ledger().LastSeq() <= seq {
 		t.Fatalf("ledger did not advance: pos %d seq %d", n.Ledger().Position(), n.Ledger().LastSeq())
 	}

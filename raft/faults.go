@@ -3,7 +3,8 @@ package raft
 // Fault injection in the Raft transport and disk, for chaos tests (chaos/,
 // `accrual chaos`). Off unless Config.FaultsFile is set or the process runs
 // with ACCRUAL_FAULTS=1 (then the file is DATA/faults.json). Production
-// nodes use hraft's plain TCP transport and the plain log store.
+// nodes use plain TCP (or TLS over it) and the plain log store; with
+// faults on, TLS runs over the fault layer.
 //
 // The control file is re-read every 100 ms; a missing or empty file means
 // no faults, a malformed one is logged and the previous rules stay:
@@ -179,28 +180,18 @@ func (w *faultWatch) load() {
 // newTransport builds the Raft transport: plain TCP (or TLS), or TCP
 // behind a faultLayer when faults are on (w != nil).
 func newTransport(cfg Config, adv *net.TCPAddr, w *faultWatch, ids *clusterID) (*hraft.NetworkTransport, error) {
-	var layer hraft.StreamLayer
-	switch {
-	case w == nil && cfg.RaftTLS != nil:
-		l, err := newTLSLayer(cfg, adv)
-		if err != nil {
-			return nil, err
-		}
-		layer = l
-	case w == nil:
-		l, err := net.Listen("tcp", cfg.RaftAddr)
-		if err != nil {
-			return nil, err
-		}
-		layer = &tcpLayer{Listener: l, adv: advertised(l, adv)}
-	default:
-		l, err := net.Listen("tcp", cfg.RaftAddr)
-		if err != nil {
-			return nil, err
-		}
+	l, err := net.Listen("tcp", cfg.RaftAddr)
+	if err != nil {
+		return nil, err
+	}
+	var layer hraft.StreamLayer = &tcpLayer{Listener: l, adv: advertised(l, adv)}
+	if w != nil {
 		fl := &faultLayer{Listener: l, adv: advertised(l, adv), w: w, conns: map[*faultConn]struct{}{}}
 		w.onChange = fl.cut
 		layer = fl
+	}
+	if cfg.RaftTLS != nil {
+		layer = &tlsLayer{StreamLayer: layer, cfg: cfg.RaftTLS}
 	}
 	if a, ok := layer.Addr().(*net.TCPAddr); !ok || a.IP == nil || a.IP.IsUnspecified() {
 		layer.Close()

@@ -61,28 +61,43 @@ func ClusterTLS(cert tls.Certificate, ca *x509.CertPool) *tls.Config {
 	}
 }
 
-// tlsLayer is a hraft.StreamLayer over mutual TLS.
+// tlsLayer runs mutual TLS over another stream layer: plain TCP, or the
+// fault-injecting layer of a chaos run, so that faults hit the bytes under
+// TLS as a real network would.
 type tlsLayer struct {
-	net.Listener
-	adv net.Addr
+	hraft.StreamLayer
 	cfg *tls.Config
 }
 
-func (t *tlsLayer) Dial(address hraft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	d := &net.Dialer{Timeout: timeout}
-	conn, err := tls.DialWithDialer(d, "tcp", string(address), t.cfg)
+// Accept returns the connection at once; its handshake runs on the first
+// read (a peer that never completes it holds only its own connection).
+func (t *tlsLayer) Accept() (net.Conn, error) {
+	c, err := t.StreamLayer.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return conn, nil
+	return tls.Server(c, t.cfg), nil
 }
 
-func (t *tlsLayer) Addr() net.Addr { return t.adv }
-
-func newTLSLayer(cfg Config, adv *net.TCPAddr) (*tlsLayer, error) {
-	l, err := tls.Listen("tcp", cfg.RaftAddr, cfg.RaftTLS)
+// Dial completes the handshake within timeout, so that a peer of another
+// cluster fails here and not on hraft's first RPC.
+func (t *tlsLayer) Dial(address hraft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	c, err := t.StreamLayer.Dial(address, timeout)
 	if err != nil {
 		return nil, err
 	}
-	return &tlsLayer{Listener: l, adv: advertised(l, adv), cfg: cfg.RaftTLS}, nil
+	tc := tls.Client(c, t.cfg)
+	if err := tc.SetDeadline(time.Now().Add(timeout)); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if err := tc.Handshake(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if err := tc.SetDeadline(time.Time{}); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return tc, nil
 }

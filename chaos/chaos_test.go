@@ -15,8 +15,18 @@ import (
 // payback workload and a hot counter, with kills, pauses, partitions,
 // message loss and slow disks for CHAOS_DURATION (default 30s), seed CHAOS_SEED (default 1).
 func TestChaosShort(t *testing.T) {
+	runShort(t, 30*time.Second, false)
+}
+
+// TestChaosShortTLS is the same over HTTPS and a mutual-TLS Raft transport,
+// the transport faults acting on the bytes under TLS, for half as long.
+func TestChaosShortTLS(t *testing.T) {
+	runShort(t, 15*time.Second, true)
+}
+
+func runShort(t *testing.T, dur time.Duration, useTLS bool) {
 	if testing.Short() {
-		t.Skip("starts three processes for ~45s")
+		t.Skip("starts three processes for up to a minute")
 	}
 	seed := uint64(1)
 	if s := os.Getenv("CHAOS_SEED"); s != "" {
@@ -26,7 +36,6 @@ func TestChaosShort(t *testing.T) {
 		}
 		seed = v
 	}
-	dur := 30 * time.Second
 	if s := os.Getenv("CHAOS_DURATION"); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil {
@@ -40,20 +49,38 @@ func TestChaosShort(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	t.Logf("seed %d (repeat with CHAOS_SEED=%d go test ./chaos/)", seed, seed)
+	t.Logf("seed %d (repeat with CHAOS_SEED=%d go test -run %s ./chaos/)", seed, seed, t.Name())
 	rep, err := Run(context.Background(), Config{
-		Binary: bin, Dir: filepath.Join(dir, "run"), Duration: dur, Seed: seed, Nodes: 3,
+		Binary: bin, Dir: filepath.Join(dir, "run"), Duration: dur, Seed: seed, Nodes: 3, TLS: useTLS,
 		Log: testWriter{t},
 	})
 	if err != nil {
+		logTails(t, filepath.Join(dir, "run"))
 		t.Fatal(err)
 	}
 	t.Log("\n" + rep.String())
 	if !rep.OK() {
+		logTails(t, filepath.Join(dir, "run"))
 		t.Fatalf("chaos run failed (seed %d); node logs under %s", seed, dir)
 	}
 	if total := len(rep.Faults); total == 0 {
 		t.Fatal("no fault injected")
+	}
+}
+
+// logTails logs the end of every node's log of a failed run (the run's
+// directory is a test temporary one, gone after the test).
+func logTails(t *testing.T, dir string) {
+	logs, _ := filepath.Glob(filepath.Join(dir, "n*.log"))
+	for _, l := range logs {
+		b, err := os.ReadFile(l)
+		if err != nil {
+			continue
+		}
+		if len(b) > 4000 {
+			b = b[len(b)-4000:]
+		}
+		t.Logf("--- end of %s:\n%s", filepath.Base(l), b)
 	}
 }
 

@@ -178,7 +178,7 @@ func (r *runner) checkHot(ctx context.Context) {
 	var final int64 = -1
 	for try := 0; try < 50 && final < 0; try++ {
 		for _, p := range r.c.procs {
-			code, _, b := r.c.do(ctx, "GET", "http://"+p.http+"/v1/members/hot?consistency=linearizable", nil)
+			code, _, b := r.c.do(ctx, "GET", r.c.url(p)+"/v1/members/hot?consistency=linearizable", nil)
 			var v struct{ Available int64 }
 			if code == 200 && json.Unmarshal(b, &v) == nil {
 				final = v.Available
@@ -204,7 +204,7 @@ func (r *runner) checkHot(ctx context.Context) {
 		count := map[string]int{}
 		cursor := ""
 		for page := 0; page < 10000; page++ {
-			u := "http://" + p.http + "/v1/members/hot/statement?limit=1000"
+			u := r.c.url(p) + "/v1/members/hot/statement?limit=1000"
 			if cursor != "" {
 				u += "&cursor=" + url.QueryEscape(cursor)
 			}
@@ -290,7 +290,7 @@ func (r *runner) checkLinearizable() {
 // and checks the balance invariant.
 func (r *runner) checkReplicas(ctx context.Context) {
 	rep := r.rep
-	hc := newHTTPClient(3 * time.Minute) // hashing a large engine takes a while
+	hc := r.c.newHTTPClient(3 * time.Minute) // hashing a large engine takes a while
 	for try := 0; try < 3 && !rep.Converged; try++ {
 		at := uint64(0)
 		for _, p := range r.c.procs {
@@ -309,7 +309,7 @@ func (r *runner) checkReplicas(ctx context.Context) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("http://%s/v1/cluster/state-hash?at=%d", p.http, at), nil)
+				req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/v1/cluster/state-hash?at=%d", r.c.url(p), at), nil)
 				if err != nil {
 					return
 				}
@@ -359,7 +359,7 @@ func (r *runner) checkReplicas(ctx context.Context) {
 			var first string
 			var firstIdx uint64
 			for i, p := range r.c.procs {
-				code, _, b := r.c.do(ctx, "GET", "http://"+p.http+"/v1/members/"+url.PathEscape(m)+"?consistency=stale", nil)
+				code, _, b := r.c.do(ctx, "GET", r.c.url(p)+"/v1/members/"+url.PathEscape(m)+"?consistency=stale", nil)
 				if code != 200 {
 					diff = true
 					break

@@ -30,7 +30,7 @@ type sender struct {
 
 func (s *sender) other() string {
 	p := s.c.procs[s.rng.IntN(len(s.c.procs))]
-	return "http://" + p.http
+	return s.c.url(p)
 }
 
 // post sends body to path until a 200 (or 422 when ok422) and returns it.
@@ -52,8 +52,8 @@ func (s *sender) post(ctx context.Context, path string, body []byte, ok422 bool)
 		case code == 421:
 			var e errorBody
 			_ = json.Unmarshal(b, &e)
-			if e.Error.Leader != "" && baseURL(e.Error.Leader) != s.target {
-				s.target = baseURL(e.Error.Leader)
+			if e.Error.Leader != "" && s.c.baseURL(e.Error.Leader) != s.target {
+				s.target = s.c.baseURL(e.Error.Leader)
 				continue
 			}
 			s.target = s.other()

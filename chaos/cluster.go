@@ -3,6 +3,7 @@ package chaos
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -146,11 +147,14 @@ func (p *proc) writeFaults(r raft.FaultRules) error {
 type cluster struct {
 	procs  []*proc
 	key    string
+	scheme string      // "http", or "https" when the run uses TLS
+	tls    *tls.Config // the client side of HTTPS (nil: plain HTTP)
 	client *http.Client
 }
 
-func newHTTPClient(timeout time.Duration) *http.Client {
+func (c *cluster) newHTTPClient(timeout time.Duration) *http.Client {
 	tr := &http.Transport{
+		TLSClientConfig:     c.tls,
 		DialContext:         (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
 		MaxIdleConnsPerHost: 16,
 		IdleConnTimeout:     30 * time.Second,
@@ -195,7 +199,7 @@ type status struct {
 
 func (c *cluster) status(ctx context.Context, p *proc) (status, bool) {
 	var s status
-	code, _, b := c.do(ctx, "GET", "http://"+p.http+"/v1/cluster", nil)
+	code, _, b := c.do(ctx, "GET", c.url(p)+"/v1/cluster", nil)
 	if code != 200 || json.Unmarshal(b, &s) != nil {
 		return s, false
 	}
@@ -218,12 +222,16 @@ func (c *cluster) leader(ctx context.Context) int {
 	return -1
 }
 
-func baseURL(addr string) string {
+// url is the base URL of node p's API.
+func (c *cluster) url(p *proc) string { return c.scheme + "://" + p.http }
+
+// baseURL is addr with the cluster's scheme unless it names one.
+func (c *cluster) baseURL(addr string) string {
 	addr = strings.TrimRight(addr, "/")
 	if strings.Contains(addr, "://") {
 		return addr
 	}
-	return "http://" + addr
+	return c.scheme + "://" + addr
 }
 
 // errorBody is an API error answer.

@@ -32,6 +32,10 @@ type Config struct {
 	Clients  int           // concurrent workload clients (default 4)
 	Batch    int           // commands per POST /v1/commands (default 20)
 	Rate     int           // workload commands per second, all clients (0: as fast as acknowledged)
+	// TLS runs the cluster with HTTPS and mutual TLS on the Raft transport
+	// (certificates of a throwaway CA); the transport faults then act on
+	// the bytes under TLS.
+	TLS bool
 	// Gap between faults is drawn from [MinGap, MaxGap] (default 1s … 4s).
 	MinGap, MaxGap time.Duration
 	Log            io.Writer // progress (default: discard)
@@ -42,6 +46,7 @@ type Report struct {
 	Seed     uint64
 	Duration time.Duration
 	Nodes    int
+	TLS      bool           // HTTPS and Raft over mutual TLS
 	Faults   map[string]int // injected faults by kind
 
 	Sent         int64 // workload commands sent (distinct ids)
@@ -82,7 +87,11 @@ func (r *Report) fail(format string, args ...any) {
 // String is the human-readable report.
 func (r *Report) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "chaos report: seed %d, %d nodes, %s of faults\n", r.Seed, r.Nodes, r.Duration)
+	over := "plain TCP"
+	if r.TLS {
+		over = "TLS"
+	}
+	fmt.Fprintf(&b, "chaos report: seed %d, %d nodes over %s, %s of faults\n", r.Seed, r.Nodes, over, r.Duration)
 	kinds := make([]string, 0, len(r.Faults))
 	total := 0
 	for k, n := range r.Faults {
@@ -178,7 +187,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	start := time.Now()
 	r := &runner{cfg: cfg, gen: gen, members: map[string]bool{}, acks: map[string]uint64{},
-		rep: &Report{Seed: cfg.Seed, Duration: cfg.Duration, Nodes: cfg.Nodes, Faults: map[string]int{}, Verify: map[string]string{}}}
+		rep: &Report{Seed: cfg.Seed, Duration: cfg.Duration, Nodes: cfg.Nodes, TLS: cfg.TLS, Faults: map[string]int{}, Verify: map[string]string{}}}
 	var logMu sync.Mutex
 	r.logf = func(format string, args ...any) {
 		logMu.Lock()
@@ -236,7 +245,20 @@ func (r *runner) startCluster(ctx context.Context) error {
 	if err := os.WriteFile(progPath, r.gen.Program(), 0o600); err != nil {
 		return err
 	}
-	c := &cluster{client: newHTTPClient(5 * time.Second)}
+	c := &cluster{scheme: "http"}
+	var pki *clusterPKI
+	env := r.cfg.Env
+	if r.cfg.TLS {
+		var err error
+		if pki, err = newClusterPKI(r.cfg.Dir); err != nil {
+			return fmt.Errorf("chaos: certificates: %w", err)
+		}
+		c.scheme, c.tls = "https", pki.clientTLS()
+		// A joining node reaches the first one over HTTPS; Go's standard
+		// SSL_CERT_FILE makes it trust the run's private CA.
+		env = append(append([]string{}, env...), "SSL_CERT_FILE="+pki.caFile)
+	}
+	c.client = c.newHTTPClient(5 * time.Second)
 	r.c = c
 	for i := range r.cfg.Nodes {
 		id := fmt.Sprintf("n%d", i+1)
@@ -248,7 +270,7 @@ func (r *runner) startCluster(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		p := &proc{id: id, http: h, raft: ra, data: filepath.Join(r.cfg.Dir, id), bin: r.cfg.Binary, env: r.cfg.Env,
+		p := &proc{id: id, http: h, raft: ra, data: filepath.Join(r.cfg.Dir, id), bin: r.cfg.Binary, env: env,
 			logPath: filepath.Join(r.cfg.Dir, id+".log")}
 		if err := os.MkdirAll(p.data, 0o700); err != nil {
 			return err
@@ -256,6 +278,13 @@ func (r *runner) startCluster(ctx context.Context) error {
 		p.args = []string{"serve", "--node-id", id, "--http-addr", h, "--raft-addr", ra, "--data", p.data, "--program", progPath}
 		if i > 0 {
 			p.args = append(p.args, "--keys", filepath.Join(c.procs[0].data, "keys.yaml"))
+		}
+		if pki != nil {
+			a, err := pki.args(id)
+			if err != nil {
+				return err
+			}
+			p.args = append(p.args, a...)
 		}
 		c.procs = append(c.procs, p)
 	}
@@ -277,7 +306,7 @@ func (r *runner) startCluster(ctx context.Context) error {
 	for i, p := range c.procs[1:] {
 		// Join once; restarts do not pass --join (the node has Raft state).
 		saved := p.args
-		p.args = append(append([]string{}, saved...), "--join", first.http, "--join-key", c.key)
+		p.args = append(append([]string{}, saved...), "--join", c.url(first), "--join-key", c.key)
 		err := p.start()
 		p.args = saved
 		if err != nil {
@@ -300,7 +329,15 @@ func (r *runner) startCluster(ctx context.Context) error {
 			break
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("chaos: cluster not ready after 30s (logs in %s)", r.cfg.Dir)
+			var seen []string
+			for _, p := range c.procs {
+				cctx, cancel := context.WithTimeout(ctx, time.Second)
+				s, ok := c.status(cctx, p)
+				cancel()
+				seen = append(seen, fmt.Sprintf("%s running=%t answered=%t leader=%q servers=%d applied=%d",
+					p.id, p.running(), ok, s.LeaderID, len(s.Servers), s.AppliedIndex))
+			}
+			return fmt.Errorf("chaos: cluster not ready after 30s: %s (logs in %s)", strings.Join(seen, "; "), r.cfg.Dir)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -451,7 +488,7 @@ func (r *runner) hotWriter(ctx context.Context, client int, trafficEnd time.Time
 func (r *runner) hotReader(ctx context.Context, client int, trafficEnd time.Time) {
 	rng := rand.New(rand.NewPCG(r.cfg.Seed, uint64(client)))
 	for time.Now().Before(trafficEnd) && ctx.Err() == nil {
-		url := "http://" + r.c.procs[rng.IntN(len(r.c.procs))].http + "/v1/members/hot?consistency=linearizable"
+		url := r.c.url(r.c.procs[rng.IntN(len(r.c.procs))]) + "/v1/members/hot?consistency=linearizable"
 		call := time.Now()
 		var code int
 		var body []byte
@@ -462,9 +499,7 @@ func (r *runner) hotReader(ctx context.Context, client int, trafficEnd time.Time
 				break
 			}
 			url = h["Location"][0]
-			if !strings.Contains(url, "://") {
-				url = "http://" + url
-			}
+			url = r.c.baseURL(url)
 		}
 		ret := time.Now()
 		switch code {

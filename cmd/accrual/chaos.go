@@ -28,6 +28,7 @@ func cmdChaos(args []string) error {
 	minGap := fs.Duration("min-gap", time.Second, "shortest pause between two faults")
 	maxGap := fs.Duration("max-gap", 4*time.Second, "longest pause between two faults")
 	quiet := fs.Bool("quiet", false, "print only the report")
+	useTLS := fs.Bool("tls", false, "run the cluster with HTTPS and mutual TLS on the Raft transport (a throwaway CA)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -50,14 +51,14 @@ func cmdChaos(args []string) error {
 	if *dir, err = filepath.Abs(*dir); err != nil {
 		return err
 	}
-	fmt.Printf("accrual chaos: seed %d, %d nodes, %s (repeat: accrual chaos --seed %d --duration %s --nodes %d --members %d --clients %d --min-gap %s --max-gap %s), dir %s\n",
-		*seed, *nodes, *dur, *seed, *dur, *nodes, *members, *clients, *minGap, *maxGap, *dir)
+	fmt.Printf("accrual chaos: seed %d, %d nodes, %s (repeat: accrual chaos --seed %d --duration %s --nodes %d --members %d --clients %d --min-gap %s --max-gap %s --tls=%t), dir %s\n",
+		*seed, *nodes, *dur, *seed, *dur, *nodes, *members, *clients, *minGap, *maxGap, *useTLS, *dir)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg := chaos.Config{
 		Binary: exe, Env: []string{"ACCRUAL_TEST_MAIN=1"}, // lets a test binary stand in for accrual
 		Dir: *dir, Duration: *dur, Seed: *seed, Nodes: *nodes, Members: *members, Clients: *clients,
-		MinGap: *minGap, MaxGap: *maxGap, Log: os.Stderr,
+		MinGap: *minGap, MaxGap: *maxGap, TLS: *useTLS, Log: os.Stderr,
 	}
 	if *quiet {
 		cfg.Log = nil

@@ -133,7 +133,7 @@ func cmdServe(args []string) error {
 	if err != nil {
 		return err
 	}
-	keys, printKey, err := serveKeys(f.dataDir, f.keysPath)
+	keys, generated, err := serveKeys(f.dataDir, f.keysPath)
 	if err != nil {
 		return err
 	}
@@ -176,8 +176,9 @@ func cmdServe(args []string) error {
 		scheme = "https"
 	}
 	fmt.Printf("accrual: node %s serving program %q on %s://%s (raft %s, data %s)\n", f.nodeID, prog.ID, scheme, f.httpAddr, f.raftAddr, f.dataDir)
-	if printKey != "" {
-		fmt.Printf("accrual: generated operator key (shown once, kept in %s): %s\n", filepath.Join(f.dataDir, "operator.key"), printKey)
+	if generated {
+		// The key itself is never printed: a server's output ends up in logs.
+		fmt.Printf("accrual: generated operator key, kept in %s (mode 0600)\n", filepath.Join(f.dataDir, "operator.key"))
 	}
 	keyRef := fmt.Sprintf("$(cat %s)", filepath.Join(f.dataDir, "operator.key"))
 	if f.keysPath != "" {
@@ -241,26 +242,26 @@ func serveProgram(dataDir, path string) (*engine.Program, error) {
 
 // serveKeys loads --keys, else DATA/keys.yaml, creating it with one fresh
 // operator key (returned once, to be printed) on first start.
-func serveKeys(dataDir, path string) (*api.Keys, string, error) {
+func serveKeys(dataDir, path string) (keys *api.Keys, generated bool, err error) {
 	if path != "" {
 		k, err := api.LoadKeys(path)
-		return k, "", err
+		return k, false, err
 	}
 	file := filepath.Join(dataDir, "keys.yaml")
 	if _, err := os.Stat(file); err == nil {
 		k, err := api.LoadKeys(file)
-		return k, "", err
+		return k, false, err
 	}
 	key := api.GenerateKey()
 	doc := fmt.Sprintf("# API keys of this node (see docs/API.md). Roles: operator, partner, readonly.\n- {key: %q, role: operator}\n", key)
 	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
-		return nil, "", err
+		return nil, false, err
 	}
 	if err := os.WriteFile(filepath.Join(dataDir, "operator.key"), []byte(key), 0o600); err != nil {
-		return nil, "", err
+		return nil, false, err
 	}
 	k, err := api.ParseKeys([]byte(doc))
-	return k, key, err
+	return k, true, err
 }
 
 // joinCluster asks a node of the cluster to add this one as a voter,

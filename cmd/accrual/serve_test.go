@@ -153,6 +153,9 @@ func TestServeSingleNodeRestartSafe(t *testing.T) {
 	if strings.Contains(n2.out.String(), "generated operator key") {
 		t.Fatal("a restart generated a new key")
 	}
+	if strings.Contains(n.out.String()+n2.out.String(), key) {
+		t.Fatal("the operator key appears in the server's output")
+	}
 	dup := waitOK(t, "POST", "http://"+n2.http+"/v1/purchases", key, `{"id":"p1","member":"alice","partner":"grocer","amount":4200}`)
 	if dup["duplicate"] != true {
 		t.Fatalf("retry after restart was applied again: %v", dup)

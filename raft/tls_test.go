@@ -2,66 +2,33 @@ package raft
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/accrual/accrual/engine"
+	"github.com/accrual/accrual/internal/pki"
 )
 
-// testCA is a throwaway certificate authority of one cluster.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
+func newTestCA(t *testing.T, name string) *pki.CA {
+	t.Helper()
+	ca, err := pki.NewCA(name, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca
 }
 
-func newTestCA(t *testing.T, name string) *testCA {
+// nodeTLS is the Raft transport configuration of node id, certified by ca.
+func nodeTLS(t *testing.T, ca *pki.CA, id string) *tls.Config {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leaf, err := ca.Issue(id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool}
-}
-
-func (ca *testCA) node(t *testing.T, id string) *tls.Config {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: id},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ClusterTLS(tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, ca.pool)
+	return ClusterTLS(leaf.TLS, ca.Pool)
 }
 
 // TestRaftTLSReplicatesAndRefusesOtherClusters: nodes with certificates of
@@ -83,9 +50,9 @@ func TestRaftTLSReplicatesAndRefusesOtherClusters(t *testing.T) {
 func testRaftTLS(t *testing.T, faults bool) {
 	p := loadProgram(t, "coalition")
 	ours, theirs := newTestCA(t, "cluster-a"), newTestCA(t, "cluster-b")
-	config := func(id string, bootstrap bool, ca *testCA) Config {
+	config := func(id string, bootstrap bool, ca *pki.CA) Config {
 		c := testConfig(t, id, p, bootstrap)
-		c.RaftTLS = ca.node(t, id)
+		c.RaftTLS = nodeTLS(t, ca, id)
 		if faults {
 			c.FaultsFile = filepath.Join(t.TempDir(), "faults.json")
 		}

@@ -2,7 +2,6 @@ package raft
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -286,13 +285,14 @@ func decodeRegister(b []byte) (id, http string, err error) {
 const snapMagic = "ACRS1\n"
 
 // Snapshot captures the state at the applied index. It serialises the engine
-// into memory under the apply lock (the engine has no copy-on-write); the
-// compression and the disk write happen in Persist, off the apply path.
+// into memory under the apply lock (the engine has no copy-on-write), in
+// chunks that are never copied (chunkbuf.go); the compression and the disk
+// write happen in Persist, off the apply path.
 func (f *fsm) Snapshot() (hraft.FSMSnapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lw.drain() // the ledger must cover what the snapshot does (Persist syncs it)
-	var buf bytes.Buffer
+	buf := &chunkBuffer{}
 	hdr := []byte(snapMagic)
 	hdr = binary.AppendUvarint(hdr, f.applied.Load())
 	f.nodesMu.RLock()
@@ -302,14 +302,14 @@ func (f *fsm) Snapshot() (hraft.FSMSnapshot, error) {
 	}
 	f.nodesMu.RUnlock()
 	buf.Write(hdr)
-	if err := f.eng.Snapshot(&buf); err != nil {
+	if err := f.eng.Snapshot(buf); err != nil {
 		return nil, fmt.Errorf("raft: engine snapshot: %w", err)
 	}
-	return &fsmSnapshot{data: buf.Bytes(), led: f.led}, nil
+	return &fsmSnapshot{data: buf, led: f.led}, nil
 }
 
 type fsmSnapshot struct {
-	data []byte
+	data *chunkBuffer
 	led  *ledger.Ledger
 }
 
@@ -322,7 +322,7 @@ func (s *fsmSnapshot) Persist(sink hraft.SnapshotSink) error {
 		var zw *zstd.Encoder
 		zw, err = zstd.NewWriter(sink, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
 		if err == nil {
-			_, err = zw.Write(s.data)
+			_, err = s.data.WriteTo(zw)
 			crashpoint.At(crashpoint.SnapshotPersist)
 			if cerr := zw.Close(); err == nil {
 				err = cerr
@@ -336,7 +336,7 @@ func (s *fsmSnapshot) Persist(sink hraft.SnapshotSink) error {
 	return sink.Close()
 }
 
-func (s *fsmSnapshot) Release() { s.data = nil }
+func (s *fsmSnapshot) Release() { s.data.reset() }
 
 // Restore replaces the state with a snapshot: on start-up (the latest local
 // snapshot) or when the leader installs one.

@@ -206,5 +206,9 @@ func appendRFC3339(dst []byte, tMS int64) []byte {
 // FormatTime formats engine milliseconds as RFC 3339 UTC.
 func FormatTime(tMS int64) string { return string(appendRFC3339(nil, tMS)) }
 
+// AppendTime appends engine milliseconds as RFC 3339 UTC with milliseconds
+// (YYYY-MM-DDTHH:MM:SS.mmmZ), the form FormatTime returns.
+func AppendTime(dst []byte, tMS int64) []byte { return appendRFC3339(dst, tMS) }
+
 // ParseTime parses an RFC 3339 timestamp into engine milliseconds.
 func ParseTime(s string) (int64, bool) { return parseRFC3339([]byte(s)) }

@@ -177,8 +177,8 @@ func (w *faultWatch) load() {
 	}
 }
 
-// newTransport builds the Raft transport: plain TCP (or TLS), or TCP
-// behind a faultLayer when faults are on (w != nil).
+// newTransport builds the Raft transport: TCP, behind a faultLayer when
+// faults are on (w != nil), under mutual TLS when cfg.RaftTLS is set.
 func newTransport(cfg Config, adv *net.TCPAddr, w *faultWatch, ids *clusterID) (*hraft.NetworkTransport, error) {
 	l, err := net.Listen("tcp", cfg.RaftAddr)
 	if err != nil {

@@ -241,7 +241,8 @@ func serveProgram(dataDir, path string) (*engine.Program, error) {
 }
 
 // serveKeys loads --keys, else DATA/keys.yaml, creating it with one fresh
-// operator key (returned once, to be printed) on first start.
+// operator key on first start (generated reports it; the key is only in
+// DATA/operator.key and keys.yaml, both 0600).
 func serveKeys(dataDir, path string) (keys *api.Keys, generated bool, err error) {
 	if path != "" {
 		k, err := api.LoadKeys(path)

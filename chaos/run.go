@@ -303,7 +303,7 @@ func (r *runner) startCluster(ctx context.Context) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	for i, p := range c.procs[1:] {
+	for _, p := range c.procs[1:] {
 		// Join once; restarts do not pass --join (the node has Raft state).
 		saved := p.args
 		p.args = append(append([]string{}, saved...), "--join", c.url(first), "--join-key", c.key)
@@ -312,7 +312,6 @@ func (r *runner) startCluster(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		_ = i
 	}
 	// Ready: every node sees a leader and all servers, and has applied something.
 	for {

@@ -9,14 +9,21 @@ import (
 	"github.com/accrual/accrual/ledger"
 )
 
-// A read waits for the batches handed to the ledger writer before it: a
-// statement read right after an acknowledgement shows the write.
-func TestAwaitPositionWaitsForHandedBatches(t *testing.T) {
+// openSmallLedger opens a ledger with small caches, closed with the test.
+func openSmallLedger(t *testing.T) *ledger.Ledger {
+	t.Helper()
 	led, err := ledger.Open(t.TempDir(), ledger.Options{CacheSize: 1 << 20, MemTableSize: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer led.Close()
+	t.Cleanup(func() { led.Close() })
+	return led
+}
+
+// A read waits for the batches handed to the ledger writer before it: a
+// statement read right after an acknowledgement shows the write.
+func TestAwaitPositionWaitsForHandedBatches(t *testing.T) {
+	led := openSmallLedger(t)
 	var fatal atomic.Pointer[error]
 	// Built by hand, without its goroutine: nothing is written until run.
 	w := &ledgerWriter{led: led, jobs: make(chan ledgerJob, ledgerDepth), free: make(chan []ledger.Entry, ledgerDepth+2),
@@ -40,11 +47,7 @@ func TestAwaitPositionWaitsForHandedBatches(t *testing.T) {
 
 // A ledger that failed ends the wait with its error instead of a timeout.
 func TestAwaitPositionReturnsTheLedgersFailure(t *testing.T) {
-	led, err := ledger.Open(t.TempDir(), ledger.Options{CacheSize: 1 << 20, MemTableSize: 1 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer led.Close()
+	led := openSmallLedger(t)
 	var fatal atomic.Pointer[error]
 	w := newLedgerWriter(led, &fatal)
 	defer w.close()

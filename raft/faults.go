@@ -186,7 +186,7 @@ func newTransport(cfg Config, adv *net.TCPAddr, w *faultWatch, ids *clusterID) (
 	}
 	var layer hraft.StreamLayer = &tcpLayer{Listener: l, adv: advertised(l, adv)}
 	if w != nil {
-		fl := &faultLayer{Listener: l, adv: advertised(l, adv), w: w, conns: map[*faultConn]struct{}{}}
+		fl := &faultLayer{StreamLayer: layer, w: w, conns: map[*faultConn]struct{}{}}
 		w.onChange = fl.cut
 		layer = fl
 	}
@@ -211,11 +211,11 @@ func advertised(l net.Listener, adv *net.TCPAddr) net.Addr {
 	return l.Addr()
 }
 
-// faultLayer is a hraft.StreamLayer over TCP that applies FaultRules.
+// faultLayer applies FaultRules to the connections of the stream layer
+// below it (TCP).
 type faultLayer struct {
-	net.Listener
-	adv net.Addr
-	w   *faultWatch
+	hraft.StreamLayer
+	w *faultWatch
 
 	mu    sync.Mutex
 	conns map[*faultConn]struct{}
@@ -223,10 +223,8 @@ type faultLayer struct {
 
 var _ hraft.StreamLayer = (*faultLayer)(nil)
 
-func (f *faultLayer) Addr() net.Addr { return f.adv }
-
 func (f *faultLayer) Accept() (net.Conn, error) {
-	c, err := f.Listener.Accept()
+	c, err := f.StreamLayer.Accept()
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +238,7 @@ func (f *faultLayer) Dial(address hraft.ServerAddress, timeout time.Duration) (n
 		time.Sleep(min(timeout, 100*time.Millisecond))
 		return nil, errPartitioned
 	}
-	c, err := net.DialTimeout("tcp", peer, timeout)
+	c, err := f.StreamLayer.Dial(address, timeout)
 	if err != nil {
 		return nil, err
 	}

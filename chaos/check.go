@@ -265,7 +265,7 @@ const porcupineMaxOps = 200_000
 func (r *runner) checkLinearizable() {
 	rep := r.rep
 	exactErr := checkCounter(r.hist.ops)
-	res, porc := porcupine.Unknown, "porcupine skipped: more than 200,000 operations"
+	res, porc := porcupine.Unknown, fmt.Sprintf("porcupine skipped: more than %d operations", porcupineMaxOps)
 	if len(r.hist.ops) <= porcupineMaxOps {
 		res, _ = porcupine.CheckOperationsVerbose(counterModel, r.hist.ops, 60*time.Second)
 		porc = "porcupine timed out after 60 s"

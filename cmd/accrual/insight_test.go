@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accrual/accrual/apply"
 	"github.com/accrual/accrual/bench/workload"
 	"github.com/accrual/accrual/engine"
 	"github.com/accrual/accrual/insight"
@@ -102,7 +103,7 @@ func TestSimulateIdentity(t *testing.T) {
 			wantResults, wantDump := plainReplay(t, h.prog, h.stream)
 			sim := insight.NewSim(h.prog, h.prog)
 			var gotA, gotB []byte
-			err := insight.ReadBatches(bytes.NewReader(h.stream), func(cmds []engine.Command) error {
+			err := apply.ReadBatches(bytes.NewReader(h.stream), func(cmds []engine.Command) error {
 				sim.Apply(cmds)
 				a, b := sim.Engines()
 				ra, rb := sim.Results()

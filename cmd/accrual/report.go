@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/accrual/accrual/apply"
 	"github.com/accrual/accrual/engine"
 	"github.com/accrual/accrual/insight"
 )
@@ -69,21 +70,17 @@ func cmdReport(args []string) error {
 
 // reportKPIs replays a history and reports its KPIs.
 func reportKPIs(prog *engine.Program, in io.Reader, opt insight.Options) (*insight.KPIs, error) {
-	eng := engine.New(prog)
+	step := apply.New(engine.New(prog))
 	col := insight.NewCollector(prog)
-	var (
-		results = make([]engine.Result, 0, insight.BatchSize)
-		entries = make([]engine.Entry, 0, 4*insight.BatchSize)
-	)
-	err := insight.ReadBatches(in, func(cmds []engine.Command) error {
-		results, entries = eng.Apply(cmds, results[:0], entries[:0])
+	err := apply.ReadBatches(in, func(cmds []engine.Command) error {
+		results, entries := step.Apply(cmds)
 		col.Observe(cmds, results, entries)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return insight.Compute(col, eng, opt), nil
+	return insight.Compute(col, step.Engine(), opt), nil
 }
 
 type textWriter interface{ WriteText(io.Writer) error }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/accrual/accrual/apply"
 	"github.com/accrual/accrual/engine"
 	"github.com/accrual/accrual/insight"
 )
@@ -46,7 +47,7 @@ func cmdSimulate(args []string) error {
 // simulate replays a history under both programs at once.
 func simulate(cur, cand *engine.Program, in io.Reader) (*insight.Sim, error) {
 	sim := insight.NewSim(cur, cand)
-	err := insight.ReadBatches(in, func(cmds []engine.Command) error {
+	err := apply.ReadBatches(in, func(cmds []engine.Command) error {
 		sim.Apply(cmds)
 		return nil
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/accrual/accrual/apply"
 	"github.com/accrual/accrual/engine"
 	"github.com/accrual/accrual/ledger"
 )
@@ -15,13 +16,10 @@ import (
 type EngineTarget struct {
 	name string
 	mu   sync.Mutex
-	eng  *engine.Engine
+	step *apply.Step
 	dec  engine.Decoder
 	cmds []engine.Command
-	res  []engine.Result
-	ents []engine.Entry
 	led  *ledger.Ledger
-	lbuf []ledger.Entry
 	pos  uint64 // commands applied (the ledger position)
 	// applied keeps the applied batches in apply order (SetRecord).
 	record  bool
@@ -30,7 +28,7 @@ type EngineTarget struct {
 
 // NewEngineTarget returns the in-process engine target.
 func NewEngineTarget(p *engine.Program) *EngineTarget {
-	return &EngineTarget{name: "engine", eng: engine.New(p)}
+	return &EngineTarget{name: "engine", step: apply.New(engine.New(p))}
 }
 
 // NewReplayTarget returns the engine plus a ledger in dir.
@@ -39,14 +37,14 @@ func NewReplayTarget(p *engine.Program, dir string, opts ledger.Options) (*Engin
 	if err != nil {
 		return nil, err
 	}
-	return &EngineTarget{name: "replay", eng: engine.New(p), led: led, pos: led.Position()}, nil
+	return &EngineTarget{name: "replay", step: apply.New(engine.New(p)), led: led, pos: led.Position()}, nil
 }
 
 // Name implements Target.
 func (t *EngineTarget) Name() string { return t.name }
 
 // Engine returns the target's engine (read it only after the run).
-func (t *EngineTarget) Engine() *engine.Engine { return t.eng }
+func (t *EngineTarget) Engine() *engine.Engine { return t.step.Engine() }
 
 // Ledger returns the replay target's ledger (nil for the engine target).
 func (t *EngineTarget) Ledger() *ledger.Ledger { return t.led }
@@ -67,23 +65,12 @@ func (t *EngineTarget) Submit(_ context.Context, lines [][]byte, dst []byte) ([]
 		t.cmds = append(t.cmds, engine.Command{})
 		t.dec.Decode(l, &t.cmds[len(t.cmds)-1])
 	}
-	t.res, t.ents = t.eng.Apply(t.cmds, t.res[:0], t.ents[:0])
-	for i := range t.res {
-		dst = t.eng.AppendJSON(dst, &t.res[i])
-		dst = append(dst, '\n')
-	}
+	t.step.Apply(t.cmds)
+	dst = t.step.AppendNDJSON(dst)
 	t.pos += uint64(len(lines))
-	if t.led != nil && len(lines) > 0 {
-		t.lbuf = t.lbuf[:0]
-		for i := range t.ents {
-			e := &t.ents[i]
-			t.lbuf = append(t.lbuf, ledger.Entry{
-				AtMS: e.AtMS, CommandID: e.CommandID, Kind: ledger.Kind(e.Kind), Points: e.Points,
-				Debit:  ledger.Account{Kind: ledger.AccountKind(e.Debit.Kind), Owner: t.eng.AccountOwner(e.Debit)},
-				Credit: ledger.Account{Kind: ledger.AccountKind(e.Credit.Kind), Owner: t.eng.AccountOwner(e.Credit)},
-			})
-		}
-		if err := t.led.Append(t.pos, t.lbuf); err != nil {
+	if t.led != nil {
+		// An empty batch leaves pos at the ledger's position: nothing appended.
+		if err := t.step.AppendLedger(t.led, t.pos); err != nil {
 			return dst, err
 		}
 	}

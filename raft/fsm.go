@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/accrual/accrual/apply"
 	"github.com/accrual/accrual/engine"
 	"github.com/accrual/accrual/ledger"
 	"github.com/accrual/accrual/raft/codec"
@@ -56,10 +57,9 @@ type fsm struct {
 	mu       sync.Mutex // the apply lock: eng and the scratch below
 	observer Observer   // optional, called under mu
 	eng      *engine.Engine
+	step     *apply.Step // over eng (Restore replaces both)
 	buf      []byte
 	cmds     []engine.Command
-	results  []engine.Result
-	entries  []engine.Entry
 	lents    []ledger.Entry
 	seen     []uint32 // member index → generation that collected it
 	gen      uint32
@@ -87,6 +87,7 @@ func newFSM(prog *engine.Program, led *ledger.Ledger, log hclog.Logger, render f
 		nodes: map[string]string{},
 		views: newViewStore(),
 	}
+	f.step = apply.New(f.eng)
 	f.lw = newLedgerWriter(led, &f.fatal)
 	return f
 }
@@ -198,9 +199,9 @@ func (f *fsm) applyCommands(data []byte, render, emit bool) *entryResponse {
 			f.sawTick = true
 		}
 	}
-	f.results, f.entries = f.eng.Apply(f.cmds, f.results[:0], f.entries[:0])
+	results, entries := f.step.Apply(f.cmds)
 	if f.observer != nil {
-		f.observer.Observe(f.cmds, f.results, f.entries)
+		f.observer.Observe(f.cmds, results, entries)
 	}
 	for _, mi := range f.eng.Touched() {
 		if int(mi) >= len(f.seen) {
@@ -212,25 +213,14 @@ func (f *fsm) applyCommands(data []byte, render, emit bool) *entryResponse {
 		}
 	}
 	if emit {
-		for i := range f.entries {
-			e := &f.entries[i]
-			f.lents = append(f.lents, ledger.Entry{
-				AtMS: e.AtMS, CommandID: e.CommandID, Kind: ledger.Kind(e.Kind), Points: e.Points,
-				Debit:  ledger.Account{Kind: ledger.AccountKind(e.Debit.Kind), Owner: f.eng.AccountOwner(e.Debit)},
-				Credit: ledger.Account{Kind: ledger.AccountKind(e.Credit.Kind), Owner: f.eng.AccountOwner(e.Credit)},
-			})
-		}
+		f.lents = f.step.LedgerEntries(f.lents)
 	}
 	if !render {
 		return &entryResponse{}
 	}
 	// A fresh buffer per entry: it is handed to the waiting callers.
-	r := &entryResponse{ndjson: make([]byte, 0, len(f.results)*100), ends: make([]int32, len(f.results))}
-	for i := range f.results {
-		r.ndjson = f.eng.AppendJSON(r.ndjson, &f.results[i])
-		r.ndjson = append(r.ndjson, '\n')
-		r.ends[i] = int32(len(r.ndjson))
-	}
+	r := &entryResponse{}
+	r.ndjson, r.ends = f.step.AppendNDJSONEnds(make([]byte, 0, len(results)*100), make([]int32, 0, len(results)))
 	return r
 }
 
@@ -388,6 +378,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.eng = eng
+	f.step.SetEngine(eng)
 	if f.observer != nil {
 		f.observer.Reset()
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/accrual/accrual/api"
+	"github.com/accrual/accrual/apply"
 	"github.com/accrual/accrual/engine"
 )
 
@@ -17,8 +18,7 @@ type Mem struct {
 	prog    *engine.Program
 	eng     *engine.Engine
 	applied uint64
-	results []engine.Result
-	entries []engine.Entry
+	step    *apply.Step // over eng, made by the first Submit
 	// ledger, kept when KeepEntries is set
 	keep    bool
 	ledger  []engine.Entry
@@ -96,15 +96,14 @@ func (m *Mem) Submit(ctx context.Context, cmds []engine.Command) ([]byte, error)
 	}
 	m.submits++
 	m.cmds += len(cmds)
-	m.results, m.entries = m.eng.Apply(cmds, m.results[:0], m.entries[:0])
-	m.applied++
-	out := make([]byte, 0, 128*len(cmds))
-	for i := range m.results {
-		out = m.eng.AppendJSON(out, &m.results[i])
-		out = append(out, '\n')
+	if m.step == nil {
+		m.step = apply.New(m.eng)
 	}
+	_, entries := m.step.Apply(cmds)
+	m.applied++
+	out := m.step.AppendNDJSON(make([]byte, 0, 128*len(cmds)))
 	if m.keep {
-		for _, e := range m.entries {
+		for _, e := range entries {
 			m.byCmd[e.CommandID] = append(m.byCmd[e.CommandID], len(m.ledger))
 			m.ledger = append(m.ledger, e)
 			m.owners = append(m.owners, [2]string{m.eng.AccountOwner(e.Debit), m.eng.AccountOwner(e.Credit)})

@@ -8,8 +8,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/accrual/accrual/apply"
 	"github.com/accrual/accrual/engine"
-	"github.com/accrual/accrual/insight"
 )
 
 const replayWriteBytes = 1 << 20
@@ -45,7 +45,7 @@ func cmdReplay(args []string) error {
 	eng := engine.New(prog)
 	var sink entrySink
 	if *dataDir != "" {
-		if sink, err = openLedgerSink(*dataDir, eng); err != nil {
+		if sink, err = openLedgerSink(*dataDir); err != nil {
 			return err
 		}
 		defer sink.Close()
@@ -69,9 +69,10 @@ func cmdReplay(args []string) error {
 	return out.Flush()
 }
 
-// entrySink receives the ledger entries of each replayed batch.
+// entrySink receives the ledger entries of each replayed batch: those of
+// the step's last Apply.
 type entrySink interface {
-	Append(position uint64, entries []engine.Entry) error
+	Append(position uint64, step *apply.Step) error
 	Close() error
 }
 
@@ -82,23 +83,19 @@ type entrySink interface {
 // rerun over the same input appends nothing twice.
 func replay(eng *engine.Engine, in io.Reader, out *bufio.Writer, sink entrySink) error {
 	var (
-		results = make([]engine.Result, 0, insight.BatchSize)
-		entries = make([]engine.Entry, 0, 4*insight.BatchSize)
-		buf     []byte
-		read    uint64
+		step = apply.New(eng)
+		buf  []byte
+		read uint64
 	)
-	return insight.ReadBatches(in, func(cmds []engine.Command) error {
-		results, entries = eng.Apply(cmds, results[:0], entries[:0])
-		for i := range results {
-			buf = eng.AppendJSON(buf[:0], &results[i])
-			buf = append(buf, '\n')
-			if _, err := out.Write(buf); err != nil {
-				return err
-			}
+	return apply.ReadBatches(in, func(cmds []engine.Command) error {
+		step.Apply(cmds)
+		buf = step.AppendNDJSON(buf[:0])
+		if _, err := out.Write(buf); err != nil {
+			return err
 		}
 		read += uint64(len(cmds))
 		if sink != nil {
-			return sink.Append(read, entries)
+			return sink.Append(read, step)
 		}
 		return nil
 	})

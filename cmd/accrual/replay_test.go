@@ -28,7 +28,7 @@ func TestReplayWritesVerifiableLedger(t *testing.T) {
 	var lastSeq uint64
 	for run := 0; run < 2; run++ {
 		eng := engine.New(prog)
-		sink, err := openLedgerSink(data, eng)
+		sink, err := openLedgerSink(data)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -169,39 +169,86 @@ func TestPropertySnapshotRestore(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		prog := programForProperty(t)
 		stream := genStream(t, prog)
-		lines := bytes.SplitAfter(stream, []byte("\n"))
-		cut := rapid.IntRange(0, len(lines)).Draw(t, "cut")
-		whole, wholeEng, _ := runStream(t, prog, stream, 8)
-		_, first, _ := runStream(t, prog, bytes.Join(lines[:cut], nil), 8)
-		var snap bytes.Buffer
-		if err := first.Snapshot(&snap); err != nil {
-			t.Fatal(err)
-		}
-		restored, err := Restore(bytes.NewReader(snap.Bytes()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var again bytes.Buffer
-		if err := restored.Snapshot(&again); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(snap.Bytes(), again.Bytes()) {
-			t.Fatal("snapshot of a restored engine differs from the original snapshot")
-		}
-		rest := continueStream(t, restored, bytes.Join(lines[cut:], nil))
-		tail := whole[len(whole)-len(rest):]
-		for i := range rest {
-			if !bytes.Equal(rest[i], tail[i]) {
-				t.Fatalf("after restore line %d: got %s want %s", i, rest[i], tail[i])
-			}
-		}
-		var s1, s2 bytes.Buffer
-		_ = wholeEng.Snapshot(&s1)
-		_ = restored.Snapshot(&s2)
-		if !bytes.Equal(s1.Bytes(), s2.Bytes()) {
-			t.Fatal("state after restore + rest differs from the whole replay")
-		}
+		cut := rapid.IntRange(0, len(bytes.SplitAfter(stream, []byte("\n")))).Draw(t, "cut")
+		checkSnapshotRestore(t, prog, stream, cut)
 	})
+}
+
+// TestSnapshotRestoreRegression is the case rapid shrank
+// TestPropertySnapshotRestore to when views still added expired points to
+// breakage, kept as plain data so that it replays whatever genStream's draws
+// become: 117 purchases of amount 1 on the coalition program, all at an
+// unknown partner but c19 (member B) and c79 (member A, after B's points
+// expire), with the snapshot taken after c79. The dump that follows the
+// prefix views B with its lot expired; that view must leave breakage alone.
+func TestSnapshotRestoreRegression(t *testing.T) {
+	prog := loadProgramFile(t, filepath.Join("..", "testdata", "conformance", "coalition.program.json"))
+	// from the command at index from on, commands carry time at
+	steps := []struct {
+		from int
+		at   string
+	}{
+		{0, "2026-01-01T00:00:00.000Z"}, {22, "2026-01-10T08:24:35.622Z"}, {23, "2026-01-10T08:24:35.628Z"},
+		{27, "2026-01-10T08:28:05.580Z"}, {28, "2026-01-10T08:28:05.665Z"}, {31, "2026-01-10T08:28:05.673Z"},
+		{39, "2026-02-19T08:28:05.673Z"}, {71, "2026-02-19T23:59:59.996Z"}, {72, "2026-03-31T23:59:59.996Z"},
+		{74, "2026-03-31T23:59:59.997Z"}, {75, "2026-03-31T23:59:59.998Z"}, {76, "2026-03-31T23:59:59.999Z"},
+		{77, "2026-04-01T00:00:00.000Z"},
+	}
+	var buf bytes.Buffer
+	step := 0
+	for i := 0; i < 117; i++ {
+		if step+1 < len(steps) && i >= steps[step+1].from {
+			step++
+		}
+		member, partner := "A", "nobody"
+		switch i {
+		case 19:
+			member, partner = "B", "fuelco"
+		case 79:
+			partner = "fuelco"
+		}
+		fmt.Fprintf(&buf, `{"type":"purchase","id":"c%d","member":%q,"partner":%q,"amount":1,"category":"fuel","at":%q}`+"\n",
+			i, member, partner, steps[step].at)
+	}
+	checkSnapshotRestore(t, prog, buf.Bytes(), 80)
+}
+
+// checkSnapshotRestore snapshots the engine after the first cut lines of
+// stream, restores it, applies the rest, and checks the results and the
+// final state against a replay of the whole stream.
+func checkSnapshotRestore(t fataler, prog *Program, stream []byte, cut int) {
+	t.Helper()
+	lines := bytes.SplitAfter(stream, []byte("\n"))
+	whole, wholeEng, _ := runStream(t, prog, stream, 8)
+	_, first, _ := runStream(t, prog, bytes.Join(lines[:cut], nil), 8)
+	var snap bytes.Buffer
+	if err := first.Snapshot(&snap); err != nil {
+		t.Fatal(err)
+	}
+	restored, err := Restore(bytes.NewReader(snap.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again bytes.Buffer
+	if err := restored.Snapshot(&again); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(snap.Bytes(), again.Bytes()) {
+		t.Fatal("snapshot of a restored engine differs from the original snapshot")
+	}
+	rest := continueStream(t, restored, bytes.Join(lines[cut:], nil))
+	tail := whole[len(whole)-len(rest):]
+	for i := range rest {
+		if !bytes.Equal(rest[i], tail[i]) {
+			t.Fatalf("after restore line %d: got %s want %s", i, rest[i], tail[i])
+		}
+	}
+	var s1, s2 bytes.Buffer
+	_ = wholeEng.Snapshot(&s1)
+	_ = restored.Snapshot(&s2)
+	if !bytes.Equal(s1.Bytes(), s2.Bytes()) {
+		t.Fatal("state after restore + rest differs from the whole replay")
+	}
 }
 
 // continueStream applies a stream to an existing engine and dumps.

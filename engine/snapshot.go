@@ -77,48 +77,62 @@ func (e *Engine) Snapshot(w io.Writer) error {
 	}
 	s.u(uint64(e.members.len()))
 	for k := 0; k < e.members.len(); k++ {
-		m := e.members.at(int32(k))
-		s.str(m.name)
-		for _, v := range [...]int64{m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed, m.expired,
-			m.metric, m.monthEarned, m.lastActivityMS, int64(m.liveFrom), int64(m.year), int64(m.month),
-			int64(m.carried), boolInt(m.firstDone), int64(m.pendFrom), boolInt(m.unsorted)} {
-			s.i(v)
-		}
-		s.u(uint64(len(m.lots)))
-		for _, l := range m.lots {
-			s.i(l.points)
-			s.i(l.matureAtMS)
-			s.i(l.expiresAtMS)
-		}
-		if m.ext == nil {
-			s.u(0)
-			continue
-		}
-		x := m.ext
-		s.u(1)
-		s.i(x.planUntilMS)
-		s.i(int64(x.plan))
-		s.i(int64(x.referrer))
-		s.u(uint64(len(x.holds)))
-		for _, h := range x.holds {
-			s.u(uint64(h))
-		}
-		s.u(uint64(len(x.challenges)))
-		for _, c := range x.challenges {
-			s.i(c.purchases)
-			s.i(boolInt(c.done))
-			s.u(uint64(len(c.partners)))
-			for _, p := range c.partners {
-				s.i(int64(p))
-			}
-		}
-		s.u(uint64(len(x.actions)))
-		for _, a := range x.actions {
-			s.i(int64(a.month))
-			s.i(int64(a.count))
+		s.member(e.members.at(int32(k)))
+	}
+	e.writeTables(s)
+	s.w.WriteString(snapshotMagic)
+	if s.err != nil {
+		return s.err
+	}
+	return s.w.Flush()
+}
+
+func (s *snapWriter) member(m *member) {
+	s.str(m.name)
+	for _, v := range [...]int64{m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed, m.expired,
+		m.metric, m.monthEarned, m.lastActivityMS, int64(m.liveFrom), int64(m.year), int64(m.month),
+		int64(m.carried), boolInt(m.firstDone), int64(m.pendFrom), boolInt(m.unsorted)} {
+		s.i(v)
+	}
+	s.u(uint64(len(m.lots)))
+	for _, l := range m.lots {
+		s.i(l.points)
+		s.i(l.matureAtMS)
+		s.i(l.expiresAtMS)
+	}
+	if m.ext == nil {
+		s.u(0)
+		return
+	}
+	x := m.ext
+	s.u(1)
+	s.i(x.planUntilMS)
+	s.i(int64(x.plan))
+	s.i(int64(x.referrer))
+	s.u(uint64(len(x.holds)))
+	for _, h := range x.holds {
+		s.u(uint64(h))
+	}
+	s.u(uint64(len(x.challenges)))
+	for _, c := range x.challenges {
+		s.i(c.purchases)
+		s.i(boolInt(c.done))
+		s.u(uint64(len(c.partners)))
+		for _, p := range c.partners {
+			s.i(int64(p))
 		}
 	}
-	// ids in record order: recs[i] belongs to ids[i]
+	s.u(uint64(len(x.actions)))
+	for _, a := range x.actions {
+		s.i(int64(a.month))
+		s.i(int64(a.count))
+	}
+}
+
+// writeTables writes every table after the members: command records (ids
+// in record order: recs[i] belongs to ids[i]), purchases, redemptions,
+// holds, lot parts and the due queue.
+func (e *Engine) writeTables(s *snapWriter) {
 	s.u(uint64(e.recs.len()))
 	for k := 0; k < e.recs.len(); k++ {
 		r := e.recs.at(int32(k))
@@ -160,11 +174,6 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		s.i(d.dueMS)
 		s.i(int64(d.member))
 	}
-	s.w.WriteString(snapshotMagic)
-	if s.err != nil {
-		return s.err
-	}
-	return s.w.Flush()
 }
 
 type snapReader struct {
@@ -237,32 +246,9 @@ func (s *snapReader) magic() {
 // so a caller can frame more data after it.
 func Restore(r io.Reader) (*Engine, error) {
 	s := &snapReader{r: bufio.NewReaderSize(r, 1<<16)}
-	s.magic()
-	if v := s.u(); s.err == nil && v != snapshotVersion {
-		return nil, fmt.Errorf("engine snapshot: version %d, want %d", v, snapshotVersion)
-	}
-	src := s.bytes()
-	if s.err != nil {
-		return nil, s.err
-	}
-	p, err := ParseProgram(src)
+	p, next, nextAt, err := s.programs()
 	if err != nil {
-		return nil, fmt.Errorf("engine snapshot: its program: %w", err)
-	}
-	var next *Program
-	var nextAt int64
-	if s.u() == 1 {
-		nsrc := s.bytes()
-		nextAt = s.i()
-		if s.err != nil {
-			return nil, s.err
-		}
-		if next, err = ParseProgram(nsrc); err != nil {
-			return nil, fmt.Errorf("engine snapshot: its scheduled program: %w", err)
-		}
-		if err := Compatible(p, next); err != nil {
-			return nil, fmt.Errorf("engine snapshot: its scheduled program: %w", err)
-		}
+		return nil, err
 	}
 	e := New(p)
 	e.next, e.nextAtMS = next, nextAt
@@ -274,40 +260,93 @@ func Restore(r io.Reader) (*Engine, error) {
 	}
 	nm := s.n()
 	for k := 0; k < nm && s.err == nil; k++ {
-		var m member
-		m.name = e.names.str(s.bytes())
-		m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed, m.expired = s.i(), s.i(), s.i(), s.i(), s.i(), s.i(), s.i()
-		m.metric, m.monthEarned, m.lastActivityMS = s.i(), s.i(), s.i()
-		m.liveFrom, m.year, m.month = s.i32(), s.i32(), s.i32()
-		m.carried = uint8(s.i())
-		m.firstDone = s.i() == 1
-		m.pendFrom = s.i32()
-		m.unsorted = s.i() == 1
-		nl := s.n()
-		m.lots = make([]lot, 0, min(nl, 1<<16))
-		for j := 0; j < nl && s.err == nil; j++ {
-			m.lots = append(m.lots, lot{points: s.i(), matureAtMS: s.i(), expiresAtMS: s.i()})
-		}
-		if s.u() == 1 {
-			x := &memberExt{}
-			x.planUntilMS, x.plan, x.referrer = s.i(), s.i32(), s.i32()
-			for j, nh := 0, s.n(); j < nh && s.err == nil; j++ {
-				x.holds = append(x.holds, uint32(s.u()))
-			}
-			for j, nc := 0, s.n(); j < nc && s.err == nil; j++ {
-				c := challengeProgress{purchases: s.i(), done: s.i() == 1}
-				for q, np := 0, s.n(); q < np && s.err == nil; q++ {
-					c.partners = append(c.partners, s.i32())
-				}
-				x.challenges = append(x.challenges, c)
-			}
-			for j, na := 0, s.n(); j < na && s.err == nil; j++ {
-				x.actions = append(x.actions, actionCount{month: s.i32(), count: s.i32()})
-			}
-			m.ext = x
-		}
+		m := s.member(&e.names)
 		e.byName.insert(memberKeys{e}, []byte(m.name), e.members.add(m))
 	}
+	e.readTables(s)
+	s.magic()
+	if s.err != nil {
+		return nil, fmt.Errorf("engine snapshot: %w", s.err)
+	}
+	if err := e.check(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// programs reads the header: the magic, the version, the program and any
+// scheduled program change with its time.
+func (s *snapReader) programs() (p, next *Program, nextAt int64, err error) {
+	s.magic()
+	if v := s.u(); s.err == nil && v != snapshotVersion {
+		return nil, nil, 0, fmt.Errorf("engine snapshot: version %d, want %d", v, snapshotVersion)
+	}
+	src := s.bytes()
+	if s.err != nil {
+		return nil, nil, 0, s.err
+	}
+	if p, err = ParseProgram(src); err != nil {
+		return nil, nil, 0, fmt.Errorf("engine snapshot: its program: %w", err)
+	}
+	if s.u() == 1 {
+		nsrc := s.bytes()
+		nextAt = s.i()
+		if s.err != nil {
+			return nil, nil, 0, s.err
+		}
+		if next, err = ParseProgram(nsrc); err != nil {
+			return nil, nil, 0, fmt.Errorf("engine snapshot: its scheduled program: %w", err)
+		}
+		if err := Compatible(p, next); err != nil {
+			return nil, nil, 0, fmt.Errorf("engine snapshot: its scheduled program: %w", err)
+		}
+	}
+	return p, next, nextAt, nil
+}
+
+// member reads one member, storing its id in names.
+func (s *snapReader) member(names *arena) member {
+	var m member
+	m.name = names.str(s.bytes())
+	m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed, m.expired = s.i(), s.i(), s.i(), s.i(), s.i(), s.i(), s.i()
+	m.metric, m.monthEarned, m.lastActivityMS = s.i(), s.i(), s.i()
+	m.liveFrom, m.year, m.month = s.i32(), s.i32(), s.i32()
+	m.carried = uint8(s.i())
+	m.firstDone = s.i() == 1
+	m.pendFrom = s.i32()
+	m.unsorted = s.i() == 1
+	nl := s.n()
+	m.lots = make([]lot, 0, min(nl, 1<<16))
+	for j := 0; j < nl && s.err == nil; j++ {
+		m.lots = append(m.lots, lot{points: s.i(), matureAtMS: s.i(), expiresAtMS: s.i()})
+	}
+	if s.u() == 1 {
+		m.ext = s.memberExt()
+	}
+	return m
+}
+
+func (s *snapReader) memberExt() *memberExt {
+	x := &memberExt{}
+	x.planUntilMS, x.plan, x.referrer = s.i(), s.i32(), s.i32()
+	for j, nh := 0, s.n(); j < nh && s.err == nil; j++ {
+		x.holds = append(x.holds, uint32(s.u()))
+	}
+	for j, nc := 0, s.n(); j < nc && s.err == nil; j++ {
+		c := challengeProgress{purchases: s.i(), done: s.i() == 1}
+		for q, np := 0, s.n(); q < np && s.err == nil; q++ {
+			c.partners = append(c.partners, s.i32())
+		}
+		x.challenges = append(x.challenges, c)
+	}
+	for j, na := 0, s.n(); j < na && s.err == nil; j++ {
+		x.actions = append(x.actions, actionCount{month: s.i32(), count: s.i32()})
+	}
+	return x
+}
+
+// readTables reads what writeTables wrote.
+func (e *Engine) readTables(s *snapReader) {
 	nr := s.n()
 	for k := 0; k < nr && s.err == nil; k++ {
 		id := e.names.str(s.bytes())
@@ -333,14 +372,6 @@ func Restore(r io.Reader) (*Engine, error) {
 	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
 		e.due = append(e.due, dueItem{dueMS: s.i(), member: s.i32()})
 	}
-	s.magic()
-	if s.err != nil {
-		return nil, fmt.Errorf("engine snapshot: %w", s.err)
-	}
-	if err := e.check(); err != nil {
-		return nil, err
-	}
-	return e, nil
 }
 
 // check validates the cross references of a restored state, so that a

@@ -1,0 +1,188 @@
+package engine
+
+// Commands that spend points: redeem and its cancellation, and holds with
+// their capture or release (SPEC §9.7).
+
+// spendable runs the checks a redemption and a hold share (SPEC §5
+// redeem, §9.7): the partner, the minimum, and the member's available
+// points at t, then the overflow of the counter the command raises. On
+// success the member has been brought to t.
+func (e *Engine) spendable(c *Command, t int64, counter func(m *member, pi int32) int64) (int32, int32, ErrorCode) {
+	pi := e.prog.partner(c.Partner)
+	if pi < 0 {
+		return -1, -1, ErrUnknownPartner
+	}
+	if c.Points < e.prog.MinRedemption {
+		return -1, -1, ErrBelowMinRedemption
+	}
+	mi := e.lookup(c.Member)
+	if mi < 0 {
+		return -1, -1, ErrInsufficientPoints
+	}
+	e.tryBring(mi, t)
+	m := e.members.at(mi)
+	if m.available() < c.Points {
+		e.rollback(mi)
+		return -1, -1, ErrInsufficientPoints
+	}
+	if !addFits(counter(m, pi), c.Points) {
+		e.rollback(mi)
+		return -1, -1, ErrOverflow
+	}
+	e.keep()
+	return mi, pi, OK
+}
+
+func (e *Engine) redeem(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
+	mi, pi, code := e.spendable(c, t, func(m *member, pi int32) int64 {
+		return max(m.redeemed, e.partnerRedeemed[pi])
+	})
+	if code != OK {
+		return -1, 0, code
+	}
+	m := e.members.at(mi)
+	before := m.available() + m.pending
+	off := uint32(len(e.parts))
+	left := e.consume(m, c.Points, true)
+	assert(left == 0, "redeem consumed less than available")
+	m.redeemed += c.Points
+	e.partnerRedeemed[pi] += c.Points
+	e.record(KindRedeem, t, partnerAcct(AccountPartnerRedeemed, pi), memberAcct(AccountMemberAvailable, mi), c.Points)
+	e.activity(m, mi, t)
+	e.recs.at(ri).ref = e.redeems.add(redemptionRec{points: c.Points, partsOff: off, partsLen: uint32(len(e.parts)) - off, member: mi, partner: pi})
+	return mi, before, OK
+}
+
+func (e *Engine) cancel(c *Command, t int64) (int32, int64, ErrorCode) {
+	oi, ok := e.ids.find(idKeys{e}, c.Original)
+	if !ok || (e.recs.at(oi).typ != TypeRedeem && e.recs.at(oi).typ != TypeCapture) || e.recs.at(oi).err != OK {
+		return -1, 0, ErrUnknownOriginal
+	}
+	rd := e.redeems.at(e.recs.at(oi).ref)
+	if rd.cancelled {
+		return -1, 0, ErrAlreadyCancelled
+	}
+	mi := rd.member
+	e.bring(mi, t)
+	m := e.members.at(mi)
+	before := m.available() + m.pending
+	e.giveBack(m, e.parts[rd.partsOff:rd.partsOff+rd.partsLen])
+	m.redeemed -= rd.points
+	e.partnerRedeemed[rd.partner] -= rd.points
+	e.record(KindCancel, t, memberAcct(AccountMemberAvailable, mi), partnerAcct(AccountPartnerRedeemed, rd.partner), rd.points)
+	rd.cancelled = true
+	e.repayDebt(m)
+	e.expire(m, mi, t)
+	return mi, before, OK
+}
+
+func (e *Engine) hold(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
+	mi, pi, code := e.spendable(c, t, func(m *member, _ int32) int64 { return m.held })
+	if code != OK {
+		return -1, 0, code
+	}
+	m := e.members.at(mi)
+	before := m.available() + m.pending
+	timeoutS := e.prog.HoldTimeoutS
+	if c.Fields&fTimeout != 0 {
+		timeoutS = c.TimeoutS
+	}
+	off := uint32(len(e.parts))
+	left := e.consume(m, c.Points, true)
+	assert(left == 0, "hold consumed less than available")
+	m.held += c.Points
+	deadline := t + timeoutS*msPerSecond
+	hi := uint32(e.holds.add(holdRec{points: c.Points, deadlineMS: deadline, partsOff: off,
+		partsLen: uint32(len(e.parts)) - off, member: mi, partner: pi, open: true}))
+	x := e.ext(m)
+	x.holds = append(x.holds, hi)
+	e.due.push(dueItem{dueMS: deadline, member: mi})
+	e.record(KindHold, t, memberAcct(AccountMemberHeld, mi), memberAcct(AccountMemberAvailable, mi), c.Points)
+	e.activity(m, mi, t)
+	e.recs.at(ri).ref = int32(hi)
+	return mi, before, OK
+}
+
+// closeHold is capture and release (SPEC §9.7).
+func (e *Engine) closeHold(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
+	oi, ok := e.ids.find(idKeys{e}, c.Original)
+	if !ok || e.recs.at(oi).typ != TypeHold || e.recs.at(oi).err != OK {
+		return -1, 0, ErrUnknownOriginal
+	}
+	hi := e.recs.at(oi).ref
+	h := e.holds.at(hi)
+	if !h.open || h.deadlineMS <= t {
+		return -1, 0, ErrHoldClosed
+	}
+	capture := int64(0)
+	if c.Type == TypeCapture {
+		capture = h.points
+		if c.Fields&fPoints != 0 {
+			if c.Points > h.points {
+				return -1, 0, ErrCaptureExceedsHold
+			}
+			capture = c.Points
+		}
+	}
+	mi := h.member
+	e.bring(mi, t)
+	m := e.members.at(mi)
+	before := m.available() + m.pending
+	x := m.ext
+	for k, v := range x.holds {
+		if v == uint32(hi) {
+			x.holds = append(x.holds[:k], x.holds[k+1:]...)
+			break
+		}
+	}
+	h.open = false
+	m.held -= h.points
+	if capture > 0 {
+		e.capture(m, h, mi, ri, capture, t)
+	}
+	back := e.returnHeld(m, e.parts[h.partsOff:h.partsOff+h.partsLen], capture)
+	e.record(KindRelease, t, memberAcct(AccountMemberAvailable, mi), memberAcct(AccountMemberHeld, mi), back)
+	e.repayDebt(m)
+	e.expire(m, mi, t)
+	return mi, before, OK
+}
+
+// capture redeems the first points of hold h, in the order they were
+// taken, as the redemption of command record ri.
+func (e *Engine) capture(m *member, h *holdRec, mi, ri int32, points, t int64) {
+	off := uint32(len(e.parts))
+	need := points
+	for _, p := range e.parts[h.partsOff : h.partsOff+h.partsLen] {
+		if need == 0 {
+			break
+		}
+		take := min(p.points, need)
+		e.parts = append(e.parts, part{lot: p.lot, points: take})
+		need -= take
+	}
+	e.recs.at(ri).ref = e.redeems.add(redemptionRec{points: points, partsOff: off, partsLen: uint32(len(e.parts)) - off, member: mi, partner: h.partner})
+	m.redeemed += points
+	e.partnerRedeemed[h.partner] += points
+	e.record(KindCapture, t, partnerAcct(AccountPartnerRedeemed, h.partner), memberAcct(AccountMemberHeld, mi), points)
+}
+
+// returnHeld gives the parts ps of a closed hold, after its first captured
+// points, back to their lots, and returns how many points went back.
+func (e *Engine) returnHeld(m *member, ps []part, captured int64) int64 {
+	skip := captured
+	var back int64
+	for _, p := range ps {
+		take := min(p.points, skip)
+		skip -= take
+		if rest := p.points - take; rest > 0 {
+			l := &m.lots[p.lot]
+			l.points += rest
+			m.avail += rest
+			back += rest
+			if int32(p.lot) < m.liveFrom {
+				m.liveFrom = int32(p.lot)
+			}
+		}
+	}
+	return back
+}

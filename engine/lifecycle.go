@@ -1,0 +1,153 @@
+package engine
+
+// Lifecycle (SPEC §4): bringing a member to a time, and the due queue
+// that tells a tick whom to bring.
+
+// bring brings member mi to time t (SPEC §4 steps 1, 1b, 2, 3, 4).
+func (e *Engine) bring(mi int32, t int64) {
+	m := e.members.at(mi)
+	e.touch(m, mi)
+	e.mature(m, mi, t)
+	e.releaseDue(m, mi, t)
+	e.repayDebt(m)
+	e.expire(m, mi, t)
+	e.rollYear(m, t)
+}
+
+// Pending lots mature in index order: they are created at non-decreasing
+// times with the same pending_days (referral lots share their purchase's
+// date), and every other lot is available at once. So maturation stops at
+// the first pending lot not yet due, and costs what falls due.
+func (e *Engine) mature(m *member, mi int32, t int64) {
+	i := int(m.pendFrom)
+	for ; i < len(m.lots); i++ {
+		l := m.lots[i]
+		if !l.pending() {
+			continue
+		}
+		if l.matureAtMS > t {
+			break
+		}
+		e.record(KindMature, l.matureAtMS, memberAcct(AccountMemberAvailable, mi), memberAcct(AccountMemberPending, mi), l.points)
+		m.pending -= l.points
+		m.avail += l.points
+		if l.points > 0 && l.expiresAtMS != neverMS && e.emit {
+			e.due.push(dueItem{dueMS: l.expiresAtMS, member: mi})
+		}
+		l.matureAtMS = maturedMark
+		e.setLot(m, i, l)
+	}
+	for int(m.pendFrom) < len(m.lots) && !m.lots[m.pendFrom].pending() {
+		m.pendFrom++
+	}
+}
+
+func (e *Engine) releaseDue(m *member, mi int32, t int64) {
+	if m.ext == nil || len(m.ext.holds) == 0 {
+		return
+	}
+	hs := m.ext.holds
+	for k := 0; k < len(hs); k++ {
+		h := e.holds.at(int32(hs[k]))
+		if h.deadlineMS > t {
+			continue
+		}
+		e.giveBack(m, e.parts[h.partsOff:h.partsOff+h.partsLen])
+		m.held -= h.points
+		e.record(KindRelease, h.deadlineMS, memberAcct(AccountMemberAvailable, mi), memberAcct(AccountMemberHeld, mi), h.points)
+		if e.emit {
+			if e.undoing {
+				e.undoHolds = append(e.undoHolds, hs[k])
+			}
+			h.open = false
+			hs = append(hs[:k], hs[k+1:]...)
+			k--
+		}
+	}
+	if e.emit {
+		m.ext.holds = hs
+	}
+}
+
+func (e *Engine) expire(m *member, mi int32, t int64) {
+	if m.avail == 0 {
+		return
+	}
+	switch e.prog.ExpiryMode {
+	case ExpiryLot, ExpiryAnnual:
+		for i := int(m.liveFrom); i < len(m.lots); i++ {
+			l := m.lots[i]
+			if l.expiresAtMS > t {
+				if !m.unsorted {
+					break // every later lot expires later still
+				}
+				continue
+			}
+			if l.pending() || l.points == 0 {
+				continue
+			}
+			e.record(KindExpire, l.expiresAtMS, breakageAcct, memberAcct(AccountMemberAvailable, mi), l.points)
+			m.expired += l.points
+			m.avail -= l.points
+			if e.emit {
+				e.breakage += l.points
+			}
+			l.points = 0
+			e.setLot(m, i, l)
+		}
+	case ExpiryInactivity:
+		dueMS := m.lastActivityMS + e.prog.ExpiryDays*msPerDay
+		if dueMS > t {
+			return
+		}
+		for i := int(m.liveFrom); i < len(m.lots); i++ {
+			if l := m.lots[i]; !l.pending() && l.points != 0 {
+				l.points = 0
+				e.setLot(m, i, l)
+			}
+		}
+		e.record(KindExpire, dueMS, breakageAcct, memberAcct(AccountMemberAvailable, mi), m.avail)
+		m.expired += m.avail
+		if e.emit {
+			e.breakage += m.avail
+		}
+		m.avail = 0
+	}
+	e.compact(m)
+}
+
+func (e *Engine) rollYear(m *member, t int64) {
+	y := int32(yearOf(t))
+	if y <= m.year {
+		return
+	}
+	if y == m.year+1 {
+		m.carried = uint8(e.prog.levelFor(m.metric))
+	} else {
+		m.carried = 0
+	}
+	m.metric = 0
+	m.year = y
+}
+
+func (m *member) earnedThisMonth(t int64) int64 {
+	if int64(m.month) != monthKey(t) {
+		return 0
+	}
+	return m.monthEarned
+}
+
+func (e *Engine) activity(m *member, mi int32, t int64) {
+	m.lastActivityMS = t
+	if e.prog.ExpiryMode == ExpiryInactivity {
+		e.due.push(dueItem{dueMS: t + e.prog.ExpiryDays*msPerDay, member: mi})
+	}
+}
+
+// tick brings every member with something due by t to t (SPEC §4).
+func (e *Engine) tick(t int64) {
+	for len(e.due) > 0 && e.due[0].dueMS <= t {
+		it := e.due.pop()
+		e.bring(it.member, t)
+	}
+}

@@ -1,4 +1,4 @@
-package insight_test
+package api_test
 
 import (
 	"context"

@@ -3,6 +3,7 @@ package api
 import (
 	"net/url"
 
+	"github.com/accrual/accrual/api/wire"
 	"github.com/accrual/accrual/engine"
 	"github.com/valyala/fasthttp"
 )
@@ -44,11 +45,11 @@ func unescape(seg []byte) (string, bool) {
 
 func methodNotAllowed(ctx *fasthttp.RequestCtx, allow string) {
 	ctx.Response.Header.Set("Allow", allow)
-	writeError(ctx, fasthttp.StatusMethodNotAllowed, "method_not_allowed", "method not allowed; use "+allow)
+	writeError(ctx, wire.MethodNotAllowed, "method not allowed; use "+allow)
 }
 
 func notFound(ctx *fasthttp.RequestCtx) {
-	writeError(ctx, fasthttp.StatusNotFound, "not_found", "no such endpoint")
+	writeError(ctx, wire.NotFound, "no such endpoint")
 }
 
 // convenience routes: POST /v1/<name> → a command of this type.
@@ -172,7 +173,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, route *int) {
 		handler = func(p Principal) {
 			orig, ok := unescape(seg[1])
 			if !ok || !validID([]byte(orig)) {
-				writeError(ctx, fasthttp.StatusBadRequest, "invalid", "the path names no valid command id")
+				writeError(ctx, wire.Invalid, "the path names no valid command id")
 				return
 			}
 			s.postSingle(ctx, p, t, []byte(orig))
@@ -197,7 +198,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, route *int) {
 		handler = func(p Principal) {
 			m, ok := unescape(seg[1])
 			if !ok || !validMember([]byte(m)) {
-				writeError(ctx, fasthttp.StatusBadRequest, "invalid", "the path names no valid member id")
+				writeError(ctx, wire.Invalid, "the path names no valid member id")
 				return
 			}
 			switch r {
@@ -218,7 +219,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, route *int) {
 			}
 			id, ok := unescape(seg[1])
 			if !ok || !validID([]byte(id)) {
-				writeError(ctx, fasthttp.StatusBadRequest, "invalid", "the path names no valid command id")
+				writeError(ctx, wire.Invalid, "the path names no valid command id")
 				return
 			}
 			s.getCommand(ctx, id)
@@ -228,7 +229,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, route *int) {
 		handler = func(p Principal) {
 			pid, ok := unescape(seg[1])
 			if !ok || !validPartner([]byte(pid)) {
-				writeError(ctx, fasthttp.StatusBadRequest, "invalid", "the path names no valid partner id")
+				writeError(ctx, wire.Invalid, "the path names no valid partner id")
 				return
 			}
 			if p.Role == RolePartner && p.Partner != pid {

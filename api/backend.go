@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/accrual/accrual/api/wire"
 	"github.com/accrual/accrual/engine"
 )
 
@@ -26,15 +27,28 @@ type Backend interface {
 	// never enters the log. The result is one JSON object.
 	Quote(cmd *engine.Command) ([]byte, error)
 	Program() *engine.Program
-	Status() any // cluster status, JSON-encodable
-	Stats() any  // JSON-encodable KPIs
+	Status() wire.Status // GET /v1/cluster
+	Stats() wire.Stats   // GET /v1/stats; see NewStats
 	// The reads below return ErrNotFound (or an error with NotFound() bool)
 	// for an unknown member, command or partner, and ErrInvalidArgument for
 	// a bad cursor or range.
-	Statement(member string, cursor string, limit int) (any, error)
-	BalanceAt(member string, atMS int64) (any, error)
-	CommandEntries(id string) (any, error)
-	Settlement(partner string, fromMS, toMS int64) (any, error)
+	Statement(member string, cursor string, limit int) (wire.Statement, error)
+	BalanceAt(member string, atMS int64) (wire.Balance, error)
+	CommandEntries(id string) (wire.CommandEntries, error)
+	Settlement(partner string, fromMS, toMS int64) (wire.Settlement, error)
+}
+
+// NewStats is GET /v1/stats from an engine's totals and the log index
+// they include.
+func NewStats(t engine.Totals, appliedIndex uint64) wire.Stats {
+	s := wire.Stats{Members: t.Members, Commands: t.Commands, Issued: t.Issued, Redeemed: t.Redeemed,
+		Breakage: t.Breakage, Adjustments: t.Adjustments, Rewards: t.Rewards, Outstanding: t.Outstanding,
+		AppliedIndex: appliedIndex}
+	if earned := t.Issued + t.Rewards + t.Adjustments; earned > 0 {
+		s.RedemptionRate = float64(t.Redeemed) / float64(earned)
+		s.BreakageRate = float64(t.Breakage) / float64(earned)
+	}
+	return s
 }
 
 // DiskReporter is implemented by a Backend that watches the free space of
@@ -59,7 +73,7 @@ var (
 	// DiskFull() bool that returns true counts too, and its Error() (which
 	// should name the directory and the free and needed bytes) is the
 	// message.
-	ErrDiskFull error = sentinel("disk full: writes are refused until disk space is freed; reads still work; retry with the same ids")
+	ErrDiskFull error = sentinel(wire.DiskFull.Sentence())
 	// ErrNotFound makes a read answer 404 (also: NotFound() bool).
 	ErrNotFound error = sentinel("not found")
 	// ErrInvalidArgument makes a read answer 400 (also: InvalidArgument() bool).

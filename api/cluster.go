@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/accrual/accrual/api/wire"
 	"github.com/valyala/fasthttp"
 )
 
@@ -44,12 +45,12 @@ func (s *Server) stateHash(ctx *fasthttp.RequestCtx, p Principal) {
 	}
 	h, ok := s.b.(StateHasher)
 	if !ok {
-		writeError(ctx, fasthttp.StatusNotImplemented, "not_implemented", "this backend has no replicated state to hash")
+		writeError(ctx, wire.NotImplemented, "this backend has no replicated state to hash")
 		return
 	}
 	at, err := strconv.ParseUint(string(ctx.QueryArgs().Peek("at")), 10, 64)
 	if err != nil {
-		writeError(ctx, fasthttp.StatusBadRequest, "invalid", "at must be a log index (a non-negative integer)")
+		writeError(ctx, wire.Invalid, "at must be a log index (a non-negative integer)")
 		return
 	}
 	c, cancel := context.WithTimeout(context.Background(), stateHashWaitMS*time.Millisecond)
@@ -57,9 +58,9 @@ func (s *Server) stateHash(ctx *fasthttp.RequestCtx, p Principal) {
 	hash, index, err := h.StateHashAt(c, at)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
-		writeError(ctx, fasthttp.StatusGatewayTimeout, "timeout", fmt.Sprintf("index %d was not applied within %d ms", at, stateHashWaitMS))
+		writeError(ctx, wire.Timeout, fmt.Sprintf("index %d was not applied within %d ms", at, stateHashWaitMS))
 	case err != nil:
-		writeError(ctx, fasthttp.StatusServiceUnavailable, "unavailable", err.Error())
+		writeError(ctx, wire.Unavailable, err.Error())
 	default:
 		s.writeJSON(ctx, struct {
 			Index     uint64 `json:"index"`
@@ -84,7 +85,7 @@ func (s *Server) clusterAdmin(ctx *fasthttp.RequestCtx, p Principal, op string) 
 	}
 	admin, ok := s.b.(ClusterAdmin)
 	if !ok {
-		writeError(ctx, fasthttp.StatusNotImplemented, "not_implemented", "this backend has no cluster to change")
+		writeError(ctx, wire.NotImplemented, "this backend has no cluster to change")
 		return
 	}
 	var req clusterRequest
@@ -92,7 +93,7 @@ func (s *Server) clusterAdmin(ctx *fasthttp.RequestCtx, p Principal, op string) 
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
-			writeError(ctx, fasthttp.StatusBadRequest, "invalid", "body must be {\"id\", \"raft_addr\", \"http_addr\"}: "+err.Error())
+			writeError(ctx, wire.Invalid, "body must be {\"id\", \"raft_addr\", \"http_addr\"}: "+err.Error())
 			return
 		}
 	}
@@ -100,13 +101,13 @@ func (s *Server) clusterAdmin(ctx *fasthttp.RequestCtx, p Principal, op string) 
 	switch op {
 	case "join":
 		if req.ID == "" || req.RaftAddr == "" {
-			writeError(ctx, fasthttp.StatusBadRequest, "invalid", "join needs id and raft_addr")
+			writeError(ctx, wire.Invalid, "join needs id and raft_addr")
 			return
 		}
 		err = admin.AddVoter(req.ID, req.RaftAddr, req.HTTPAddr)
 	case "remove":
 		if req.ID == "" {
-			writeError(ctx, fasthttp.StatusBadRequest, "invalid", "remove needs id")
+			writeError(ctx, wire.Invalid, "remove needs id")
 			return
 		}
 		err = admin.RemoveServer(req.ID)
@@ -119,10 +120,10 @@ func (s *Server) clusterAdmin(ctx *fasthttp.RequestCtx, p Principal, op string) 
 	if err != nil {
 		var nl interface{ LeaderHTTPAddr() string }
 		if errors.As(err, &nl) {
-			writeErrorLeader(ctx, fasthttp.StatusMisdirectedRequest, "not_leader", "this node is not the leader", nl.LeaderHTTPAddr())
+			writeErrorLeader(ctx, wire.NotLeader, wire.NotLeader.Sentence(), nl.LeaderHTTPAddr())
 			return
 		}
-		writeError(ctx, fasthttp.StatusServiceUnavailable, "cluster_change_failed", err.Error())
+		writeError(ctx, wire.ClusterChangeFailed, err.Error())
 		return
 	}
 	s.writeJSON(ctx, s.b.Status())

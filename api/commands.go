@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/accrual/accrual/api/wire"
 	"github.com/accrual/accrual/engine"
 	"github.com/valyala/fasthttp"
 )
@@ -227,14 +228,14 @@ func (s *Server) readBody(ctx *fasthttp.RequestCtx, b *batch, limit int) bool {
 	cl := ctx.Request.Header.ContentLength()
 	if cl > limit {
 		ctx.SetConnectionClose()
-		writeError(ctx, fasthttp.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body exceeds %d bytes", limit))
+		writeError(ctx, wire.BodyTooLarge, fmt.Sprintf("the body exceeds %d bytes", limit))
 		return false
 	}
 	r := ctx.RequestBodyStream()
 	if r == nil {
 		body := ctx.PostBody()
 		if len(body) > limit {
-			writeError(ctx, fasthttp.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body exceeds %d bytes", limit))
+			writeError(ctx, wire.BodyTooLarge, fmt.Sprintf("the body exceeds %d bytes", limit))
 			return false
 		}
 		b.body = append(b.body, body...)
@@ -251,7 +252,7 @@ func (s *Server) readBody(ctx *fasthttp.RequestCtx, b *batch, limit int) bool {
 		b.body = b.body[:len(b.body)+n]
 		if len(b.body) > limit {
 			ctx.SetConnectionClose()
-			writeError(ctx, fasthttp.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body exceeds %d bytes", limit))
+			writeError(ctx, wire.BodyTooLarge, fmt.Sprintf("the body exceeds %d bytes", limit))
 			return false
 		}
 		if err == io.EOF {
@@ -261,9 +262,9 @@ func (s *Server) readBody(ctx *fasthttp.RequestCtx, b *batch, limit int) bool {
 			ctx.SetConnectionClose()
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
-				writeError(ctx, fasthttp.StatusRequestTimeout, "timeout", "timed out reading the request body")
+				writeErrorStatus(ctx, wire.StatusTimeoutReading, wire.Timeout, "timed out reading the request body", "")
 			} else {
-				writeError(ctx, fasthttp.StatusBadRequest, "invalid", "could not read the request body")
+				writeError(ctx, wire.Invalid, "could not read the request body")
 			}
 			return false
 		}
@@ -281,9 +282,9 @@ func (s *Server) postCommands(ctx *fasthttp.RequestCtx, p Principal) {
 	b.spans, err = splitArray(b.body, b.spans, MaxBatch)
 	if err != nil {
 		if err == errTooMany {
-			writeError(ctx, fasthttp.StatusRequestEntityTooLarge, "batch_too_large", fmt.Sprintf("at most %d commands per request", MaxBatch))
+			writeError(ctx, wire.BatchTooLarge, fmt.Sprintf("at most %d commands per request", MaxBatch))
 		} else {
-			writeError(ctx, fasthttp.StatusBadRequest, "invalid", err.Error())
+			writeError(ctx, wire.Invalid, err.Error())
 		}
 		return
 	}
@@ -365,8 +366,8 @@ var codeMessages = map[string]string{
 }
 
 // writeResult answers a single command's result: 200 with the result when
-// accepted, else {"error":{code,message},"result":{…}} with 400 (invalid),
-// 409 (id_conflict) or 422 (a business rejection).
+// accepted, else {"error":{code,message},"result":{…}} with the code's
+// status: 400 (invalid), 409 (id_conflict) or 422 (a business rejection).
 func writeResult(ctx *fasthttp.RequestCtx, line []byte, dst []byte) []byte {
 	code := resultCodeName(line)
 	ctx.SetContentType("application/json")
@@ -374,23 +375,14 @@ func writeResult(ctx *fasthttp.RequestCtx, line []byte, dst []byte) []byte {
 		ctx.SetBody(line)
 		return dst
 	}
-	status := fasthttp.StatusUnprocessableEntity
-	switch string(code) {
-	case "invalid":
-		status = fasthttp.StatusBadRequest
-	case "id_conflict":
-		status = fasthttp.StatusConflict
-	}
-	ctx.SetStatusCode(status)
+	c := wire.ErrorCode(code)
+	ctx.SetStatusCode(c.Status())
 	msg := codeMessages[string(code)]
 	if msg == "" {
 		msg = string(code)
 	}
-	dst = append(dst[:0], `{"error":{"code":`...)
-	dst = appendJSONString(dst, code)
-	dst = append(dst, `,"message":`...)
-	dst = appendJSONString(dst, msg)
-	dst = append(dst, `},"result":`...)
+	dst = appendErrorJSON(dst[:0], c, msg, "")
+	dst = append(dst[:len(dst)-1], `,"result":`...) // the result joins the error's object
 	dst = append(dst, line...)
 	dst = append(dst, '}')
 	ctx.SetBody(dst)
@@ -407,17 +399,17 @@ func (s *Server) postSingle(ctx *fasthttp.RequestCtx, p Principal, t engine.Comm
 	var ok bool
 	b.lines, ok = singleLine(b.lines[:0], b.body, t, original)
 	if !ok {
-		writeError(ctx, fasthttp.StatusBadRequest, "invalid", "the body must be one JSON object")
+		writeError(ctx, wire.Invalid, "the body must be one JSON object")
 		return
 	}
 	b.add(b.lines, s.nowMS())
 	c := &b.cmds[0]
 	if !c.Invalid && (c.Type != t || (original != nil && !bytes.Equal(c.Original, original))) {
-		writeError(ctx, fasthttp.StatusBadRequest, "invalid", "the body's type or original contradicts the route")
+		writeError(ctx, wire.Invalid, "the body's type or original contradicts the route")
 		return
 	}
 	if b.st[0] == stQuote {
-		writeError(ctx, fasthttp.StatusBadRequest, "invalid", "use POST /v1/quote")
+		writeError(ctx, wire.Invalid, "use POST /v1/quote")
 		return
 	}
 	if b.authorize(p) >= 0 {
@@ -444,12 +436,12 @@ func (s *Server) postQuote(ctx *fasthttp.RequestCtx, p Principal) {
 	var ok bool
 	b.lines, ok = singleLine(b.lines[:0], b.body, engine.TypeQuote, nil)
 	if !ok {
-		writeError(ctx, fasthttp.StatusBadRequest, "invalid", "the body must be one JSON object")
+		writeError(ctx, wire.Invalid, "the body must be one JSON object")
 		return
 	}
 	b.add(b.lines, s.nowMS())
 	if c := &b.cmds[0]; !c.Invalid && c.Type != engine.TypeQuote {
-		writeError(ctx, fasthttp.StatusBadRequest, "invalid", "the body's type must be quote")
+		writeError(ctx, wire.Invalid, "the body's type must be quote")
 		return
 	}
 	if b.authorize(p) >= 0 {
@@ -482,7 +474,7 @@ func (s *Server) postStream(ctx *fasthttp.RequestCtx, p Principal) {
 		defer func() {
 			if r := recover(); r != nil {
 				s.log.Error("api: panic in stream", "panic", fmt.Sprint(r))
-				w.Write(appendErrorJSON(nil, "internal", "internal error", ""))
+				w.Write(appendErrorJSON(nil, wire.Internal, wire.Internal.Sentence(), ""))
 				w.WriteByte('\n')
 				w.Flush()
 			}
@@ -491,7 +483,7 @@ func (s *Server) postStream(ctx *fasthttp.RequestCtx, p Principal) {
 	})
 }
 
-func (s *Server) streamError(w *bufio.Writer, code, msg, leader string) {
+func (s *Server) streamError(w *bufio.Writer, code wire.ErrorCode, msg, leader string) {
 	var buf [512]byte
 	w.Write(appendErrorJSON(buf[:0], code, msg, leader))
 	w.WriteByte('\n')
@@ -549,7 +541,7 @@ func (s *Server) stream(w *bufio.Writer, body io.Reader, conn net.Conn, p Princi
 		}
 		if len(b.cmds) > 0 {
 			if i := b.authorize(p); i >= 0 {
-				s.streamError(w, "forbidden", "a partner key may only send purchase, refund, redeem, hold and quote commands naming its own partner", "")
+				s.streamError(w, wire.Forbidden, "a partner key may only send purchase, refund, redeem, hold and quote commands naming its own partner", "")
 				return
 			}
 			cctx, cancel := context.WithTimeout(context.Background(), s.cfg.SubmitTimeout)
@@ -559,16 +551,16 @@ func (s *Server) stream(w *bufio.Writer, body io.Reader, conn net.Conn, p Princi
 				kind, leader := classify(err)
 				switch kind {
 				case errNotLeader:
-					s.streamError(w, "not_leader", "this node is not the leader; results above are final, retry the rest with the same ids", leader)
+					s.streamError(w, wire.NotLeader, "this node is not the leader; results above are final, retry the rest with the same ids", leader)
 				case errOverloaded:
-					s.streamError(w, "overloaded", "overloaded; results above are final, retry the rest with the same ids", "")
+					s.streamError(w, wire.Overloaded, "overloaded; results above are final, retry the rest with the same ids", "")
 				case errDiskFull:
-					s.streamError(w, "disk_full", err.Error()+"; results above are final", "")
+					s.streamError(w, wire.DiskFull, err.Error()+"; results above are final", "")
 				case errTimeout, errCanceled:
-					s.streamError(w, "timeout", "timed out; results above are final, retry the rest with the same ids", "")
+					s.streamError(w, wire.Timeout, "timed out; results above are final, retry the rest with the same ids", "")
 				default:
 					s.log.Error("api: backend error in stream", "err", err.Error())
-					s.streamError(w, "internal", "internal error; results above are final, retry the rest with the same ids", "")
+					s.streamError(w, wire.Internal, "internal error; results above are final, retry the rest with the same ids", "")
 				}
 				return
 			}
@@ -586,9 +578,9 @@ func (s *Server) stream(w *bufio.Writer, body io.Reader, conn net.Conn, p Princi
 		if readErr != nil {
 			var ne net.Error
 			if errors.As(readErr, &ne) && ne.Timeout() {
-				s.streamError(w, "timeout", "timed out reading the request body", "")
+				s.streamError(w, wire.Timeout, "timed out reading the request body", "")
 			} else {
-				s.streamError(w, "invalid", "could not read the request body", "")
+				s.streamError(w, wire.Invalid, "could not read the request body", "")
 			}
 			return
 		}

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"path"
 
+	"github.com/accrual/accrual/api/wire"
 	"github.com/valyala/fasthttp"
 )
 
@@ -74,7 +75,7 @@ func (s *Server) statsSub(ctx *fasthttp.RequestCtx, name string) func(p Principa
 		}
 		src, ok := s.b.(KPISource)
 		if !ok {
-			writeError(ctx, fasthttp.StatusNotImplemented, "not_implemented", "this backend computes no KPIs")
+			writeError(ctx, wire.NotImplemented, "this backend computes no KPIs")
 			return
 		}
 		s.writeJSON(ctx, src.KPIs())

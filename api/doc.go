@@ -1,6 +1,8 @@
 // Package api is Accrual's HTTP server (fasthttp): batches of commands,
 // NDJSON streams, single-command conveniences, reads, metrics and API keys.
-// It talks to the replicated state machine only through Backend.
+// It talks to the replicated state machine only through Backend, whose
+// reads answer in the types of package api/wire; every error answer takes
+// its code, status and default sentence from wire.ErrorCode.
 //
 // It is not the state machine: it decodes and validates commands, fills a
 // missing `at`, checks keys and scopes, and hands valid commands to the

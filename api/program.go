@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/accrual/accrual/api/wire"
 	"github.com/accrual/accrual/engine"
 	"github.com/valyala/fasthttp"
 )
@@ -29,14 +30,14 @@ func (s *Server) putProgram(ctx *fasthttp.RequestCtx, p Principal) {
 	}
 	admin, ok := s.b.(ProgramAdmin)
 	if !ok {
-		writeError(ctx, fasthttp.StatusNotImplemented, "not_implemented", "this backend cannot change its program")
+		writeError(ctx, wire.NotImplemented, "this backend cannot change its program")
 		return
 	}
 	atMS := s.cfg.Now().UnixMilli()
 	if v := ctx.QueryArgs().Peek("at"); len(v) > 0 {
 		t, ok := engine.ParseTime(string(v))
 		if !ok {
-			writeError(ctx, fasthttp.StatusBadRequest, "invalid", "at must be an RFC 3339 timestamp")
+			writeError(ctx, wire.Invalid, "at must be an RFC 3339 timestamp")
 			return
 		}
 		atMS = t
@@ -47,13 +48,13 @@ func (s *Server) putProgram(ctx *fasthttp.RequestCtx, p Principal) {
 		kind, leader := classify(err)
 		switch {
 		case errors.As(err, &pe):
-			writeError(ctx, fasthttp.StatusBadRequest, "invalid_program", pe.Error())
+			writeError(ctx, wire.InvalidProgram, pe.Error())
 		case kind == errNotLeader:
-			writeErrorLeader(ctx, fasthttp.StatusMisdirectedRequest, "not_leader", "this node is not the leader", leader)
+			writeErrorLeader(ctx, wire.NotLeader, wire.NotLeader.Sentence(), leader)
 		case kind == errDiskFull:
-			writeError(ctx, fasthttp.StatusInsufficientStorage, "disk_full", err.Error())
+			writeError(ctx, wire.DiskFull, err.Error())
 		default:
-			writeError(ctx, fasthttp.StatusServiceUnavailable, "unavailable", err.Error())
+			writeError(ctx, wire.Unavailable, err.Error())
 		}
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/accrual/accrual/api/wire"
 	"github.com/accrual/accrual/engine"
 	"github.com/valyala/fasthttp"
 )
@@ -138,7 +139,7 @@ func parseReadQuery(a *fasthttp.Args, allowed uint8) (readQuery, error) {
 func (s *Server) query(ctx *fasthttp.RequestCtx, allowed uint8) (readQuery, bool) {
 	q, err := parseReadQuery(ctx.QueryArgs(), allowed)
 	if err != nil {
-		writeError(ctx, fasthttp.StatusBadRequest, "invalid", err.Error())
+		writeError(ctx, wire.Invalid, err.Error())
 		return q, false
 	}
 	return q, true
@@ -148,40 +149,15 @@ func (s *Server) writeJSON(ctx *fasthttp.RequestCtx, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		s.log.Error("api: encoding a response", "err", err.Error())
-		writeError(ctx, fasthttp.StatusInternalServerError, "internal", "internal error")
+		writeCode(ctx, wire.Internal)
 		return
 	}
 	ctx.SetContentType("application/json")
 	ctx.SetBody(b)
 }
 
-// MemberLots is the points of a member's lots that expire in one month.
-type MemberLots struct {
-	Expires   string `json:"expires"` // "YYYY-MM" (UTC), or "never"
-	Available int64  `json:"available"`
-	Pending   int64  `json:"pending"`
-}
-
-// MemberResponse is GET /v1/members/{id}.
-type MemberResponse struct {
-	Member       string       `json:"member"`
-	Available    int64        `json:"available"`
-	Pending      int64        `json:"pending"`
-	Held         int64        `json:"held"`
-	Tier         string       `json:"tier"`
-	DiscountBP   int64        `json:"discount_bp"`
-	Perks        []string     `json:"perks"`
-	Plan         string       `json:"plan,omitempty"`
-	Earned       int64        `json:"earned"`
-	Redeemed     int64        `json:"redeemed"`
-	Expired      int64        `json:"expired"`
-	Lots         []MemberLots `json:"lots"`
-	AppliedIndex uint64       `json:"applied_index"`
-	Consistency  string       `json:"consistency"`
-}
-
-func groupLots(lots []engine.LotView) []MemberLots {
-	out := []MemberLots{}
+func groupLots(lots []engine.LotView) []wire.MemberLots {
+	out := []wire.MemberLots{}
 	idx := map[string]int{}
 	for _, l := range lots {
 		key := "never"
@@ -192,7 +168,7 @@ func groupLots(lots []engine.LotView) []MemberLots {
 		if !ok {
 			i = len(out)
 			idx[key] = i
-			out = append(out, MemberLots{Expires: key})
+			out = append(out, wire.MemberLots{Expires: key})
 		}
 		if l.Pending {
 			out[i].Pending += l.Points
@@ -227,10 +203,10 @@ func (s *Server) getMember(ctx *fasthttp.RequestCtx, name string) {
 		return
 	}
 	if !found {
-		writeError(ctx, fasthttp.StatusNotFound, "not_found", "no such member")
+		writeError(ctx, wire.NotFound, "no such member")
 		return
 	}
-	r := MemberResponse{Member: v.Member, Available: v.Available, Pending: v.Pending, Held: v.Held,
+	r := wire.Member{Member: v.Member, Available: v.Available, Pending: v.Pending, Held: v.Held,
 		Tier: v.Tier, Perks: []string{}, Plan: v.Plan, Earned: v.Earned, Redeemed: v.Redeemed, Expired: v.Expired,
 		Lots: groupLots(v.Lots), AppliedIndex: applied, Consistency: q.consistency}
 	if r.Member == "" {
@@ -309,11 +285,11 @@ func (s *Server) getSettlement(ctx *fasthttp.RequestCtx, partner string) {
 		q.toMS = now.UnixMilli()
 	}
 	if q.fromMS > q.toMS {
-		writeError(ctx, fasthttp.StatusBadRequest, "invalid", "from must not be after to")
+		writeError(ctx, wire.Invalid, "from must not be after to")
 		return
 	}
 	if p := s.b.Program(); p != nil && p.PartnerIndex(partner) < 0 {
-		writeError(ctx, fasthttp.StatusNotFound, "not_found", "no such partner")
+		writeError(ctx, wire.NotFound, "no such partner")
 		return
 	}
 	v, err := s.b.Settlement(partner, q.fromMS, q.toMS)
@@ -331,7 +307,7 @@ func (s *Server) getProgram(ctx *fasthttp.RequestCtx) {
 	}
 	p := s.b.Program()
 	if p == nil {
-		writeError(ctx, fasthttp.StatusServiceUnavailable, "unavailable", "no program loaded")
+		writeError(ctx, wire.Unavailable, "no program loaded")
 		return
 	}
 	src := p.Source

@@ -3,6 +3,7 @@ package api
 import (
 	"net/url"
 
+	"github.com/accrual/accrual/api/wire"
 	"github.com/accrual/accrual/engine"
 	"github.com/valyala/fasthttp"
 )
@@ -44,11 +45,11 @@ func unescape(seg []byte) (string, bool) {
 
 func methodNotAllowed(ctx *fasthttp.RequestCtx, allow string) {
 	ctx.Response.Header.Set("Allow", allow)
-	writeError(ctx, fasthttp.StatusMethodNotAllowed, "method_not_allowed", "method not allowed; use "+allow)
+	writeError(ctx, wire.MethodNotAllowed, "method not allowed; use "+allow)
 }
 
 func notFound(ctx *fasthttp.RequestCtx) {
-	writeError(ctx, fasthttp.StatusNotFound, "not_found", "no such endpoint")
+	writeError(ctx, wire.NotFound, "no such endpoint")
 }
 
 // convenience routes: POST /v1/<name> → a command of this type.
@@ -72,220 +73,266 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, route *int) {
 		notFound(ctx)
 		return
 	}
-	get := ctx.IsGet() || ctx.IsHead()
-	post := ctx.IsPost()
 	switch string(seg[0]) {
 	case "healthz":
 		*route = rHealth
-		if len(seg) != 1 {
-			notFound(ctx)
-			return
-		}
-		ctx.SetContentType("application/json")
-		ctx.SetBodyString(`{"status":"ok"}`)
-		return
+		s.healthz(ctx, seg)
 	case "readyz":
 		*route = rReady
-		if len(seg) != 1 {
-			notFound(ctx)
-			return
-		}
-		ctx.SetContentType("application/json")
-		if !s.ready.Load() {
-			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
-			ctx.SetBodyString(`{"status":"not_ready"}`)
-			return
-		}
-		ctx.SetBodyString(`{"status":"ready"}`)
-		return
+		s.readyz(ctx, seg)
 	case "metrics":
 		*route = rMetrics
-		if len(seg) != 1 {
-			notFound(ctx)
-			return
-		}
-		if !get {
-			methodNotAllowed(ctx, "GET")
-			return
-		}
-		if !s.cfg.PublicMetrics {
-			p, ok := s.principal(ctx)
-			if !ok {
-				return
-			}
-			if p.Role == RolePartner {
-				forbidden(ctx, "metrics need an operator or readonly key")
-				return
-			}
-		}
-		s.m.handler(ctx)
-		return
+		s.metrics(ctx, seg)
 	case "console":
 		s.console(ctx, seg, route)
-		return
 	case "v1":
+		s.routeV1(ctx, seg[1:], route)
 	default:
+		notFound(ctx)
+	}
+}
+
+func (s *Server) healthz(ctx *fasthttp.RequestCtx, seg [][]byte) {
+	if len(seg) != 1 {
 		notFound(ctx)
 		return
 	}
-	seg = seg[1:]
+	ctx.SetContentType("application/json")
+	ctx.SetBodyString(`{"status":"ok"}`)
+}
+
+func (s *Server) readyz(ctx *fasthttp.RequestCtx, seg [][]byte) {
+	if len(seg) != 1 {
+		notFound(ctx)
+		return
+	}
+	ctx.SetContentType("application/json")
+	if !s.ready.Load() {
+		ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+		ctx.SetBodyString(`{"status":"not_ready"}`)
+		return
+	}
+	ctx.SetBodyString(`{"status":"ready"}`)
+}
+
+func (s *Server) metrics(ctx *fasthttp.RequestCtx, seg [][]byte) {
+	if len(seg) != 1 {
+		notFound(ctx)
+		return
+	}
+	if !ctx.IsGet() && !ctx.IsHead() {
+		methodNotAllowed(ctx, "GET")
+		return
+	}
+	if !s.cfg.PublicMetrics {
+		p, ok := s.principal(ctx)
+		if !ok {
+			return
+		}
+		if p.Role == RolePartner {
+			forbidden(ctx, "metrics need an operator or readonly key")
+			return
+		}
+	}
+	s.m.handler(ctx)
+}
+
+// v1Route is a classified /v1 request. The route is classified first (for
+// its label and the method check), and its handler runs after
+// authentication.
+type v1Route struct {
+	label   int
+	allow   string // "GET" or "POST": the method it answers to
+	write   bool   // a write: readonly keys are refused (PUT counts too)
+	handler func(p Principal)
+}
+
+func getRoute(label int, h func(p Principal)) v1Route {
+	return v1Route{label: label, allow: "GET", handler: h}
+}
+func postRoute(label int, h func(p Principal)) v1Route {
+	return v1Route{label: label, allow: "POST", handler: h}
+}
+
+// routeV1 dispatches /v1/<seg...>.
+func (s *Server) routeV1(ctx *fasthttp.RequestCtx, seg [][]byte, route *int) {
 	if len(seg) == 0 {
 		notFound(ctx)
 		return
 	}
-	// Classify the route first (for the label and the method check), then
-	// authenticate.
-	var (
-		handler func(p Principal)
-		allow   = "GET"
-	)
-	name := string(seg[0])
-	switch {
-	case name == "commands" && len(seg) == 1:
-		*route, allow = rCommands, "POST"
-		handler = func(p Principal) { s.postCommands(ctx, p) }
-	case name == "stream" && len(seg) == 1:
-		*route, allow = rStream, "POST"
-		handler = func(p Principal) { s.postStream(ctx, p) }
-	case name == "quote" && len(seg) == 1:
-		*route, allow = rQuote, "POST"
-		handler = func(p Principal) { s.postQuote(ctx, p) }
-	case convenience[name] != engine.TypeNone && len(seg) == 1:
-		*route, allow = rConvenience, "POST"
-		t := convenience[name]
-		handler = func(p Principal) { s.postSingle(ctx, p, t, nil) }
-	case (name == "redemptions" || name == "holds") && len(seg) == 3:
-		action := string(seg[2])
-		var t engine.CommandType
-		switch {
-		case name == "redemptions" && action == "cancel":
-			t = engine.TypeCancelRedemption
-		case name == "holds" && action == "capture":
-			t = engine.TypeCapture
-		case name == "holds" && action == "release":
-			t = engine.TypeRelease
-		default:
-			notFound(ctx)
-			return
-		}
-		*route, allow = rConvenience, "POST"
-		handler = func(p Principal) {
-			orig, ok := unescape(seg[1])
-			if !ok || !validID([]byte(orig)) {
-				writeError(ctx, fasthttp.StatusBadRequest, "invalid", "the path names no valid command id")
-				return
-			}
-			s.postSingle(ctx, p, t, []byte(orig))
-		}
-	case name == "members" && (len(seg) == 2 || len(seg) == 3):
-		sub := ""
-		if len(seg) == 3 {
-			sub = string(seg[2])
-		}
-		switch sub {
-		case "":
-			*route = rMember
-		case "statement":
-			*route = rStatement
-		case "balance":
-			*route = rBalance
-		default:
-			notFound(ctx)
-			return
-		}
-		r := *route
-		handler = func(p Principal) {
-			m, ok := unescape(seg[1])
-			if !ok || !validMember([]byte(m)) {
-				writeError(ctx, fasthttp.StatusBadRequest, "invalid", "the path names no valid member id")
-				return
-			}
-			switch r {
-			case rMember:
-				s.getMember(ctx, m)
-			case rStatement:
-				s.getStatement(ctx, m)
-			default:
-				s.getBalance(ctx, m)
-			}
-		}
-	case name == "commands" && len(seg) == 2:
-		*route = rCommand
-		handler = func(p Principal) {
-			if p.Role == RolePartner {
-				forbidden(ctx, "command entries need an operator or readonly key")
-				return
-			}
-			id, ok := unescape(seg[1])
-			if !ok || !validID([]byte(id)) {
-				writeError(ctx, fasthttp.StatusBadRequest, "invalid", "the path names no valid command id")
-				return
-			}
-			s.getCommand(ctx, id)
-		}
-	case name == "partners" && len(seg) == 3 && string(seg[2]) == "settlement":
-		*route = rSettlement
-		handler = func(p Principal) {
-			pid, ok := unescape(seg[1])
-			if !ok || !validPartner([]byte(pid)) {
-				writeError(ctx, fasthttp.StatusBadRequest, "invalid", "the path names no valid partner id")
-				return
-			}
-			if p.Role == RolePartner && p.Partner != pid {
-				forbidden(ctx, "a partner key reads only its own settlement")
-				return
-			}
-			s.getSettlement(ctx, pid)
-		}
-	case name == "stats" && len(seg) == 1:
-		*route = rStats
-		handler = func(p Principal) {
-			if p.Role == RolePartner {
-				forbidden(ctx, "stats need an operator or readonly key")
-				return
-			}
-			s.writeJSON(ctx, s.b.Stats())
-		}
-	case name == "program" && len(seg) == 1 && ctx.IsPut():
-		// PUT is a write: treated as POST for the method and scope checks.
-		*route, allow, post = rProgram, "POST", true
-		handler = func(p Principal) { s.putProgram(ctx, p) }
-	case name == "stats" && len(seg) == 2:
-		*route, handler = rStats, s.statsSub(ctx, string(seg[1]))
-	case name == "program" && len(seg) == 1:
-		*route = rProgram
-		handler = func(p Principal) { s.getProgram(ctx) }
-	case name == "cluster" && len(seg) == 1:
-		*route = rCluster
-		handler = func(p Principal) {
-			if p.Role == RolePartner {
-				forbidden(ctx, "cluster status needs an operator or readonly key")
-				return
-			}
-			s.writeJSON(ctx, s.b.Status())
-		}
-	case name == "cluster" && len(seg) == 2 && string(seg[1]) == "state-hash":
-		*route = rCluster
-		handler = func(p Principal) { s.stateHash(ctx, p) }
-	case name == "cluster" && len(seg) == 2:
-		*route, allow = rCluster, "POST"
-		op := string(seg[1])
-		handler = func(p Principal) { s.clusterAdmin(ctx, p, op) }
-	default:
+	r, ok := s.classifyV1(ctx, seg)
+	if !ok {
 		notFound(ctx)
 		return
 	}
-	if allow == "POST" && !post || allow == "GET" && !get {
-		methodNotAllowed(ctx, allow)
+	*route = r.label
+	isGet := ctx.IsGet() || ctx.IsHead()
+	write := ctx.IsPost() || r.write
+	if r.allow == "POST" && !write || r.allow == "GET" && !isGet {
+		methodNotAllowed(ctx, r.allow)
 		return
 	}
 	p, ok := s.principal(ctx)
 	if !ok {
 		return
 	}
-	if post && p.Role == RoleReadonly {
+	if write && p.Role == RoleReadonly {
 		forbidden(ctx, "a readonly key may only GET")
 		return
 	}
-	handler(p)
+	r.handler(p)
+}
+
+// classifyV1 finds the route of /v1/<seg...>; false: no such endpoint.
+func (s *Server) classifyV1(ctx *fasthttp.RequestCtx, seg [][]byte) (v1Route, bool) {
+	name := string(seg[0])
+	switch {
+	case len(seg) == 1 && (name == "commands" || name == "stream" || name == "quote" || convenience[name] != engine.TypeNone):
+		return s.writeRoute(ctx, name), true
+	case (name == "redemptions" || name == "holds") && len(seg) == 3:
+		return s.actionRoute(ctx, name, seg[1], string(seg[2]))
+	case name == "members" && (len(seg) == 2 || len(seg) == 3):
+		return s.memberRoute(ctx, seg)
+	case name == "commands" && len(seg) == 2:
+		return s.commandRoute(ctx, seg[1]), true
+	case name == "partners" && len(seg) == 3 && string(seg[2]) == "settlement":
+		return s.settlementRoute(ctx, seg[1]), true
+	case name == "stats" || name == "program" || name == "cluster":
+		return s.adminRoute(ctx, name, seg)
+	}
+	return v1Route{}, false
+}
+
+// writeRoute: POST /v1/commands, /v1/stream, /v1/quote, /v1/<convenience>.
+func (s *Server) writeRoute(ctx *fasthttp.RequestCtx, name string) v1Route {
+	switch name {
+	case "commands":
+		return postRoute(rCommands, func(p Principal) { s.postCommands(ctx, p) })
+	case "stream":
+		return postRoute(rStream, func(p Principal) { s.postStream(ctx, p) })
+	case "quote":
+		return postRoute(rQuote, func(p Principal) { s.postQuote(ctx, p) })
+	}
+	t := convenience[name]
+	return postRoute(rConvenience, func(p Principal) { s.postSingle(ctx, p, t, nil) })
+}
+
+// actionRoute: POST /v1/redemptions/{id}/cancel, /v1/holds/{id}/capture,
+// /v1/holds/{id}/release.
+func (s *Server) actionRoute(ctx *fasthttp.RequestCtx, name string, idSeg []byte, action string) (v1Route, bool) {
+	var t engine.CommandType
+	switch {
+	case name == "redemptions" && action == "cancel":
+		t = engine.TypeCancelRedemption
+	case name == "holds" && action == "capture":
+		t = engine.TypeCapture
+	case name == "holds" && action == "release":
+		t = engine.TypeRelease
+	default:
+		return v1Route{}, false
+	}
+	return postRoute(rConvenience, func(p Principal) {
+		orig, ok := unescape(idSeg)
+		if !ok || !validID([]byte(orig)) {
+			writeError(ctx, wire.Invalid, "the path names no valid command id")
+			return
+		}
+		s.postSingle(ctx, p, t, []byte(orig))
+	}), true
+}
+
+// memberRoute: GET /v1/members/{id}, …/statement, …/balance.
+func (s *Server) memberRoute(ctx *fasthttp.RequestCtx, seg [][]byte) (v1Route, bool) {
+	read := s.getMember
+	label := rMember
+	if len(seg) == 3 {
+		switch string(seg[2]) {
+		case "statement":
+			read, label = s.getStatement, rStatement
+		case "balance":
+			read, label = s.getBalance, rBalance
+		default:
+			return v1Route{}, false
+		}
+	}
+	return getRoute(label, func(p Principal) {
+		m, ok := unescape(seg[1])
+		if !ok || !validMember([]byte(m)) {
+			writeError(ctx, wire.Invalid, "the path names no valid member id")
+			return
+		}
+		read(ctx, m)
+	}), true
+}
+
+// commandRoute: GET /v1/commands/{id}.
+func (s *Server) commandRoute(ctx *fasthttp.RequestCtx, idSeg []byte) v1Route {
+	return getRoute(rCommand, func(p Principal) {
+		if p.Role == RolePartner {
+			forbidden(ctx, "command entries need an operator or readonly key")
+			return
+		}
+		id, ok := unescape(idSeg)
+		if !ok || !validID([]byte(id)) {
+			writeError(ctx, wire.Invalid, "the path names no valid command id")
+			return
+		}
+		s.getCommand(ctx, id)
+	})
+}
+
+// settlementRoute: GET /v1/partners/{id}/settlement.
+func (s *Server) settlementRoute(ctx *fasthttp.RequestCtx, idSeg []byte) v1Route {
+	return getRoute(rSettlement, func(p Principal) {
+		pid, ok := unescape(idSeg)
+		if !ok || !validPartner([]byte(pid)) {
+			writeError(ctx, wire.Invalid, "the path names no valid partner id")
+			return
+		}
+		if p.Role == RolePartner && p.Partner != pid {
+			forbidden(ctx, "a partner key reads only its own settlement")
+			return
+		}
+		s.getSettlement(ctx, pid)
+	})
+}
+
+// adminRoute: /v1/stats[/kpis], GET and PUT /v1/program, GET /v1/cluster,
+// GET /v1/cluster/state-hash, POST /v1/cluster/<op>.
+func (s *Server) adminRoute(ctx *fasthttp.RequestCtx, name string, seg [][]byte) (v1Route, bool) {
+	switch {
+	case name == "stats" && len(seg) == 1:
+		return getRoute(rStats, s.operatorRead(ctx, "stats need an operator or readonly key",
+			func() any { return s.b.Stats() })), true
+	case name == "stats" && len(seg) == 2:
+		return getRoute(rStats, s.statsSub(ctx, string(seg[1]))), true
+	case name == "program" && len(seg) == 1 && ctx.IsPut():
+		// PUT is a write: treated as POST for the method and scope checks.
+		r := postRoute(rProgram, func(p Principal) { s.putProgram(ctx, p) })
+		r.write = true
+		return r, true
+	case name == "program" && len(seg) == 1:
+		return getRoute(rProgram, func(p Principal) { s.getProgram(ctx) }), true
+	case name == "cluster" && len(seg) == 1:
+		return getRoute(rCluster, s.operatorRead(ctx, "cluster status needs an operator or readonly key",
+			func() any { return s.b.Status() })), true
+	case name == "cluster" && len(seg) == 2 && string(seg[1]) == "state-hash":
+		return getRoute(rCluster, func(p Principal) { s.stateHash(ctx, p) }), true
+	case name == "cluster" && len(seg) == 2:
+		op := string(seg[1])
+		return postRoute(rCluster, func(p Principal) { s.clusterAdmin(ctx, p, op) }), true
+	}
+	return v1Route{}, false
+}
+
+// operatorRead answers read() as JSON to operator and readonly keys; a
+// partner key is refused with refusal.
+func (s *Server) operatorRead(ctx *fasthttp.RequestCtx, refusal string, read func() any) func(p Principal) {
+	return func(p Principal) {
+		if p.Role == RolePartner {
+			forbidden(ctx, refusal)
+			return
+		}
+		s.writeJSON(ctx, read())
+	}
 }

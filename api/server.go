@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/accrual/accrual/api/wire"
 	"github.com/accrual/accrual/engine"
 	"github.com/valyala/fasthttp"
 )
@@ -169,13 +170,13 @@ func requestError(ctx *fasthttp.RequestCtx, err error) {
 	var ne net.Error
 	switch {
 	case errors.As(err, &small):
-		writeError(ctx, fasthttp.StatusRequestHeaderFieldsTooLarge, "headers_too_large", "the request line and headers exceed 16 KiB")
+		writeCode(ctx, wire.HeadersTooLarge)
 	case errors.As(err, &ne) && ne.Timeout():
-		writeError(ctx, fasthttp.StatusRequestTimeout, "timeout", "timed out reading the request")
+		writeErrorStatus(ctx, wire.StatusTimeoutReading, wire.Timeout, "timed out reading the request", "")
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		writeError(ctx, fasthttp.StatusRequestEntityTooLarge, "body_too_large", "the request body is too large")
+		writeCode(ctx, wire.BodyTooLarge)
 	default:
-		writeError(ctx, fasthttp.StatusBadRequest, "invalid", "malformed HTTP request")
+		writeError(ctx, wire.Invalid, "malformed HTTP request")
 	}
 }
 
@@ -278,7 +279,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			ctx.Response.ResetBody()
 			ctx.Response.Header.Del("Retry-After")
-			writeError(ctx, fasthttp.StatusInternalServerError, "internal", "internal error")
+			writeCode(ctx, wire.Internal)
 		}
 		s.m.request(route, ctx.Response.StatusCode(), time.Since(start).Seconds())
 	}()
@@ -294,37 +295,50 @@ func (s *Server) principal(ctx *fasthttp.RequestCtx) (Principal, bool) {
 	key := presentedKey(ctx.Request.Header.Peek("Authorization"), ctx.Request.Header.Peek("X-API-Key"))
 	if len(key) == 0 {
 		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="accrual"`)
-		writeError(ctx, fasthttp.StatusUnauthorized, "unauthorized", "missing API key (Authorization: Bearer KEY or X-API-Key)")
+		writeError(ctx, wire.Unauthorized, "missing API key (Authorization: Bearer KEY or X-API-Key)")
 		return Principal{}, false
 	}
 	p, ok := s.keys.Lookup(key)
 	if !ok {
 		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="accrual", error="invalid_token"`)
-		writeError(ctx, fasthttp.StatusUnauthorized, "unauthorized", "unknown API key")
+		writeCode(ctx, wire.Unauthorized)
 		return Principal{}, false
 	}
 	return p, true
 }
 
 func forbidden(ctx *fasthttp.RequestCtx, msg string) {
-	writeError(ctx, fasthttp.StatusForbidden, "forbidden", msg)
+	writeError(ctx, wire.Forbidden, msg)
 }
 
-// writeError answers {"error":{"code","message"}}.
-func writeError(ctx *fasthttp.RequestCtx, status int, code, msg string) {
-	writeErrorLeader(ctx, status, code, msg, "")
+// writeError answers {"error":{"code","message"}} with the code's status.
+func writeError(ctx *fasthttp.RequestCtx, code wire.ErrorCode, msg string) {
+	writeErrorStatus(ctx, code.Status(), code, msg, "")
 }
 
-func writeErrorLeader(ctx *fasthttp.RequestCtx, status int, code, msg, leader string) {
+// writeCode is writeError with the code's default sentence.
+func writeCode(ctx *fasthttp.RequestCtx, code wire.ErrorCode) {
+	writeError(ctx, code, code.Sentence())
+}
+
+// writeErrorLeader is writeError naming the leader's base URL.
+func writeErrorLeader(ctx *fasthttp.RequestCtx, code wire.ErrorCode, msg, leader string) {
+	writeErrorStatus(ctx, code.Status(), code, msg, leader)
+}
+
+// writeErrorStatus answers with a status other than the code's own: only
+// the alternatives wire names (wire.StatusNotLeaderRedirect,
+// wire.StatusTimeoutReading).
+func writeErrorStatus(ctx *fasthttp.RequestCtx, status int, code wire.ErrorCode, msg, leader string) {
 	ctx.SetStatusCode(status)
 	ctx.SetContentType("application/json")
 	var buf [512]byte
 	ctx.SetBody(appendErrorJSON(buf[:0], code, msg, leader)) // SetBody copies
 }
 
-func appendErrorJSON(b []byte, code, msg, leader string) []byte {
+func appendErrorJSON(b []byte, code wire.ErrorCode, msg, leader string) []byte {
 	b = append(b, `{"error":{"code":`...)
-	b = appendJSONString(b, code)
+	b = appendJSONString(b, string(code))
 	b = append(b, `,"message":`...)
 	b = appendJSONString(b, msg)
 	if leader != "" {
@@ -345,7 +359,7 @@ func (s *Server) backendError(ctx *fasthttp.RequestCtx, err error) {
 	case errNotLeader:
 		if leader == "" {
 			ctx.Response.Header.Set("Retry-After", "1")
-			writeError(ctx, fasthttp.StatusServiceUnavailable, "no_leader", "no leader elected; retry")
+			writeCode(ctx, wire.NoLeader)
 			return
 		}
 		url := leader
@@ -355,27 +369,27 @@ func (s *Server) backendError(ctx *fasthttp.RequestCtx, err error) {
 		ctx.Response.Header.Set("X-Accrual-Leader", url)
 		if ctx.IsGet() || ctx.IsHead() {
 			ctx.Response.Header.Set("Location", url+string(ctx.RequestURI()))
-			writeErrorLeader(ctx, fasthttp.StatusTemporaryRedirect, "not_leader", "this node is not the leader", url)
+			writeErrorStatus(ctx, wire.StatusNotLeaderRedirect, wire.NotLeader, wire.NotLeader.Sentence(), url)
 			return
 		}
-		writeErrorLeader(ctx, fasthttp.StatusMisdirectedRequest, "not_leader", "this node is not the leader; send to the leader", url)
+		writeErrorLeader(ctx, wire.NotLeader, "this node is not the leader; send to the leader", url)
 	case errOverloaded:
 		ctx.Response.Header.Set("Retry-After", "1")
-		writeError(ctx, fasthttp.StatusServiceUnavailable, "overloaded", "overloaded; retry later with the same ids")
+		writeCode(ctx, wire.Overloaded)
 	case errDiskFull:
-		writeError(ctx, fasthttp.StatusInsufficientStorage, "disk_full", err.Error())
+		writeError(ctx, wire.DiskFull, err.Error())
 	case errNotFoundKind:
-		writeError(ctx, fasthttp.StatusNotFound, "not_found", "not found")
+		writeCode(ctx, wire.NotFound)
 	case errInvalidArg:
-		writeError(ctx, fasthttp.StatusBadRequest, "invalid", err.Error())
+		writeError(ctx, wire.Invalid, err.Error())
 	case errTimeout:
-		writeError(ctx, fasthttp.StatusGatewayTimeout, "timeout", "timed out; the outcome is unknown, retry with the same ids")
+		writeCode(ctx, wire.Timeout)
 	case errCanceled:
 		ctx.Response.Header.Set("Retry-After", "1")
-		writeError(ctx, fasthttp.StatusServiceUnavailable, "unavailable", "request canceled; the outcome is unknown, retry with the same ids")
+		writeError(ctx, wire.Unavailable, "request canceled; the outcome is unknown, retry with the same ids")
 	default:
 		s.log.Error("api: backend error", "err", err.Error())
-		writeError(ctx, fasthttp.StatusInternalServerError, "internal", "internal error")
+		writeCode(ctx, wire.Internal)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/accrual/accrual/api"
 	"github.com/accrual/accrual/api/apitest"
+	"github.com/accrual/accrual/api/wire"
 	"github.com/accrual/accrual/engine"
 )
 
@@ -239,7 +240,7 @@ func TestReads(t *testing.T) {
 	e.expect("GET", "/v1/commands/nope", opKey, "", 404)
 
 	s := e.expect("GET", "/v1/partners/shop/settlement?from=2026-01-01T00:00:00Z&to=2026-12-31T00:00:00Z", opKey, "", 200).json(t)
-	if s["issued"].(float64) != 2100+1200 {
+	if s["partner"].(map[string]any)["issued"].(float64) != 2100+1200 {
 		t.Errorf("settlement %v", s)
 	}
 	e.expect("GET", "/v1/partners/shop/settlement", opKey, "", 200)
@@ -366,7 +367,7 @@ func TestAuthMatrix(t *testing.T) {
 // failing wraps Mem, panicking in Stats.
 type panicky struct{ *apitest.Mem }
 
-func (panicky) Stats() any { panic("boom") }
+func (panicky) Stats() wire.Stats { panic("boom") }
 
 func TestBackendErrors(t *testing.T) {
 	e := newEnv(t, func(c *api.Config) { c.SubmitTimeout = 100 * time.Millisecond })

@@ -13,6 +13,7 @@ import (
 
 	"github.com/accrual/accrual/api"
 	"github.com/accrual/accrual/api/apitest"
+	"github.com/accrual/accrual/api/wire"
 	"github.com/accrual/accrual/bench/workload"
 	"github.com/accrual/accrual/engine"
 )
@@ -186,13 +187,17 @@ func (s *swapBackend) Member(n, c string) (engine.MemberView, uint64, bool, erro
 }
 func (s *swapBackend) Quote(c *engine.Command) ([]byte, error) { return s.Load().Quote(c) }
 func (s *swapBackend) Program() *engine.Program                { return s.Load().Program() }
-func (s *swapBackend) Status() any                             { return s.Load().Status() }
-func (s *swapBackend) Stats() any                              { return s.Load().Stats() }
-func (s *swapBackend) Statement(m, c string, l int) (any, error) {
+func (s *swapBackend) Status() wire.Status                     { return s.Load().Status() }
+func (s *swapBackend) Stats() wire.Stats                       { return s.Load().Stats() }
+func (s *swapBackend) Statement(m, c string, l int) (wire.Statement, error) {
 	return s.Load().Statement(m, c, l)
 }
-func (s *swapBackend) BalanceAt(m string, at int64) (any, error) { return s.Load().BalanceAt(m, at) }
-func (s *swapBackend) CommandEntries(id string) (any, error)     { return s.Load().CommandEntries(id) }
-func (s *swapBackend) Settlement(p string, f, t int64) (any, error) {
+func (s *swapBackend) BalanceAt(m string, at int64) (wire.Balance, error) {
+	return s.Load().BalanceAt(m, at)
+}
+func (s *swapBackend) CommandEntries(id string) (wire.CommandEntries, error) {
+	return s.Load().CommandEntries(id)
+}
+func (s *swapBackend) Settlement(p string, f, t int64) (wire.Settlement, error) {
 	return s.Load().Settlement(p, f, t)
 }

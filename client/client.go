@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/accrual/accrual/api/wire"
 )
 
 // Client talks to one Accrual server (and follows the leader when asked).
@@ -56,12 +58,12 @@ func (c *Client) BaseURL() string {
 
 // Error is an error answer of the API: {"error":{"code","message"}}.
 type Error struct {
-	Status     int           // HTTP status (0 for an error line in a stream)
-	Code       string        // invalid, unauthorized, forbidden, not_found, id_conflict, insufficient_points, body_too_large, overloaded, not_leader, timeout, …
-	Message    string        //
-	Leader     string        // for not_leader: the leader's base URL
-	RetryAfter time.Duration // from Retry-After
-	Result     *Result       // for a rejected single command: its result
+	Status     int            // HTTP status (0 for an error line in a stream)
+	Code       wire.ErrorCode // wire.NotLeader, wire.Overloaded, …, a SPEC code ("insufficient_points"), or "http_<status>" for a non-API answer
+	Message    string         //
+	Leader     string         // for not_leader: the leader's base URL
+	RetryAfter time.Duration  // from Retry-After
+	Result     *Result        // for a rejected single command: its result
 }
 
 func (e *Error) Error() string {
@@ -72,17 +74,12 @@ func (e *Error) Error() string {
 }
 
 // Retryable reports whether resending the same request (same ids) may
-// succeed: overloaded, not_leader, no_leader, timeout, unavailable.
-func (e *Error) Retryable() bool {
-	switch e.Code {
-	case "overloaded", "not_leader", "no_leader", "timeout", "unavailable":
-		return true
-	}
-	return false
-}
+// succeed (wire.ErrorCode.Retryable): overloaded, not_leader, no_leader,
+// timeout, unavailable.
+func (e *Error) Retryable() bool { return e.Code.Retryable() }
 
 // IsCode reports whether err is an *Error with this code.
-func IsCode(err error, code string) bool {
+func IsCode(err error, code wire.ErrorCode) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Code == code
 }
@@ -107,29 +104,10 @@ type Result struct {
 func (r *Result) OK() bool { return r.Status == "ok" }
 
 // MemberLots is a member's points expiring in one month.
-type MemberLots struct {
-	Expires   string `json:"expires"`
-	Available int64  `json:"available"`
-	Pending   int64  `json:"pending"`
-}
+type MemberLots = wire.MemberLots
 
 // Member is GET /v1/members/{id}.
-type Member struct {
-	Member       string       `json:"member"`
-	Available    int64        `json:"available"`
-	Pending      int64        `json:"pending"`
-	Held         int64        `json:"held"`
-	Tier         string       `json:"tier"`
-	DiscountBP   int64        `json:"discount_bp"`
-	Perks        []string     `json:"perks"`
-	Plan         string       `json:"plan,omitempty"`
-	Earned       int64        `json:"earned"`
-	Redeemed     int64        `json:"redeemed"`
-	Expired      int64        `json:"expired"`
-	Lots         []MemberLots `json:"lots"`
-	AppliedIndex uint64       `json:"applied_index"`
-	Consistency  string       `json:"consistency"`
-}
+type Member = wire.Member
 
 func (c *Client) newRequest(ctx context.Context, method, path string, body io.Reader, contentType string) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL()+path, body)
@@ -147,14 +125,7 @@ func (c *Client) newRequest(ctx context.Context, method, path string, body io.Re
 
 // parseError turns a non-2xx answer into an *Error.
 func parseError(resp *http.Response, body []byte) *Error {
-	var doc struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-			Leader  string `json:"leader"`
-		} `json:"error"`
-		Result json.RawMessage `json:"result"`
-	}
+	var doc wire.ErrorAnswer
 	e := &Error{Status: resp.StatusCode}
 	if json.Unmarshal(body, &doc) == nil && doc.Error.Code != "" {
 		e.Code, e.Message, e.Leader = doc.Error.Code, doc.Error.Message, doc.Error.Leader
@@ -166,7 +137,7 @@ func parseError(resp *http.Response, body []byte) *Error {
 			}
 		}
 	} else {
-		e.Code, e.Message = "http_"+strconv.Itoa(resp.StatusCode), strings.TrimSpace(string(body))
+		e.Code, e.Message = wire.ErrorCode("http_"+strconv.Itoa(resp.StatusCode)), strings.TrimSpace(string(body))
 	}
 	if e.Leader == "" {
 		e.Leader = resp.Header.Get("X-Accrual-Leader")
@@ -203,7 +174,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, conte
 			return data, nil
 		}
 		e := parseError(resp, data)
-		if c.followLeader && attempt == 0 && e.Code == "not_leader" && e.Leader != "" {
+		if c.followLeader && attempt == 0 && e.Code == wire.NotLeader && e.Leader != "" {
 			c.mu.Lock()
 			c.base = strings.TrimRight(e.Leader, "/")
 			c.mu.Unlock()
@@ -300,9 +271,7 @@ func (c *Client) Stream(ctx context.Context, r io.Reader, fn func(Result) error)
 			continue
 		}
 		if bytes.HasPrefix(line, []byte(`{"error":`)) {
-			var doc struct {
-				Error struct{ Code, Message, Leader string } `json:"error"`
-			}
+			var doc wire.ErrorAnswer
 			if json.Unmarshal(line, &doc) == nil && doc.Error.Code != "" {
 				return &Error{Code: doc.Error.Code, Message: doc.Error.Message, Leader: doc.Error.Leader}
 			}
@@ -364,20 +333,12 @@ func (c *Client) Member(ctx context.Context, id, consistency string) (*Member, e
 	if consistency != "" {
 		path += "?consistency=" + url.QueryEscape(consistency)
 	}
-	data, err := c.do(ctx, http.MethodGet, path, nil, "")
-	if err != nil {
-		return nil, err
-	}
-	var m Member
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, err
-	}
-	return &m, nil
+	return getAs[Member](ctx, c, path)
 }
 
 // Statement reads one page of a member's ledger entries; pass the page's
-// "next" as cursor for the following page.
-func (c *Client) Statement(ctx context.Context, member, cursor string, limit int) (json.RawMessage, error) {
+// Next as cursor for the following page.
+func (c *Client) Statement(ctx context.Context, member, cursor string, limit int) (*wire.Statement, error) {
 	q := url.Values{}
 	if cursor != "" {
 		q.Set("cursor", cursor)
@@ -389,12 +350,63 @@ func (c *Client) Statement(ctx context.Context, member, cursor string, limit int
 	if len(q) > 0 {
 		path += "?" + q.Encode()
 	}
-	return c.do(ctx, http.MethodGet, path, nil, "")
+	return getAs[wire.Statement](ctx, c, path)
 }
 
-// Stats reads the program KPIs (GET /v1/stats).
-func (c *Client) Stats(ctx context.Context) (json.RawMessage, error) {
-	return c.do(ctx, http.MethodGet, "/v1/stats", nil, "")
+// Balance reads a member's balance as of a time (GET
+// /v1/members/{id}/balance; the zero time: now).
+func (c *Client) Balance(ctx context.Context, member string, at time.Time) (*wire.Balance, error) {
+	path := "/v1/members/" + url.PathEscape(member) + "/balance"
+	if !at.IsZero() {
+		path += "?at=" + url.QueryEscape(at.UTC().Format(time.RFC3339Nano))
+	}
+	return getAs[wire.Balance](ctx, c, path)
+}
+
+// CommandEntries reads the ledger entries a command wrote (GET
+// /v1/commands/{id}).
+func (c *Client) CommandEntries(ctx context.Context, id string) (*wire.CommandEntries, error) {
+	return getAs[wire.CommandEntries](ctx, c, "/v1/commands/"+url.PathEscape(id))
+}
+
+// Settlement reads a partner's figures over [from, to) (GET
+// /v1/partners/{id}/settlement; zero times: the server's defaults).
+func (c *Client) Settlement(ctx context.Context, partner string, from, to time.Time) (*wire.Settlement, error) {
+	q := url.Values{}
+	if !from.IsZero() {
+		q.Set("from", from.UTC().Format(time.RFC3339Nano))
+	}
+	if !to.IsZero() {
+		q.Set("to", to.UTC().Format(time.RFC3339Nano))
+	}
+	path := "/v1/partners/" + url.PathEscape(partner) + "/settlement"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	return getAs[wire.Settlement](ctx, c, path)
+}
+
+// Stats reads the program's running totals (GET /v1/stats).
+func (c *Client) Stats(ctx context.Context) (*wire.Stats, error) {
+	return getAs[wire.Stats](ctx, c, "/v1/stats")
+}
+
+// Cluster reads the answering node's view of the cluster (GET /v1/cluster).
+func (c *Client) Cluster(ctx context.Context) (*wire.Status, error) {
+	return getAs[wire.Status](ctx, c, "/v1/cluster")
+}
+
+// getAs reads a GET endpoint into T.
+func getAs[T any](ctx context.Context, c *Client, path string) (*T, error) {
+	data, err := c.do(ctx, http.MethodGet, path, nil, "")
+	if err != nil {
+		return nil, err
+	}
+	v := new(T)
+	if err := json.Unmarshal(data, v); err != nil {
+		return nil, fmt.Errorf("accrual: decoding %s: %w", path, err)
+	}
+	return v, nil
 }
 
 // Get reads any GET endpoint (path like "/v1/cluster") as raw JSON.

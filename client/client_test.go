@@ -131,3 +131,39 @@ func TestFollowLeader(t *testing.T) {
 		t.Fatalf("%+v", err)
 	}
 }
+
+// TestClientReads: the typed reads decode the server's answers.
+func TestClientReads(t *testing.T) {
+	_, base := serve(t)
+	ctx := context.Background()
+	c := client.New(base, key)
+	if _, err := c.Submit(ctx, []json.RawMessage{
+		json.RawMessage(`{"type":"purchase","id":"p1","member":"M1","partner":"shop","amount":10000,"at":"2026-05-01T00:00:00Z"}`),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Statement(ctx, "M1", "", 10)
+	if err != nil || len(st.Entries) == 0 || st.Entries[0].CommandID != "p1" {
+		t.Fatalf("statement %+v %v", st, err)
+	}
+	b, err := c.Balance(ctx, "M1", time.Date(2026, 5, 2, 0, 0, 0, 0, time.UTC))
+	if err != nil || b.Member != "M1" || b.Available+b.Pending != 100 {
+		t.Fatalf("balance %+v %v", b, err)
+	}
+	ce, err := c.CommandEntries(ctx, "p1")
+	if err != nil || ce.ID != "p1" || len(ce.Entries) == 0 {
+		t.Fatalf("command %+v %v", ce, err)
+	}
+	se, err := c.Settlement(ctx, "shop", time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil || se.Partner.Partner != "shop" || se.Partner.Issued != 100 {
+		t.Fatalf("settlement %+v %v", se, err)
+	}
+	stats, err := c.Stats(ctx)
+	if err != nil || stats.Members != 1 {
+		t.Fatalf("stats %+v %v", stats, err)
+	}
+	cl, err := c.Cluster(ctx)
+	if err != nil || cl.State != "Leader" {
+		t.Fatalf("cluster %+v %v", cl, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/accrual/accrual/api"
+	"github.com/accrual/accrual/api/wire"
 	"github.com/accrual/accrual/engine"
 	"github.com/accrual/accrual/insight"
 	"github.com/accrual/accrual/ledger"
@@ -59,98 +60,73 @@ func (b nodeBackend) Member(name, consistency string) (engine.MemberView, uint64
 
 func (b nodeBackend) Quote(cmd *engine.Command) ([]byte, error) { return b.n.Quote(cmd), nil }
 func (b nodeBackend) Program() *engine.Program                  { return b.n.Program() }
-func (b nodeBackend) Status() any                               { return b.n.Status() }
+func (b nodeBackend) Status() wire.Status                       { return statusOf(b.n.Status()) }
 
 func (b nodeBackend) StateHashAt(ctx context.Context, at uint64) (hash, index uint64, err error) {
 	return b.n.StateHashAt(ctx, at)
 }
 
-// programStats are the figures of GET /v1/stats.
-type programStats struct {
-	Members        int     `json:"members"`
-	Commands       int     `json:"commands"`
-	Issued         int64   `json:"issued"`
-	Redeemed       int64   `json:"redeemed"`
-	Breakage       int64   `json:"breakage"`
-	Adjustments    int64   `json:"adjustments"`
-	Rewards        int64   `json:"rewards"`
-	Outstanding    int64   `json:"outstanding_liability"`
-	RedemptionRate float64 `json:"redemption_rate"` // redeemed / (issued + rewards + adjustments)
-	BreakageRate   float64 `json:"breakage_rate"`   // breakage / (issued + rewards + adjustments)
-	AppliedIndex   uint64  `json:"applied_index"`
-}
+func (b nodeBackend) Stats() wire.Stats { return api.NewStats(b.n.Totals(), b.n.AppliedIndex()) }
 
-func (b nodeBackend) Stats() any {
-	t := b.n.Totals()
-	s := programStats{Members: t.Members, Commands: t.Commands, Issued: t.Issued, Redeemed: t.Redeemed,
-		Breakage: t.Breakage, Adjustments: t.Adjustments, Rewards: t.Rewards, Outstanding: t.Outstanding,
-		AppliedIndex: b.n.AppliedIndex()}
-	if earned := t.Issued + t.Rewards + t.Adjustments; earned > 0 {
-		s.RedemptionRate = float64(t.Redeemed) / float64(earned)
-		s.BreakageRate = float64(t.Breakage) / float64(earned)
-	}
-	return s
-}
-
-func (b nodeBackend) Statement(member, cursor string, limit int) (any, error) {
+func (b nodeBackend) Statement(member, cursor string, limit int) (wire.Statement, error) {
 	led, err := b.n.CurrentLedger(context.Background())
 	if err != nil {
-		return nil, mapNodeErr(err)
+		return wire.Statement{}, mapNodeErr(err)
 	}
 	page, err := led.Statement(member, ledger.StatementQuery{Cursor: cursor, Limit: limit})
 	if err != nil && !errors.Is(err, ledger.ErrNotFound) {
-		return nil, api.ErrInvalidArgument
+		return wire.Statement{}, api.ErrInvalidArgument
 	}
-	return page, mapNodeErr(err)
+	return statementOf(page), mapNodeErr(err)
 }
 
-func (b nodeBackend) BalanceAt(member string, atMS int64) (any, error) {
+func (b nodeBackend) BalanceAt(member string, atMS int64) (wire.Balance, error) {
 	led, err := b.n.CurrentLedger(context.Background())
 	if err != nil {
-		return nil, mapNodeErr(err)
+		return wire.Balance{}, mapNodeErr(err)
 	}
 	avail, pending, held, err := led.BalanceAt(member, atMS)
 	if err != nil {
-		return nil, mapNodeErr(err)
+		return wire.Balance{}, mapNodeErr(err)
 	}
-	return map[string]any{"member": member, "at": engine.FormatTime(atMS),
-		"available": avail, "pending": pending, "held": held}, nil
+	return balanceOf(member, atMS, avail, pending, held), nil
 }
 
-func (b nodeBackend) CommandEntries(id string) (any, error) {
+func (b nodeBackend) CommandEntries(id string) (wire.CommandEntries, error) {
 	led, err := b.n.CurrentLedger(context.Background())
 	if err != nil {
-		return nil, mapNodeErr(err)
+		return wire.CommandEntries{}, mapNodeErr(err)
 	}
 	es, err := led.CommandEntries(id)
 	if err != nil {
-		return nil, mapNodeErr(err)
+		return wire.CommandEntries{}, mapNodeErr(err)
 	}
 	if len(es) == 0 {
-		return nil, api.ErrNotFound
+		return wire.CommandEntries{}, api.ErrNotFound
 	}
-	return map[string]any{"id": id, "entries": es}, nil
+	return commandOf(id, es), nil
 }
 
-func (b nodeBackend) Settlement(partner string, fromMS, toMS int64) (any, error) {
+func (b nodeBackend) Settlement(partner string, fromMS, toMS int64) (wire.Settlement, error) {
 	if b.n.Program().PartnerIndex(partner) < 0 {
-		return nil, api.ErrNotFound
+		return wire.Settlement{}, api.ErrNotFound
 	}
 	led, err := b.n.CurrentLedger(context.Background())
 	if err != nil {
-		return nil, mapNodeErr(err)
+		return wire.Settlement{}, mapNodeErr(err)
 	}
 	rep, err := led.Settlement(fromMS, toMS)
 	if err != nil {
-		return nil, mapNodeErr(err)
+		return wire.Settlement{}, mapNodeErr(err)
 	}
+	ps := ledger.PartnerSettlement{Partner: partner}
 	for _, p := range rep.Partners {
 		if p.Partner == partner {
-			return map[string]any{"partner": p, "from": engine.FormatTime(fromMS), "to": engine.FormatTime(toMS)}, nil
+			ps = p
+			break
 		}
 	}
-	return map[string]any{"partner": ledger.PartnerSettlement{Partner: partner},
-		"from": engine.FormatTime(fromMS), "to": engine.FormatTime(toMS)}, nil
+	return settlementOf(ps, fromMS, toMS), nil
 }
 
 func (b nodeBackend) AddVoter(id, raftAddr, httpAddr string) error {

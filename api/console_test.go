@@ -1,4 +1,4 @@
-package insight_test
+package api_test
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/accrual/accrual/api"
 	"github.com/accrual/accrual/api/apitest"
+	"github.com/accrual/accrual/api/wire"
 	"github.com/accrual/accrual/bench/workload"
 	"github.com/accrual/accrual/engine"
 	"github.com/accrual/accrual/insight"
@@ -208,7 +209,7 @@ func TestConsoleBrowser(t *testing.T) {
 		return nil
 	})
 	mem.mu.Unlock()
-	var mv api.MemberResponse
+	var mv wire.Member
 	getJSON(t, base+"/v1/members/"+member, &mv)
 	partner := mem.Program().Partners[0].ID
 

@@ -1,0 +1,145 @@
+package wire
+
+// The answers of the API's reads, as production sends them: field order
+// and tags are the bytes on the wire, so change them only with the API.
+
+// MemberLots is the points of a member's lots that expire in one month.
+type MemberLots struct {
+	Expires   string `json:"expires"` // "YYYY-MM" (UTC), or "never"
+	Available int64  `json:"available"`
+	Pending   int64  `json:"pending"`
+}
+
+// Member is GET /v1/members/{id}.
+type Member struct {
+	Member       string       `json:"member"`
+	Available    int64        `json:"available"`
+	Pending      int64        `json:"pending"`
+	Held         int64        `json:"held"`
+	Tier         string       `json:"tier"`
+	DiscountBP   int64        `json:"discount_bp"`
+	Perks        []string     `json:"perks"`
+	Plan         string       `json:"plan,omitempty"`
+	Earned       int64        `json:"earned"`
+	Redeemed     int64        `json:"redeemed"`
+	Expired      int64        `json:"expired"`
+	Lots         []MemberLots `json:"lots"`
+	AppliedIndex uint64       `json:"applied_index"`
+	Consistency  string       `json:"consistency"`
+}
+
+// Entry is one ledger entry as the ledger reads answer it.
+type Entry struct {
+	Seq       uint64 `json:"seq"`
+	At        string `json:"at"` // RFC 3339 UTC with milliseconds
+	CommandID string `json:"command_id"`
+	Kind      string `json:"kind"`   // earn, mature, clawback, redeem, …
+	Debit     string `json:"debit"`  // e.g. "member:M1:available", "operator:breakage"
+	Credit    string `json:"credit"` //
+	Points    int64  `json:"points"`
+}
+
+// Statement is GET /v1/members/{id}/statement: one page, newest first.
+type Statement struct {
+	Entries []Entry `json:"entries"`
+	// Next is the cursor of the next (older) page, "" when there is none.
+	Next string `json:"next"`
+}
+
+// Balance is GET /v1/members/{id}/balance. The fields are in name order:
+// the answer was first written from a map, whose keys encoding/json sorts.
+type Balance struct {
+	At        string `json:"at"` // RFC 3339 UTC with milliseconds
+	Available int64  `json:"available"`
+	Held      int64  `json:"held"`
+	Member    string `json:"member"`
+	Pending   int64  `json:"pending"`
+}
+
+// CommandEntries is GET /v1/commands/{id}: the entries a command wrote
+// (fields in name order, as Balance).
+type CommandEntries struct {
+	Entries []Entry `json:"entries"`
+	ID      string  `json:"id"`
+}
+
+// PartnerFigures are a partner's points over a period.
+type PartnerFigures struct {
+	Issued     int64 `json:"issued"`      // earn + reward entries crediting partner:<p>:issued
+	ClawedBack int64 `json:"clawed_back"` // clawback entries debiting partner:<p>:issued
+	Redeemed   int64 `json:"redeemed"`    // redeem + capture entries debiting partner:<p>:redeemed
+	Returned   int64 `json:"returned"`    // cancel entries crediting partner:<p>:redeemed
+	Net        int64 `json:"net"`         // issued - clawed_back - redeemed + returned
+}
+
+// PartnerDay is one UTC day of a settlement.
+type PartnerDay struct {
+	Day     string `json:"day"`      // "2006-01-02"
+	StartMS int64  `json:"start_ms"` // the day's 00:00 UTC
+	PartnerFigures
+}
+
+// PartnerSettlement is one partner's figures over a period.
+type PartnerSettlement struct {
+	Partner string `json:"partner"`
+	PartnerFigures
+	Days []PartnerDay `json:"days"` // ascending, days without figures omitted
+}
+
+// Settlement is GET /v1/partners/{id}/settlement over [From, To) (fields
+// in name order, as Balance).
+type Settlement struct {
+	From    string            `json:"from"` // RFC 3339 UTC with milliseconds
+	Partner PartnerSettlement `json:"partner"`
+	To      string            `json:"to"`
+}
+
+// Stats is GET /v1/stats: the program's running totals.
+type Stats struct {
+	Members        int     `json:"members"`
+	Commands       int     `json:"commands"`
+	Issued         int64   `json:"issued"`
+	Redeemed       int64   `json:"redeemed"`
+	Breakage       int64   `json:"breakage"`
+	Adjustments    int64   `json:"adjustments"`
+	Rewards        int64   `json:"rewards"`
+	Outstanding    int64   `json:"outstanding_liability"`
+	RedemptionRate float64 `json:"redemption_rate"` // redeemed / (issued + rewards + adjustments)
+	BreakageRate   float64 `json:"breakage_rate"`   // breakage / (issued + rewards + adjustments)
+	AppliedIndex   uint64  `json:"applied_index"`
+}
+
+// Status is GET /v1/cluster: the answering node's view of the cluster.
+// Its keys are the Go field names (it was first the Raft node's status
+// struct, encoded without tags).
+type Status struct {
+	ID             string     `json:"ID"`
+	State          string     `json:"State"` // Follower, Candidate, Leader, Shutdown
+	LeaderID       string     `json:"LeaderID"`
+	LeaderAddr     string     `json:"LeaderAddr"` // Raft address
+	LeaderHTTP     string     `json:"LeaderHTTP"`
+	Term           uint64     `json:"Term"`
+	CommitIndex    uint64     `json:"CommitIndex"`
+	AppliedIndex   uint64     `json:"AppliedIndex"`
+	LastIndex      uint64     `json:"LastIndex"`
+	LedgerPosition uint64     `json:"LedgerPosition"`
+	ClusterID      string     `json:"ClusterID,omitempty"` // "" until a fresh node has joined
+	Disk           DiskStatus `json:"Disk"`
+	Queued         int64      `json:"Queued"` // commands waiting or in flight
+	Servers        []Server   `json:"Servers"`
+}
+
+// DiskStatus is the node's disk guard.
+type DiskStatus struct {
+	FreeBytes     uint64 `json:"FreeBytes"`    // as of the last poll
+	ReserveBytes  uint64 `json:"ReserveBytes"` // 0: the guard is off
+	WritesRefused bool   `json:"WritesRefused"`
+}
+
+// Server is one member of the Raft configuration.
+type Server struct {
+	ID       string `json:"ID"`
+	RaftAddr string `json:"RaftAddr"`
+	HTTPAddr string `json:"HTTPAddr"` // "" if not registered
+	Voter    bool   `json:"Voter"`
+}

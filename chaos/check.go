@@ -23,7 +23,7 @@ import (
 
 	"github.com/accrual/accrual/bench/workload"
 	"github.com/accrual/accrual/engine"
-	"github.com/accrual/accrual/raft"
+	"github.com/accrual/accrual/raft/faultinject"
 	"github.com/anishathalye/porcupine"
 )
 
@@ -51,7 +51,7 @@ func (r *runner) check(ctx context.Context) {
 	r.checkReplay()
 }
 
-// checkReplay merges the nodes' journals of applied logs (raft/journal.go)
+// checkReplay merges the nodes' journals of applied logs (raft/faultinject)
 // into the committed log, replays it offline in log order to the index the
 // replicas were compared at, and compares the state hashes. Run once the
 // nodes are stopped.
@@ -67,7 +67,7 @@ func (r *runner) checkReplay() {
 	}
 	paths := make([]string, len(r.c.procs))
 	for i, p := range r.c.procs {
-		paths[i] = filepath.Join(p.data, raft.JournalName)
+		paths[i] = filepath.Join(p.data, faultinject.JournalName)
 	}
 	dir, err := os.MkdirTemp(r.cfg.Dir, "replay-")
 	if err != nil {
@@ -75,7 +75,7 @@ func (r *runner) checkReplay() {
 		return
 	}
 	defer os.RemoveAll(dir)
-	res, err := raft.ReplayJournals(paths, prog, rep.AppliedIndex, dir)
+	res, err := faultinject.ReplayJournals(paths, prog, rep.AppliedIndex, dir)
 	if err != nil {
 		rep.fail("offline replay: %v", err)
 		return

@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/accrual/accrual/raft"
+	"github.com/accrual/accrual/raft/faultinject"
 )
 
 // proc is one `accrual serve` child process and what it needs to restart.
@@ -134,7 +134,7 @@ func (p *proc) isPaused() bool {
 }
 
 // writeFaults replaces the node's faults control file atomically.
-func (p *proc) writeFaults(r raft.FaultRules) error {
+func (p *proc) writeFaults(r faultinject.Rules) error {
 	b, _ := json.Marshal(r)
 	tmp := filepath.Join(p.data, "faults.json.tmp")
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {

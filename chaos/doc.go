@@ -2,8 +2,8 @@
 // loopback) under a deterministic client workload while injecting faults
 // chosen from a seed — SIGKILL of the leader and of followers with restarts
 // from the same data directory, SIGSTOP/SIGCONT pauses, network partitions,
-// message loss/delay in the Raft transport (raft/faults.go) and a slow disk
-// under one node's Raft log and snapshots (raft/slowdisk.go) — and then
+// message loss/delay in the Raft transport (raft/faultinject) and a slow disk
+// under one node's Raft log and snapshots (raft/faultinject) — and then
 // checks that nothing acknowledged was lost or applied twice, that replicas
 // converge to the same state, that balances keep their invariant, that
 // reads of a hot member are linearizable (porcupine), and that every

@@ -7,7 +7,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/accrual/accrual/raft"
+	"github.com/accrual/accrual/raft/faultinject"
 )
 
 // Fault kinds, as counted in Report.Faults.
@@ -67,7 +67,7 @@ func (r *runner) injectFaults(ctx context.Context) {
 			iso := r.c.procs[pick]
 			r.logf("fault %s: isolate %s for %s", kind, iso.id, hold)
 			for _, p := range r.c.procs {
-				var rules raft.FaultRules
+				var rules faultinject.Rules
 				if p == iso {
 					for _, q := range r.c.procs {
 						if q != iso {
@@ -86,7 +86,7 @@ func (r *runner) injectFaults(ctx context.Context) {
 			delay := 1 + rng.IntN(30)
 			r.logf("fault %s: drop %.0f%% of messages, delay %d ms, for %s", kind, drop*100, delay, hold)
 			for _, p := range r.c.procs {
-				r.writeFaults(p, raft.FaultRules{Drop: map[string]float64{"*": drop}, DelayMS: map[string]int{"*": delay}})
+				r.writeFaults(p, faultinject.Rules{Drop: map[string]float64{"*": drop}, DelayMS: map[string]int{"*": delay}})
 			}
 			sleep(ctx, hold)
 			r.clearFaults()
@@ -94,7 +94,7 @@ func (r *runner) injectFaults(ctx context.Context) {
 			p := r.c.procs[pick]
 			delay := 20 + rng.IntN(181)
 			r.logf("fault %s: %s's Raft log and snapshot writes take %d ms longer, for %s", kind, p.id, delay, hold)
-			r.writeFaults(p, raft.FaultRules{DiskDelayMS: delay})
+			r.writeFaults(p, faultinject.Rules{DiskDelayMS: delay})
 			sleep(ctx, hold)
 			r.clearFaults()
 		}
@@ -102,7 +102,7 @@ func (r *runner) injectFaults(ctx context.Context) {
 	}
 }
 
-func (r *runner) writeFaults(p *proc, rules raft.FaultRules) {
+func (r *runner) writeFaults(p *proc, rules faultinject.Rules) {
 	if err := p.writeFaults(rules); err != nil {
 		r.fatalf("faults file of %s: %v", p.id, err)
 	}
@@ -110,7 +110,7 @@ func (r *runner) writeFaults(p *proc, rules raft.FaultRules) {
 
 func (r *runner) clearFaults() {
 	for _, p := range r.c.procs {
-		r.writeFaults(p, raft.FaultRules{})
+		r.writeFaults(p, faultinject.Rules{})
 	}
 }
 

@@ -243,15 +243,3 @@ func (c *idConn) Write(b []byte) (int, error) {
 	}
 	return c.Conn.Write(b)
 }
-
-// tcpLayer is plain TCP (hraft's own TCP stream layer is not exported).
-type tcpLayer struct {
-	net.Listener
-	adv net.Addr
-}
-
-func (t *tcpLayer) Addr() net.Addr { return t.adv }
-
-func (t *tcpLayer) Dial(address hraft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	return net.DialTimeout("tcp", string(address), timeout)
-}

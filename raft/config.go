@@ -9,6 +9,7 @@ import (
 
 	"github.com/accrual/accrual/engine"
 	"github.com/hashicorp/go-hclog"
+	hraft "github.com/hashicorp/raft"
 )
 
 // Config configures a Node. Zero values take the defaults noted.
@@ -49,11 +50,6 @@ type Config struct {
 	// DiskPollInterval is how often the free space is read (default 500ms).
 	DiskPollInterval time.Duration
 
-	// FaultsFile turns on fault injection in the Raft transport, controlled
-	// by this JSON file (tests only, see faults.go; ACCRUAL_FAULTS=1 in the
-	// environment does the same with DATA/faults.json).
-	FaultsFile string
-
 	// RaftTLS, when set, secures the Raft transport with mutual TLS (see
 	// LoadTLS): peers must present a certificate of the cluster's CA.
 	RaftTLS *tls.Config
@@ -62,8 +58,47 @@ type Config struct {
 	// (e.g. the KPI collector of package insight). It must be quick.
 	Observer Observer
 
-	// Logger receives Raft's and the node's logs (default: stderr at WARN).
+	// Seams wrap parts of the node as Open builds them. Zero in
+	// production; test support (package raft/faultinject) sets them.
+	Seams Seams
+
+	// Logger receives Raft's and the node's logs (default: DefaultLogger).
 	Logger hclog.Logger
+}
+
+// Seams are where a caller may wrap what Open builds, without Open knowing
+// why (fault injection in chaos and crash tests: raft/faultinject). A nil
+// field leaves that part as built.
+type Seams struct {
+	// Stream wraps the TCP stream layer of the Raft transport, below TLS
+	// and the cluster-id hello (so what it does to bytes hits them as a
+	// network would).
+	Stream func(hraft.StreamLayer) hraft.StreamLayer
+	// RaftStore wraps the Raft log and stable store.
+	RaftStore func(RaftStore) RaftStore
+	// Snapshots wraps the snapshot store.
+	Snapshots func(hraft.SnapshotStore) hraft.SnapshotStore
+	// Logs sees the Raft logs the state machine applies.
+	Logs LogObserver
+}
+
+// RaftStore is what hraft needs of the Raft log directory (logstore.Store).
+type RaftStore interface {
+	hraft.LogStore
+	hraft.StableStore
+}
+
+// wrap applies a seam, when set.
+func wrap[T any](seam func(T) T, v T) T {
+	if seam == nil {
+		return v
+	}
+	return seam(v)
+}
+
+// DefaultLogger is the logger of a Config without one: stderr at WARN.
+func DefaultLogger() hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: os.Stderr})
 }
 
 func (c *Config) setDefaults() error {
@@ -106,7 +141,7 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("raft: MaxBatchCommands %d > MaxQueue %d", c.MaxBatchCommands, c.MaxQueue)
 	}
 	if c.Logger == nil {
-		c.Logger = hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: os.Stderr})
+		c.Logger = DefaultLogger()
 	}
 	return nil
 }
@@ -143,6 +178,16 @@ func (e *NotLeaderError) Error() string {
 
 // Is makes errors.Is(err, ErrNotLeader) true.
 func (e *NotLeaderError) Is(target error) bool { return target == ErrNotLeader }
+
+// LogObserver sees the Raft logs of the apply path, under the apply lock:
+// it must be quick. Offline replays of the applied logs are built on it
+// (raft/faultinject's journal, replayed with ReplayLogs).
+type LogObserver interface {
+	// AppliedLogs: the batch was applied (all of it, after its read views).
+	AppliedLogs(logs []*hraft.Log)
+	// Restored: the state was replaced by the snapshot at index.
+	Restored(index uint64)
+}
 
 // Observer watches applied commands on the apply path.
 type Observer interface {

@@ -1,8 +1,8 @@
 // Package raft replicates the accrual engine with hashicorp/raft.
 //
 // Data flow: HTTP → Submit (batcher) → one Raft entry per group commit →
-// ApplyBatch (FSM) → engine.Apply → ledger.Append, views, NDJSON results
-// back to the waiting callers.
+// ApplyBatch (FSM) → engine.Apply → views, NDJSON results back to the
+// waiting callers; the ledger writer, just behind, → ledger.Append.
 //
 // # Layout
 //
@@ -66,22 +66,38 @@
 // gauges, an ERROR log every minute); if its disk fills completely Pebble
 // stops the process, which a 3-node cluster survives.
 //
-// # Apply and the ledger
+// # Apply and the ledger (ledgerwriter.go)
 //
 // ApplyBatch runs engine.Apply once per command entry (keeping per-entry
-// result boundaries), converts the engine's entries to ledger entries
-// (owners via Engine.AccountOwner) and writes all entries of the batch with
-// ONE ledger.Append at the batch's last Raft index. The ledger's Position()
-// is therefore the applied index as far as the ledger is concerned.
+// result boundaries) and converts the engine's entries of the entries
+// above the ledger's position to ledger entries (owners via
+// Engine.AccountOwner). It does not write them: it hands the whole batch,
+// at the batch's last Raft index, to the ledger writer, a goroutine of its
+// own that makes ONE ledger.Append per batch. The apply path of one batch
+// (engine, read views, results) thus overlaps the ledger's Pebble writes of
+// the one before. The writer's queue is bounded (ledgerDepth, 2 batches):
+// when it is full the apply path waits, so memory stays bounded and the
+// ledger trails the applied index by a few batches at most (the queued
+// ones and the one being written). The ledger's Position() is the last
+// index written.
+//
+// Reads of the ledger go through Node.CurrentLedger, which waits (without
+// holding up applies) until the ledger holds every log applied when it was
+// called, so a read shows every write acknowledged before it; past 5 s it
+// fails with ErrLedgerBehind (only a stalled disk gets there). A failed
+// append stops the writer and the node refuses new commands with that
+// error until it is restarted.
 //
 // On restart hraft restores the latest local snapshot (engine state at
 // index S) and replays the log after S. Entries with index ≤
 // ledger.Position() are applied to the engine but not appended again, so
-// the ledger never holds an entry twice. Because ledger writes are NoSync,
-// a crash can lose its tail; the replay re-appends it from the Raft log.
-// A snapshot's Persist first syncs the ledger's WAL, so the ledger is never
-// behind the latest snapshot after a crash (entries the snapshot covers
-// would otherwise be lost with the log prefix it compacts).
+// the ledger never holds an entry twice. Because ledger writes are NoSync
+// (and trail the apply path), a crash can lose its tail; the replay
+// re-appends it from the Raft log. A snapshot drains the writer, and its
+// Persist syncs the ledger's WAL, so the ledger is never behind the latest
+// snapshot after a crash (entries the snapshot covers would otherwise be
+// lost with the log prefix it compacts). Restore drains it too before it
+// touches the ledger.
 //
 // A follower that receives an InstallSnapshot (it fell more than
 // TrailingLogs behind) never sees the commands between its ledger's
@@ -144,11 +160,11 @@
 // "Crash points"). The hooks are one line each: apply-batch in ApplyBatch
 // after a command entry reached the engine, snapshot-persist in Persist
 // before sink.Close, snapshot-install in Restore after the engine's stream
-// was decoded and before the state is replaced, log-compaction in logstore's DeleteRange before its batch
-// commits, and snapshot-receive in a wrapper of the snapshot store
-// (crashsnap.go), installed only when a point is armed, that fires while
-// hraft writes a received InstallSnapshot stream. Open refuses to start on a
-// malformed ACCRUAL_CRASH_AT. Unarmed, a hook costs one branch on a bool.
+// was decoded and before the state is replaced, log-compaction in
+// logstore's DeleteRange before its batch commits. The fifth,
+// snapshot-receive, falls inside hraft's write of a received snapshot: it
+// sits in a snapshot-store wrapper of raft/faultinject, installed through
+// Seams.Snapshots. Unarmed, a hook costs one branch on a bool.
 //
 // # Cluster identity (clusterid.go)
 //
@@ -167,11 +183,17 @@
 // (heartbeat/election/lease) and 5 ms commit timeout: fast failover on
 // loopback and LANs without flapping under large entries.
 //
-// # Fault injection (tests)
+// # Seams (config.go)
 //
-// With Config.FaultsFile or ACCRUAL_FAULTS=1, a faults.json file re-read
-// every 100 ms partitions, drops and delays Raft messages (faults.go) and
-// slows the disk under the Raft log, stable store and snapshots
-// (slowdisk.go, disk_delay_ms). Off, the node uses the plain transport and
-// stores, with no wrapper. See docs/RELIABILITY.md.
+// Config.Seams let the one who builds the Config wrap parts of the node as
+// Open builds them: the TCP stream layer of the transport (below TLS and
+// the cluster-id hello, see transport.go), the Raft log and stable store,
+// the snapshot store, and a LogObserver that sees the Raft logs of every
+// applied batch and every snapshot restore, under the apply lock.
+// ReplayLogs applies a sequence of logs to a fresh state machine, offline,
+// and returns its state hash. Production leaves the seams empty (no
+// wrapper, no cost); package raft/faultinject fills them for the chaos and
+// crash tests (`accrual serve` under ACCRUAL_FAULTS=1): message faults,
+// a slow disk, the snapshot-receive crash point, and a journal of applied
+// logs that ReplayLogs replays. See docs/RELIABILITY.md.
 package raft

@@ -74,7 +74,7 @@ type fsm struct {
 
 	views   *viewStore
 	hashReq atomic.Pointer[hashRequest] // a pending StateHashAt, checked once per log
-	journal *journal                    // chaos checks only (journal.go)
+	logObs  LogObserver                 // optional (Config.Seams.Logs), called under mu
 	applied atomic.Uint64
 	clockMS atomic.Int64
 	notify  notifier
@@ -162,10 +162,8 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
 		f.views.put(f.eng.View(mi, false))
 	}
 	f.refreshViews()
-	if f.journal != nil {
-		if err := f.journal.logs(logs); err != nil {
-			f.log.Error("journal write failed", "err", err)
-		}
+	if f.logObs != nil {
+		f.logObs.AppliedLogs(logs)
 	}
 	f.clockMS.Store(f.eng.ClockMS())
 	f.applied.Store(last)
@@ -391,10 +389,8 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	if err := f.restoreLedger(br, index); err != nil {
 		return err
 	}
-	if f.journal != nil {
-		if err := f.journal.segment(index); err != nil {
-			f.log.Error("journal write failed", "err", err)
-		}
+	if f.logObs != nil {
+		f.logObs.Restored(index)
 	}
 	f.views.reset()
 	for mi := range int32(eng.Members()) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/accrual/accrual/engine"
 	"github.com/accrual/accrual/ledger"
-	"github.com/accrual/accrual/raft/crashpoint"
 	"github.com/accrual/accrual/raft/logstore"
 	"github.com/hashicorp/go-hclog"
 	hraft "github.com/hashicorp/raft"
@@ -32,8 +30,7 @@ type Node struct {
 	fsm   *fsm
 	disk  *diskGuard // nil when Config.DiskReserveBytes < 0
 
-	faults *faultWatch // fault injection (faults.go), nil when off
-	ids    *clusterID  // the cluster this node belongs to (clusterid.go)
+	ids *clusterID // the cluster this node belongs to (clusterid.go)
 
 	// batcher
 	queue    chan *request
@@ -55,18 +52,13 @@ type Node struct {
 }
 
 // Open opens (creating if needed) a node's data directory and starts it.
-func Open(cfg Config) (*Node, error) {
+func Open(cfg Config) (_ *Node, err error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	if err := crashpoint.Err(); err != nil {
+	dirs, err := makeDirs(cfg.DataDir)
+	if err != nil {
 		return nil, err
-	}
-	dirs := []string{cfg.DataDir, filepath.Join(cfg.DataDir, "raft"), filepath.Join(cfg.DataDir, "snapshots"), filepath.Join(cfg.DataDir, "ledger")}
-	for _, d := range dirs {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return nil, err
-		}
 	}
 	n := &Node{
 		cfg:      cfg,
@@ -76,65 +68,99 @@ func Open(cfg Config) (*Node, error) {
 		stop:     make(chan struct{}),
 		raftDown: make(chan struct{}),
 	}
-	var err error
-	n.faults = newFaultWatch(cfg)
-	cleanup := func() {
-		if n.faults != nil {
-			n.faults.close()
+	defer func() {
+		if err != nil {
+			n.closeParts()
 		}
-		if n.trans != nil {
-			n.trans.Close()
-		}
-		if n.logs != nil {
-			n.logs.Close()
-		}
-		if n.led != nil {
-			n.led.Close()
-		}
-		if n.fsm != nil && n.fsm.journal != nil {
-			n.fsm.journal.close()
-		}
-	}
-	if n.led, err = ledger.Open(dirs[3], ledger.Options{}); err != nil {
-		return nil, err
-	}
-	if n.logs, err = logstore.Open(dirs[1]); err != nil {
-		cleanup()
-		return nil, err
-	}
-	fileSnaps, err := hraft.NewFileSnapshotStoreWithLogger(dirs[2], cfg.SnapshotRetain, cfg.Logger.Named("snapshots"))
+	}()
+	logs, snaps, err := n.openStores(dirs)
 	if err != nil {
-		cleanup()
-		return nil, err
-	}
-	shipping := &shippingStore{FileSnapshotStore: fileSnaps, dir: dirs[2], led: n.led, leader: n.isLeader}
-	shipping.removeStale()
-	adv, err := net.ResolveTCPAddr("tcp", cfg.RaftAddr)
-	if err != nil {
-		cleanup()
 		return nil, err
 	}
 	if n.ids, err = loadClusterID(cfg.DataDir, cfg.Logger.Named("transport")); err != nil {
-		cleanup()
 		return nil, err
 	}
-	if n.trans, err = newTransport(cfg, adv, n.faults, n.ids); err != nil { // faults.go
-		cleanup()
+	if n.trans, err = newTransport(cfg, n.ids); err != nil { // transport.go
 		return nil, err
 	}
-	if n.faults != nil {
-		n.faults.start()
-	}
-	logs, snaps := withSlowDisk(n.faults, n.logs, shipping) // slowdisk.go
 	n.fsm = newFSM(cfg.Program, n.led, cfg.Logger.Named("fsm"), n.wantResponses)
 	n.fsm.observer = cfg.Observer
-	if n.faults != nil {
-		if n.fsm.journal, err = openJournal(filepath.Join(cfg.DataDir, JournalName)); err != nil {
-			cleanup()
+	n.fsm.logObs = cfg.Seams.Logs
+	rc, err := raftConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Bootstrap {
+		if err := n.bootstrap(rc, logs, snaps); err != nil {
 			return nil, err
 		}
 	}
+	r, err := hraft.NewRaft(rc, n.fsm, logs, logs, snaps, n.trans)
+	if err != nil {
+		return nil, err
+	}
+	n.raft = r
+	n.rp.Store(r)
+	n.verifier.r = r
+	n.startBackground()
+	return n, nil
+}
 
+// dataDirs are the directories of a node's data (see doc.go, Layout).
+type dataDirs struct{ raft, snapshots, ledger string }
+
+func makeDirs(dataDir string) (dataDirs, error) {
+	d := dataDirs{
+		raft:      filepath.Join(dataDir, "raft"),
+		snapshots: filepath.Join(dataDir, "snapshots"),
+		ledger:    filepath.Join(dataDir, "ledger"),
+	}
+	for _, dir := range []string{dataDir, d.raft, d.snapshots, d.ledger} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return d, err
+		}
+	}
+	return d, nil
+}
+
+// openStores opens the ledger, the Raft log and the snapshot store, and
+// returns the stores Raft uses (through the seams, when set).
+func (n *Node) openStores(d dataDirs) (RaftStore, hraft.SnapshotStore, error) {
+	var err error
+	if n.led, err = ledger.Open(d.ledger, ledger.Options{}); err != nil {
+		return nil, nil, err
+	}
+	if n.logs, err = logstore.Open(d.raft); err != nil {
+		return nil, nil, err
+	}
+	fileSnaps, err := hraft.NewFileSnapshotStoreWithLogger(d.snapshots, n.cfg.SnapshotRetain, n.cfg.Logger.Named("snapshots"))
+	if err != nil {
+		return nil, nil, err
+	}
+	shipping := &shippingStore{FileSnapshotStore: fileSnaps, dir: d.snapshots, led: n.led, leader: n.isLeader}
+	shipping.removeStale()
+	seams := n.cfg.Seams
+	return wrap(seams.RaftStore, RaftStore(n.logs)), wrap(seams.Snapshots, hraft.SnapshotStore(shipping)), nil
+}
+
+// closeParts closes what a failed Open had opened.
+func (n *Node) closeParts() {
+	if n.fsm != nil {
+		n.fsm.lw.close()
+	}
+	if n.trans != nil {
+		n.trans.Close()
+	}
+	if n.logs != nil {
+		n.logs.Close()
+	}
+	if n.led != nil {
+		n.led.Close()
+	}
+}
+
+// raftConfig is hraft's configuration of the node (doc.go, Raft settings).
+func raftConfig(cfg Config) (*hraft.Config, error) {
 	rc := hraft.DefaultConfig()
 	rc.LocalID = hraft.ServerID(cfg.NodeID)
 	rc.BatchApplyCh = true
@@ -149,43 +175,33 @@ func Open(cfg Config) (*Node, error) {
 	rc.SnapshotThreshold = cfg.SnapshotThreshold
 	rc.TrailingLogs = cfg.TrailingLogs
 	rc.SnapshotInterval = cfg.SnapshotInterval
-	if err := hraft.ValidateConfig(rc); err != nil {
-		cleanup()
-		return nil, err
+	return rc, hraft.ValidateConfig(rc)
+}
+
+// bootstrap starts a one-node cluster, with a new cluster id, when the
+// node has no Raft state yet.
+func (n *Node) bootstrap(rc *hraft.Config, logs RaftStore, snaps hraft.SnapshotStore) error {
+	has, err := hraft.HasExistingState(logs, logs, snaps)
+	if err != nil || has {
+		return err
 	}
-	if cfg.Bootstrap {
-		has, err := hraft.HasExistingState(logs, logs, snaps)
-		if err != nil {
-			cleanup()
-			return nil, err
-		}
-		if !has {
-			if err := n.ids.generate(); err != nil {
-				cleanup()
-				return nil, err
-			}
-			conf := hraft.Configuration{Servers: []hraft.Server{{Suffrage: hraft.Voter, ID: rc.LocalID, Address: n.trans.LocalAddr()}}}
-			if err := hraft.BootstrapCluster(rc, logs, logs, snaps, n.trans, conf); err != nil {
-				cleanup()
-				return nil, err
-			}
-		}
+	if err := n.ids.generate(); err != nil {
+		return err
 	}
-	r, err := hraft.NewRaft(rc, n.fsm, logs, logs, armSnapshots(snaps, cfg.Logger), n.trans) // crashsnap.go
-	if err != nil {
-		cleanup()
-		return nil, err
-	}
-	n.raft = r
-	n.rp.Store(r)
-	n.verifier.r = r
-	if cfg.DiskReserveBytes > 0 {
-		n.disk = newDiskGuard(cfg.DataDir, uint64(cfg.DiskReserveBytes), statfsFreeBytes, cfg.Logger.Named("disk"))
+	conf := hraft.Configuration{Servers: []hraft.Server{{Suffrage: hraft.Voter, ID: rc.LocalID, Address: n.trans.LocalAddr()}}}
+	return hraft.BootstrapCluster(rc, logs, logs, snaps, n.trans, conf)
+}
+
+// startBackground starts the node's goroutines: the disk guard (when on),
+// the batcher, the waiter and the leadership watcher.
+func (n *Node) startBackground() {
+	if n.cfg.DiskReserveBytes > 0 {
+		n.disk = newDiskGuard(n.cfg.DataDir, uint64(n.cfg.DiskReserveBytes), statfsFreeBytes, n.cfg.Logger.Named("disk"))
 		n.disk.poll(time.Now()) // a node started on a full disk refuses from its first command
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
-			n.disk.run(n.stop, cfg.DiskPollInterval)
+			n.disk.run(n.stop, n.cfg.DiskPollInterval)
 		}()
 	}
 	n.wg.Add(2)
@@ -193,7 +209,6 @@ func Open(cfg Config) (*Node, error) {
 	go n.runBatcher()
 	go n.runWaiter()
 	go n.watchLeadership()
-	return n, nil
 }
 
 // wantResponses tells the FSM whether anyone on this node can be waiting
@@ -224,14 +239,7 @@ func (n *Node) Close() error {
 		n.waiterWG.Wait()
 		n.failQueued()
 		n.fsm.lw.close() // after Shutdown: no more batches come
-		if n.faults != nil {
-			n.faults.close()
-		}
-		errs := []error{err, n.trans.Close(), n.logs.Close(), n.led.Close()}
-		if n.fsm.journal != nil {
-			errs = append(errs, n.fsm.journal.close())
-		}
-		n.closeErr = errors.Join(errs...)
+		n.closeErr = errors.Join(err, n.trans.Close(), n.logs.Close(), n.led.Close())
 	})
 	return n.closeErr
 }

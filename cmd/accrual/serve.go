@@ -22,6 +22,7 @@ import (
 	"github.com/accrual/accrual/engine"
 	"github.com/accrual/accrual/insight"
 	"github.com/accrual/accrual/raft"
+	"github.com/accrual/accrual/raft/faultinject"
 )
 
 // demoProgram is the program `make run` starts with: testdata/coalition.yaml
@@ -85,6 +86,69 @@ func (l httpLimits) apply(cfg *api.Config) {
 }
 
 func cmdServe(args []string) error {
+	f, err := parseServeFlags(args)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
+		return err
+	}
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	prog, err := serveProgram(f.dataDir, f.programPath)
+	if err != nil {
+		return err
+	}
+	keys, generated, err := serveKeys(f.dataDir, f.keysPath)
+	if err != nil {
+		return err
+	}
+	kpis := insight.NewLive(prog, insight.Options{PointValueMinor: f.pointValueMinor}, 5*time.Second)
+	cfg, err := f.nodeConfig(prog, kpis)
+	if err != nil {
+		return err
+	}
+	// Chaos and crash tests drive this binary with ACCRUAL_FAULTS=1 (and
+	// ACCRUAL_CRASH_AT); otherwise nothing is installed.
+	faults, err := faultinject.FromEnv(&cfg)
+	if err != nil {
+		return err
+	}
+	defer faults.Close() // after the node's Close (deferred below)
+	node, err := raft.Open(cfg)
+	if err != nil {
+		return err
+	}
+	defer node.Close()
+	acfg := api.Config{Addr: f.httpAddr, Backend: nodeBackend{n: node, kpis: kpis}, Keys: keys, TLSCert: f.tlsCert, TLSKey: f.tlsKey}
+	f.http.apply(&acfg)
+	srv, err := api.New(acfg)
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	if f.join != "" {
+		if err := joinCluster(f); err != nil {
+			return err
+		}
+	}
+	printServing(f, prog, generated)
+	if err := awaitStop(errc); err != nil {
+		return err
+	}
+	if err := srv.Shutdown(); err != nil {
+		return err
+	}
+	return node.Close()
+}
+
+func parseServeFlags(args []string) (serveFlags, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	var f serveFlags
 	fs.StringVar(&f.nodeID, "node-id", "node1", "this node's id, stable across restarts")
@@ -111,72 +175,55 @@ func cmdServe(args []string) error {
 	fs.Float64Var(&f.pointValueMinor, "point-value-minor", 1, "money value of one point in minor units, for liability in the KPIs")
 	f.http.register(fs)
 	if err := fs.Parse(args); err != nil {
-		return err
+		return f, err
 	}
 	if f.join == "" {
 		f.bootstrap = true
 	}
-	if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
-		return err
-	}
-	if f.cpuProfile != "" {
-		pf, err := os.Create(f.cpuProfile)
-		if err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
-	prog, err := serveProgram(f.dataDir, f.programPath)
+	return f, nil
+}
+
+// startCPUProfile profiles the whole run; stop writes the profile.
+func startCPUProfile(path string) (stop func(), err error) {
+	pf, err := os.Create(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	keys, generated, err := serveKeys(f.dataDir, f.keysPath)
-	if err != nil {
-		return err
+	if err := pprof.StartCPUProfile(pf); err != nil {
+		return nil, err
 	}
+	return pprof.StopCPUProfile, nil
+}
+
+// nodeConfig is the node's raft.Config from the flags.
+func (f serveFlags) nodeConfig(prog *engine.Program, kpis *insight.Live) (raft.Config, error) {
 	var raftTLS *tls.Config
 	if f.raftCert != "" || f.raftKey != "" || f.raftCA != "" {
+		var err error
 		if raftTLS, err = raft.LoadTLS(f.raftCert, f.raftKey, f.raftCA); err != nil {
-			return err
+			return raft.Config{}, err
 		}
 	}
 	reserveBytes := int64(f.diskReserveMB) << 20
 	if f.diskReserveMB <= 0 {
 		reserveBytes = -1 // the guard is off
 	}
-	kpis := insight.NewLive(prog, insight.Options{PointValueMinor: f.pointValueMinor}, 5*time.Second)
-	node, err := raft.Open(raft.Config{
+	return raft.Config{
 		NodeID: f.nodeID, RaftAddr: f.raftAddr, HTTPAddr: f.httpAddr, DataDir: f.dataDir,
 		Bootstrap: f.bootstrap, Program: prog, Observer: kpis, RaftTLS: raftTLS,
 		DiskReserveBytes:  reserveBytes,
 		SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs, SnapshotInterval: f.snapshotInterval,
-	})
-	if err != nil {
-		return err
-	}
-	defer node.Close()
-	acfg := api.Config{Addr: f.httpAddr, Backend: nodeBackend{n: node, kpis: kpis}, Keys: keys, TLSCert: f.tlsCert, TLSKey: f.tlsKey}
-	f.http.apply(&acfg)
-	srv, err := api.New(acfg)
-	if err != nil {
-		return err
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	if f.join != "" {
-		if err := joinCluster(f); err != nil {
-			return err
-		}
-	}
+	}, nil
+}
+
+// printServing tells the operator where the node serves and how to try it.
+func printServing(f serveFlags, prog *engine.Program, generatedKey bool) {
 	scheme := "http"
 	if f.tlsCert != "" {
 		scheme = "https"
 	}
 	fmt.Printf("accrual: node %s serving program %q on %s://%s (raft %s, data %s)\n", f.nodeID, prog.ID, scheme, f.httpAddr, f.raftAddr, f.dataDir)
-	if generated {
+	if generatedKey {
 		// The key itself is never printed: a server's output ends up in logs.
 		fmt.Printf("accrual: generated operator key, kept in %s (mode 0600)\n", filepath.Join(f.dataDir, "operator.key"))
 	}
@@ -187,20 +234,20 @@ func cmdServe(args []string) error {
 	fmt.Printf("try:\n  curl -s -H \"Authorization: Bearer %s\" -d '{\"id\":\"try-1\",\"member\":\"alice\",\"partner\":\"grocer\",\"amount\":4200}' %s://%s/v1/purchases\n",
 		keyRef, scheme, f.httpAddr)
 	fmt.Printf("  curl -s -H \"Authorization: Bearer %s\" %s://%s/v1/members/alice\n", keyRef, scheme, f.httpAddr)
+}
+
+// awaitStop waits for SIGINT or SIGTERM, or for the HTTP server to end
+// (its error, if any).
+func awaitStop(errc <-chan error) error {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	select {
 	case s := <-sig:
 		fmt.Printf("accrual: %v: shutting down\n", s)
+		return nil
 	case err := <-errc:
-		if err != nil {
-			return err
-		}
-	}
-	if err := srv.Shutdown(); err != nil {
 		return err
 	}
-	return node.Close()
 }
 
 // serveProgram picks the program: --program, else the one stored in the data

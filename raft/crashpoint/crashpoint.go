@@ -20,7 +20,8 @@
 //     from the snapshot, before the state is replaced (on a follower: hraft
 //     already stored the received snapshot).
 //   - snapshot-receive: a follower writing an InstallSnapshot's stream to
-//     its snapshot store, after part of it, before sink.Close.
+//     its snapshot store, after part of it, before sink.Close (a wrapper
+//     of the store in raft/faultinject).
 //   - log-compaction: logstore DeleteRange (hraft's compaction after a
 //     snapshot, and its conflict truncation), after the range deletion was
 //     built, before it is committed.
@@ -114,8 +115,9 @@ func Parse(spec string) (Point, int64, error) {
 }
 
 // Err is the error of a malformed ACCRUAL_CRASH_AT, or of one set without
-// ACCRUAL_FAULTS=1; nil otherwise. raft.Open refuses to start on it, so a
-// test cannot believe a point armed that is not.
+// ACCRUAL_FAULTS=1; nil otherwise. faultinject.FromEnv (so `accrual
+// serve`) refuses to start on it, so a test cannot believe a point armed
+// that is not.
 func Err() error { return envErr }
 
 // Armed reports whether a crash point is armed in this process.

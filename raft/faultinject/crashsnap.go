@@ -1,4 +1,10 @@
-package raft
+package faultinject
+
+// The snapshot-receive crash point (raft/crashpoint). The other points are
+// one-line hooks in package raft and logstore; this one falls inside
+// hraft, which writes a received snapshot to the store itself, so it sits
+// in a wrapper of the snapshot store, installed through raft.Seams only
+// when a point is armed.
 
 import (
 	"errors"
@@ -13,8 +19,8 @@ import (
 // writes to its snapshot store before the snapshot-receive crash point.
 const receiveCrashBytes = 16 << 10
 
-// armSnapshots returns the store Raft uses: snaps itself, or snaps in a
-// crashSnapshotStore when a crash point is armed (then logged, loudly).
+// armSnapshots wraps snaps in a crashSnapshotStore when a crash point is
+// armed (then logged, loudly).
 func armSnapshots(snaps hraft.SnapshotStore, log hclog.Logger) hraft.SnapshotStore {
 	if !crashpoint.Armed() {
 		return snaps
@@ -24,9 +30,10 @@ func armSnapshots(snaps hraft.SnapshotStore, log hclog.Logger) hraft.SnapshotSto
 	return crashSnapshotStore{snaps}
 }
 
-// crashSnapshotStore carries the snapshot-receive crash point. hraft writes a received snapshot with
-// io.Copy, which uses the sink's ReadFrom, while Persist writes through
-// Write: only the install path reaches the point.
+// crashSnapshotStore carries the snapshot-receive crash point. hraft
+// writes a received snapshot with io.Copy, which uses the sink's ReadFrom,
+// while Persist writes through Write: only the install path reaches the
+// point.
 type crashSnapshotStore struct{ hraft.SnapshotStore }
 
 func (s crashSnapshotStore) Create(version hraft.SnapshotVersion, index, term uint64, configuration hraft.Configuration,

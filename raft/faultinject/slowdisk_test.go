@@ -1,4 +1,4 @@
-package raft
+package faultinject
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accrual/accrual/raft"
 	"github.com/accrual/accrual/raft/logstore"
 	"github.com/hashicorp/go-hclog"
 	hraft "github.com/hashicorp/raft"
@@ -17,8 +18,8 @@ import (
 // the faults file at file and every requested sleep recorded in slept.
 type slowDiskFixture struct {
 	file  string
-	w     *faultWatch
-	store raftStore
+	w     *watch
+	store raft.RaftStore
 	snaps hraft.SnapshotStore
 	slept []time.Duration
 }
@@ -28,10 +29,7 @@ func newSlowDiskFixture(t *testing.T, rules string) *slowDiskFixture {
 	dir := t.TempDir()
 	f := &slowDiskFixture{file: filepath.Join(dir, "faults.json")}
 	f.setRules(t, rules)
-	f.w = newFaultWatch(Config{FaultsFile: f.file, Logger: hclog.NewNullLogger()})
-	if f.w == nil {
-		t.Fatal("newFaultWatch: nil with a faults file")
-	}
+	f.w = newWatch(f.file, hclog.NewNullLogger())
 	f.w.sleep = func(d time.Duration) { f.slept = append(f.slept, d) }
 	ls, err := logstore.Open(filepath.Join(dir, "raft"))
 	if err != nil {
@@ -42,7 +40,7 @@ func newSlowDiskFixture(t *testing.T, rules string) *slowDiskFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.store, f.snaps = withSlowDisk(f.w, ls, fs)
+	f.store, f.snaps = f.w.slowRaftStore(ls), slowSnapshots{SnapshotStore: fs, w: f.w}
 	return f
 }
 
@@ -156,25 +154,5 @@ func TestSlowDiskRealSleep(t *testing.T) {
 	}
 	if took := time.Since(start); took < 50*time.Millisecond {
 		t.Fatalf("StoreLogs took %v under a 50 ms disk delay", took)
-	}
-}
-
-func TestSlowDiskNotWrappedWhenFaultsOff(t *testing.T) {
-	t.Setenv("ACCRUAL_FAULTS", "")
-	if w := newFaultWatch(Config{DataDir: t.TempDir(), Logger: hclog.NewNullLogger()}); w != nil {
-		t.Fatal("faults on without FaultsFile or ACCRUAL_FAULTS=1")
-	}
-	ls, err := logstore.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ls.Close()
-	fs, err := hraft.NewFileSnapshotStore(t.TempDir(), 1, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs, snaps := withSlowDisk(nil, ls, fs)
-	if logs != raftStore(ls) || snaps != hraft.SnapshotStore(fs) {
-		t.Fatalf("faults off: stores wrapped (%T, %T), want the plain ones", logs, snaps)
 	}
 }

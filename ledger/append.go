@@ -54,7 +54,6 @@ type appendTx struct {
 	count     uint64
 	nextOwner uint32
 	ixIter    *pebble.Iterator // member index reader, opened on first need
-	kbuf      []byte           // scratch key
 }
 
 func (l *Ledger) appendLocked(position uint64, entries []Entry) error {
@@ -196,7 +195,6 @@ func (tx *appendTx) newOwner(ns byte, owner, nsName string, newOwners map[string
 // the blocks to the hash chain.
 func (tx *appendTx) writeBlocks(raws []rawEntry, ch *chainHasher) error {
 	l := tx.l
-	var days []int64
 	for start := 0; start < len(raws); start += blockEntries {
 		end := min(start+blockEntries, len(raws))
 		blk := raws[start:end]
@@ -205,17 +203,16 @@ func (tx *appendTx) writeBlocks(raws []rawEntry, ch *chainHasher) error {
 			return err
 		}
 		ch.block(blk[0].Seq, l.valBuf)
-		var err error
-		if days, err = tx.writeDays(blk, days[:0]); err != nil {
+		if err := tx.writeDays(blk); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// writeDays writes one day index key per distinct day in a block; days is
-// scratch, returned for reuse.
-func (tx *appendTx) writeDays(blk []rawEntry, days []int64) ([]int64, error) {
+// writeDays writes one day index key per distinct day in a block.
+func (tx *appendTx) writeDays(blk []rawEntry) error {
+	days := make([]int64, 0, blockEntries) // on the stack: at most a key per entry
 	for i := range blk {
 		d := dayOf(blk[i].AtMS)
 		seen := false
@@ -228,11 +225,11 @@ func (tx *appendTx) writeDays(blk []rawEntry, days []int64) ([]int64, error) {
 		if !seen && len(days) < blockEntries {
 			days = append(days, d)
 			if err := tx.b.Set(dayKey(d, blk[0].Seq), nil, nil); err != nil {
-				return days, err
+				return err
 			}
 		}
 	}
-	return days, nil
+	return nil
 }
 
 // writeBalances writes the member index with running balances, and the
@@ -284,9 +281,10 @@ func (tx *appendTx) writeMemberIx(e *rawEntry) error {
 		}
 		ms.has = true
 		ix := memberIx{AtMS: e.AtMS, MaxAtMS: ms.maxAtMS, Available: ms.available, Pending: ms.pending, Held: ms.held}
-		tx.kbuf = memberIxKey(tx.kbuf[:0], ids[j], e.Seq)
+		var key [13]byte // on the stack: the key is 13 bytes
+		kbuf := memberIxKey(key[:0], ids[j], e.Seq)
 		l.valBuf = ix.encode(l.valBuf[:0])
-		if err := tx.b.Set(tx.kbuf, l.valBuf, nil); err != nil {
+		if err := tx.b.Set(kbuf, l.valBuf, nil); err != nil {
 			return err
 		}
 	}

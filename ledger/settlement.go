@@ -72,8 +72,8 @@ func (l *Ledger) Settlement(fromMS, toMS int64) (SettlementReport, error) {
 	if err := settlementBalances(snap, &rep); err != nil {
 		return rep, err
 	}
-	figs, err := settlementFigures(snap, &rep)
-	if err != nil {
+	figs := dayFigures{}
+	if err := settlementFigures(snap, &rep, figs); err != nil {
 		return rep, err
 	}
 	partners, err := l.settlementPartners(snap, figs)
@@ -86,7 +86,7 @@ func (l *Ledger) Settlement(fromMS, toMS int64) (SettlementReport, error) {
 
 // settlementBalances fills the report's program-wide figures as of the
 // last seq: member accounts sum to minus the partner and operator ones.
-func settlementBalances(snap pebble.Reader, rep *SettlementReport) error {
+func settlementBalances(snap *pebble.Snapshot, rep *SettlementReport) error {
 	m, _, err := readMeta(snap)
 	if err != nil {
 		return err
@@ -119,32 +119,32 @@ func (figs dayFigures) at(id uint32, day int64) *PartnerFigures {
 }
 
 // settlementFigures reads the blocks the day index names for the report's
-// period and sums their entries per partner and day, and the breakage.
-func settlementFigures(snap pebble.Reader, rep *SettlementReport) (dayFigures, error) {
+// period and sums their entries into figs per partner and day, and the
+// breakage into rep.
+func settlementFigures(snap *pebble.Snapshot, rep *SettlementReport, figs dayFigures) error {
 	d0, d1 := dayOf(rep.FromMS), dayOf(rep.ToMS-1)
 	it, err := snap.NewIter(&pebble.IterOptions{LowerBound: dayKey(d0, 0), UpperBound: dayKey(d1, math.MaxUint64)})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer it.Close()
 	br, err := newBlockReader(snap)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer br.close()
-	figs := dayFigures{}
 	for ok := it.First(); ok; ok = it.Next() {
 		k := it.Key()
 		if len(k) != 17 {
-			return nil, fmt.Errorf("%w: day key %x", ErrCorrupt, k)
+			return fmt.Errorf("%w: day key %x", ErrCorrupt, k)
 		}
 		day := int64(binary.BigEndian.Uint64(k[1:]) ^ (1 << 63))
 		seq := binary.BigEndian.Uint64(k[9:])
 		if _, err := br.get(seq); err != nil {
-			return nil, err
+			return err
 		}
 		if br.firstSeq != seq {
-			return nil, fmt.Errorf("%w: day key %x names no block", ErrCorrupt, k)
+			return fmt.Errorf("%w: day key %x names no block", ErrCorrupt, k)
 		}
 		for i := range br.raws {
 			e := &br.raws[i]
@@ -154,7 +154,7 @@ func settlementFigures(snap pebble.Reader, rep *SettlementReport) (dayFigures, e
 			rep.Breakage += figs.add(e, day)
 		}
 	}
-	return figs, it.Error()
+	return it.Error()
 }
 
 // add counts an entry in its partner's figures of the day and returns what
@@ -182,7 +182,7 @@ func (figs dayFigures) add(e *rawEntry, day int64) (breakage int64) {
 
 // settlementPartners groups the day figures by partner: totals, and days
 // ascending; partners sorted by name.
-func (l *Ledger) settlementPartners(snap pebble.Reader, figs dayFigures) ([]PartnerSettlement, error) {
+func (l *Ledger) settlementPartners(snap *pebble.Snapshot, figs dayFigures) ([]PartnerSettlement, error) {
 	byPartner := map[uint32]*PartnerSettlement{}
 	for k, f := range figs {
 		ps := byPartner[k.id]

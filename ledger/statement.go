@@ -112,7 +112,7 @@ func (q StatementQuery) resolve() (stmtRange, error) {
 // statementSeqs walks the member index back from below and returns the
 // seqs of the page's entries, and the cursor of the next page ("" when
 // there is none).
-func statementSeqs(snap pebble.Reader, id uint32, rg stmtRange) (seqs []uint64, next string, err error) {
+func statementSeqs(snap *pebble.Snapshot, id uint32, rg stmtRange) (seqs []uint64, next string, err error) {
 	lo, hi := memberIxBounds(id)
 	it, err := snap.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
@@ -153,7 +153,7 @@ func statementSeqs(snap pebble.Reader, id uint32, rg stmtRange) (seqs []uint64, 
 }
 
 // entriesAt reads the entries with the given seqs, in that order.
-func (l *Ledger) entriesAt(snap pebble.Reader, seqs []uint64) ([]Entry, error) {
+func (l *Ledger) entriesAt(snap *pebble.Snapshot, seqs []uint64) ([]Entry, error) {
 	br, err := newBlockReader(snap)
 	if err != nil {
 		return nil, err

@@ -56,6 +56,9 @@ type appendTx struct {
 	ixIter    *pebble.Iterator // member index reader, opened on first need
 }
 
+// appendLocked builds the batch step by step (owners, blocks and day index,
+// balances and member index, command index, chain link and meta), commits
+// it, then publishes it. appendMu is held.
 func (l *Ledger) appendLocked(position uint64, entries []Entry) error {
 	l.trimCaches()
 	tx := appendTx{

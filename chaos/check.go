@@ -289,6 +289,21 @@ func (r *runner) checkLinearizable() {
 // leader's ticks go on), then compares every member's view across nodes
 // and checks the balance invariant.
 func (r *runner) checkReplicas(ctx context.Context) {
+	r.checkStateHashes(ctx)
+	names := r.compareMemberViews(ctx)
+	rep := r.rep
+	r.logf("replicas: converged %v at %d (hash %016x); %d members compared", rep.Converged, rep.AppliedIndex, rep.StateHash, len(names))
+}
+
+// stateHashAnswer is a node's answer to GET /v1/cluster/state-hash.
+type stateHashAnswer struct {
+	Index     uint64 `json:"index"`
+	StateHash string `json:"state_hash"`
+}
+
+// checkStateHashes asks every node for its state hash at an index just
+// ahead of all of them, up to three times, until they all agree.
+func (r *runner) checkStateHashes(ctx context.Context) {
 	rep := r.rep
 	hc := r.c.newHTTPClient(3 * time.Minute) // hashing a large engine takes a while
 	for try := 0; try < 3 && !rep.Converged; try++ {
@@ -298,33 +313,14 @@ func (r *runner) checkReplicas(ctx context.Context) {
 				at = max(at, s.AppliedIndex+3)
 			}
 		}
-		type answer struct {
-			Index     uint64 `json:"index"`
-			StateHash string `json:"state_hash"`
-		}
-		answers := make([]answer, len(r.c.procs))
+		answers := make([]stateHashAnswer, len(r.c.procs))
 		codes := make([]int, len(r.c.procs))
 		var wg sync.WaitGroup
 		for i, p := range r.c.procs {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/v1/cluster/state-hash?at=%d", r.c.url(p), at), nil)
-				if err != nil {
-					return
-				}
-				req.Header.Set("Authorization", "Bearer "+r.c.key)
-				resp, err := hc.Do(req)
-				if err != nil {
-					r.logf("state hash on %s: %v", p.id, err)
-					return
-				}
-				defer resp.Body.Close()
-				b, _ := io.ReadAll(resp.Body)
-				codes[i] = resp.StatusCode
-				if resp.StatusCode != 200 || json.Unmarshal(b, &answers[i]) != nil {
-					r.logf("state hash on %s: %d %s", p.id, resp.StatusCode, truncate(b))
-				}
+				codes[i] = r.askStateHash(ctx, hc, p, at, &answers[i])
 			}()
 		}
 		wg.Wait()
@@ -342,6 +338,34 @@ func (r *runner) checkReplicas(ctx context.Context) {
 	if !rep.Converged {
 		rep.fail("replicas did not report the same state hash at the same log index (3 tries)")
 	}
+}
+
+// askStateHash asks one node for its state hash at index at, into ans; it
+// returns the HTTP status, 0 when there was no answer.
+func (r *runner) askStateHash(ctx context.Context, hc *http.Client, p *proc, at uint64, ans *stateHashAnswer) int {
+	req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/v1/cluster/state-hash?at=%d", r.c.url(p), at), nil)
+	if err != nil {
+		return 0
+	}
+	req.Header.Set("Authorization", "Bearer "+r.c.key)
+	resp, err := hc.Do(req)
+	if err != nil {
+		r.logf("state hash on %s: %v", p.id, err)
+		return 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || json.Unmarshal(b, ans) != nil {
+		r.logf("state hash on %s: %d %s", p.id, resp.StatusCode, truncate(b))
+	}
+	return resp.StatusCode
+}
+
+// compareMemberViews compares every member's view (and the hot member's)
+// across nodes and checks the balance invariant on each; it returns the
+// members compared.
+func (r *runner) compareMemberViews(ctx context.Context) []string {
+	rep := r.rep
 	names := make([]string, 0, len(r.members)+1)
 	for m := range r.members {
 		names = append(names, m)
@@ -349,47 +373,8 @@ func (r *runner) checkReplicas(ctx context.Context) {
 	names = append(names, "hot")
 	sort.Strings(names)
 	rep.MembersCheck = len(names)
-	// Views change with ticks (maturation): compare a member across nodes
-	// at the same applied index, retrying a few times.
 	for _, m := range names {
-		var diff bool
-		var bad error
-		for try := 0; try < 20; try++ {
-			diff, bad = false, nil
-			var first string
-			var firstIdx uint64
-			for i, p := range r.c.procs {
-				code, _, b := r.c.do(ctx, "GET", r.c.url(p)+"/v1/members/"+url.PathEscape(m)+"?consistency=stale", nil)
-				if code != 200 {
-					diff = true
-					break
-				}
-				var v map[string]any
-				var mv struct {
-					Available, Pending, Held, Earned, Redeemed, Expired int64
-					AppliedIndex                                        uint64 `json:"applied_index"`
-				}
-				_ = json.Unmarshal(b, &v)
-				_ = json.Unmarshal(b, &mv)
-				view := engine.MemberView{Member: m, Available: mv.Available, Pending: mv.Pending, Held: mv.Held,
-					Earned: mv.Earned, Redeemed: mv.Redeemed, Expired: mv.Expired}
-				if err := CheckInvariant(view); err != nil && bad == nil {
-					bad = fmt.Errorf("%s: %w", p.id, err)
-				}
-				delete(v, "applied_index")
-				delete(v, "consistency")
-				c, _ := json.Marshal(v)
-				if i == 0 {
-					first, firstIdx = string(c), mv.AppliedIndex
-				} else if string(c) != first || mv.AppliedIndex != firstIdx {
-					diff = true
-				}
-			}
-			if !diff {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		diff, bad := r.compareMember(ctx, m)
 		if diff {
 			rep.ViewDiffs++
 			if rep.ViewDiffs <= 3 {
@@ -409,7 +394,54 @@ func (r *runner) checkReplicas(ctx context.Context) {
 	if rep.InvariantBad > 0 {
 		rep.fail("%d members break available+pending+held = earned−redeemed−expired", rep.InvariantBad)
 	}
-	r.logf("replicas: converged %v at %d (hash %016x); %d members compared", rep.Converged, rep.AppliedIndex, rep.StateHash, len(names))
+	return names
+}
+
+// compareMember reads a member's view on every node: diff when they differ
+// (or a node does not answer), bad when one breaks the invariant. Views
+// change with ticks (maturation): it compares them at the same applied
+// index, retrying a few times.
+func (r *runner) compareMember(ctx context.Context, m string) (diff bool, bad error) {
+	for try := 0; try < 20; try++ {
+		if diff, bad = r.readMemberViews(ctx, m); !diff {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return diff, bad
+}
+
+// readMemberViews is one try of compareMember.
+func (r *runner) readMemberViews(ctx context.Context, m string) (diff bool, bad error) {
+	var first string
+	var firstIdx uint64
+	for i, p := range r.c.procs {
+		code, _, b := r.c.do(ctx, "GET", r.c.url(p)+"/v1/members/"+url.PathEscape(m)+"?consistency=stale", nil)
+		if code != 200 {
+			return true, bad
+		}
+		var v map[string]any
+		var mv struct {
+			Available, Pending, Held, Earned, Redeemed, Expired int64
+			AppliedIndex                                        uint64 `json:"applied_index"`
+		}
+		_ = json.Unmarshal(b, &v)
+		_ = json.Unmarshal(b, &mv)
+		view := engine.MemberView{Member: m, Available: mv.Available, Pending: mv.Pending, Held: mv.Held,
+			Earned: mv.Earned, Redeemed: mv.Redeemed, Expired: mv.Expired}
+		if err := CheckInvariant(view); err != nil && bad == nil {
+			bad = fmt.Errorf("%s: %w", p.id, err)
+		}
+		delete(v, "applied_index")
+		delete(v, "consistency")
+		c, _ := json.Marshal(v)
+		if i == 0 {
+			first, firstIdx = string(c), mv.AppliedIndex
+		} else if string(c) != first || mv.AppliedIndex != firstIdx {
+			diff = true
+		}
+	}
+	return diff, bad
 }
 
 // checkVerify stops every node (SIGTERM) and runs `accrual verify` on its

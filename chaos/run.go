@@ -237,6 +237,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return r.rep, nil
 }
 
+// startCluster writes the program, starts the first node, joins the others
+// to it, and waits until every node is ready.
 func (r *runner) startCluster(ctx context.Context) error {
 	if err := os.MkdirAll(r.cfg.Dir, 0o700); err != nil {
 		return err
@@ -245,46 +247,15 @@ func (r *runner) startCluster(ctx context.Context) error {
 	if err := os.WriteFile(progPath, r.gen.Program(), 0o600); err != nil {
 		return err
 	}
-	c := &cluster{scheme: "http"}
-	var pki *clusterPKI
-	env := r.cfg.Env
-	if r.cfg.TLS {
-		var err error
-		if pki, err = newClusterPKI(r.cfg.Dir); err != nil {
-			return fmt.Errorf("chaos: certificates: %w", err)
-		}
-		c.scheme, c.tls = "https", pki.clientTLS()
-		// A joining node reaches the first one over HTTPS; Go's standard
-		// SSL_CERT_FILE makes it trust the run's private CA.
-		env = append(append([]string{}, env...), "SSL_CERT_FILE="+pki.caFile)
+	c, pki, env, err := r.newCluster()
+	if err != nil {
+		return err
 	}
-	c.client = c.newHTTPClient(5 * time.Second)
 	r.c = c
 	for i := range r.cfg.Nodes {
-		id := fmt.Sprintf("n%d", i+1)
-		h, err := freePort()
+		p, err := r.newProc(i, pki, env, progPath)
 		if err != nil {
 			return err
-		}
-		ra, err := freePort()
-		if err != nil {
-			return err
-		}
-		p := &proc{id: id, http: h, raft: ra, data: filepath.Join(r.cfg.Dir, id), bin: r.cfg.Binary, env: env,
-			logPath: filepath.Join(r.cfg.Dir, id+".log")}
-		if err := os.MkdirAll(p.data, 0o700); err != nil {
-			return err
-		}
-		p.args = []string{"serve", "--node-id", id, "--http-addr", h, "--raft-addr", ra, "--data", p.data, "--program", progPath}
-		if i > 0 {
-			p.args = append(p.args, "--keys", filepath.Join(c.procs[0].data, "keys.yaml"))
-		}
-		if pki != nil {
-			a, err := pki.args(id)
-			if err != nil {
-				return err
-			}
-			p.args = append(p.args, a...)
 		}
 		c.procs = append(c.procs, p)
 	}
@@ -293,15 +264,8 @@ func (r *runner) startCluster(ctx context.Context) error {
 		return err
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for c.key == "" {
-		if b, err := os.ReadFile(filepath.Join(first.data, "operator.key")); err == nil && len(b) > 0 {
-			c.key = strings.TrimSpace(string(b))
-			break
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("chaos: %s wrote no operator key (see %s)", first.id, first.logPath)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := waitOperatorKey(c, first, deadline); err != nil {
+		return err
 	}
 	for _, p := range c.procs[1:] {
 		// Join once; restarts do not pass --join (the node has Raft state).
@@ -313,7 +277,82 @@ func (r *runner) startCluster(ctx context.Context) error {
 			return err
 		}
 	}
-	// Ready: every node sees a leader and all servers, and has applied something.
+	if err := r.waitReady(ctx, deadline); err != nil {
+		return err
+	}
+	r.logf("cluster ready: %d nodes", len(c.procs))
+	return nil
+}
+
+// newCluster makes the cluster's client side: plain HTTP, or with TLS the
+// run's certificates, and the environment the nodes need to trust them.
+func (r *runner) newCluster() (c *cluster, pki *clusterPKI, env []string, err error) {
+	c = &cluster{scheme: "http"}
+	env = r.cfg.Env
+	if r.cfg.TLS {
+		if pki, err = newClusterPKI(r.cfg.Dir); err != nil {
+			return nil, nil, nil, fmt.Errorf("chaos: certificates: %w", err)
+		}
+		c.scheme, c.tls = "https", pki.clientTLS()
+		// A joining node reaches the first one over HTTPS; Go's standard
+		// SSL_CERT_FILE makes it trust the run's private CA.
+		env = append(append([]string{}, env...), "SSL_CERT_FILE="+pki.caFile)
+	}
+	c.client = c.newHTTPClient(5 * time.Second)
+	return c, pki, env, nil
+}
+
+// newProc prepares node i (not started): its ports, data directory and
+// serve arguments. Nodes after the first take the first node's keys.
+func (r *runner) newProc(i int, pki *clusterPKI, env []string, progPath string) (*proc, error) {
+	id := fmt.Sprintf("n%d", i+1)
+	h, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	ra, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	p := &proc{id: id, http: h, raft: ra, data: filepath.Join(r.cfg.Dir, id), bin: r.cfg.Binary, env: env,
+		logPath: filepath.Join(r.cfg.Dir, id+".log")}
+	if err := os.MkdirAll(p.data, 0o700); err != nil {
+		return nil, err
+	}
+	p.args = []string{"serve", "--node-id", id, "--http-addr", h, "--raft-addr", ra, "--data", p.data, "--program", progPath}
+	if i > 0 {
+		p.args = append(p.args, "--keys", filepath.Join(r.c.procs[0].data, "keys.yaml"))
+	}
+	if pki != nil {
+		a, err := pki.args(id)
+		if err != nil {
+			return nil, err
+		}
+		p.args = append(p.args, a...)
+	}
+	return p, nil
+}
+
+// waitOperatorKey waits for the first node to write the operator key, and
+// takes it as the cluster's key.
+func waitOperatorKey(c *cluster, first *proc, deadline time.Time) error {
+	for c.key == "" {
+		if b, err := os.ReadFile(filepath.Join(first.data, "operator.key")); err == nil && len(b) > 0 {
+			c.key = strings.TrimSpace(string(b))
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("chaos: %s wrote no operator key (see %s)", first.id, first.logPath)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil
+}
+
+// waitReady waits until every node sees a leader and all servers, and has
+// applied something.
+func (r *runner) waitReady(ctx context.Context, deadline time.Time) error {
+	c := r.c
 	for {
 		ready := 0
 		for _, p := range c.procs {
@@ -325,7 +364,7 @@ func (r *runner) startCluster(ctx context.Context) error {
 			}
 		}
 		if ready == len(c.procs) {
-			break
+			return nil
 		}
 		if time.Now().After(deadline) {
 			var seen []string
@@ -340,8 +379,6 @@ func (r *runner) startCluster(ctx context.Context) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	r.logf("cluster ready: %d nodes", len(c.procs))
-	return nil
 }
 
 func (r *runner) stopAll() {

@@ -207,7 +207,33 @@ func Compute(c *Collector, eng *engine.Engine, opt Options) *KPIs {
 	k.Points = PointTotals{Issued: t.Issued, Rewards: t.Rewards, Adjustments: t.Adjustments,
 		Earned: t.Issued + t.Rewards + t.Adjustments, Redeemed: t.Redeemed, LedgerOutstanding: t.Outstanding}
 
-	// State scan: liability by expiry, tiers.
+	tiers := k.scanState(eng, p, opt.PointValueMinor)
+	// Lazy lifecycle: the views are at the clock, the running totals as of
+	// the last write; only expiry changes a member's total, so the gap is
+	// breakage that is due but not yet written.
+	k.Points.Outstanding = k.Liability.Points
+	k.Points.BreakageDue = t.Outstanding - k.Liability.Points
+	k.Points.Breakage = t.Breakage + k.Points.BreakageDue
+	k.Points.RedemptionRate = ratio(k.Points.Redeemed, k.Points.Earned)
+	k.Points.BreakageRate = ratio(k.Points.Breakage, k.Points.Earned)
+	k.addTiers(p, tiers, c.moves)
+
+	k.addMembers(c, clock, opt)
+	activeByMonth, newByMonth := k.addRetention(c)
+	k.addMonthly(c, activeByMonth, newByMonth)
+
+	k.Partners = make([]PartnerFigures, 0, len(c.partners))
+	for _, pf := range c.partners {
+		pf.Net = pf.Issued - pf.ClawedBack - pf.Redeemed + pf.Returned
+		k.Partners = append(k.Partners, pf)
+	}
+	sort.SliceStable(k.Partners, func(i, j int) bool { return k.Partners[i].Partner < k.Partners[j].Partner })
+	return k
+}
+
+// scanState walks every member's view at the clock: it fills the liability
+// by expiry and returns the members per tier (p.Levels order).
+func (k *KPIs) scanState(eng *engine.Engine, p *engine.Program, pointValueMinor float64) []int {
 	buckets := map[int32]*LiabilityBucket{}
 	var never, held, debt LiabilityBucket
 	never.Month, held.Month, debt.Month = "never", "held", "debt"
@@ -243,6 +269,14 @@ func Compute(c *Collector, eng *engine.Engine, opt Options) *KPIs {
 			tiers[ti]++
 		}
 	}
+	k.addLiability(buckets, []LiabilityBucket{never, held, debt}, pointValueMinor)
+	k.Liability.Debt = -debt.Points
+	return tiers
+}
+
+// addLiability lists the expiry months in order, then the special buckets
+// (never, held, debt) that hold points, and values them.
+func (k *KPIs) addLiability(buckets map[int32]*LiabilityBucket, special []LiabilityBucket, pointValueMinor float64) {
 	months := make([]int32, 0, len(buckets))
 	for m := range buckets {
 		months = append(months, m)
@@ -251,31 +285,27 @@ func Compute(c *Collector, eng *engine.Engine, opt Options) *KPIs {
 	for _, m := range months {
 		k.Liability.ByExpiry = append(k.Liability.ByExpiry, *buckets[m])
 	}
-	for _, b := range []LiabilityBucket{never, held, debt} {
+	for _, b := range special {
 		if b.Points != 0 {
 			k.Liability.ByExpiry = append(k.Liability.ByExpiry, b)
 		}
 	}
-	k.Liability.Debt = -debt.Points
 	for i := range k.Liability.ByExpiry {
 		b := &k.Liability.ByExpiry[i]
-		b.MoneyMinor = money(b.Points, opt.PointValueMinor)
+		b.MoneyMinor = money(b.Points, pointValueMinor)
 		k.Liability.Points += b.Points
 	}
-	k.Liability.MoneyMinor = money(k.Liability.Points, opt.PointValueMinor)
-	// Lazy lifecycle: the views are at the clock, the running totals as of
-	// the last write; only expiry changes a member's total, so the gap is
-	// breakage that is due but not yet written.
-	k.Points.Outstanding = k.Liability.Points
-	k.Points.BreakageDue = t.Outstanding - k.Liability.Points
-	k.Points.Breakage = t.Breakage + k.Points.BreakageDue
-	k.Points.RedemptionRate = ratio(k.Points.Redeemed, k.Points.Earned)
-	k.Points.BreakageRate = ratio(k.Points.Breakage, k.Points.Earned)
+	k.Liability.MoneyMinor = money(k.Liability.Points, pointValueMinor)
+}
+
+// addTiers fills the tier counts and the observed tier moves (moves is the
+// collector's from×to matrix).
+func (k *KPIs) addTiers(p *engine.Program, tiers []int, moves []int64) {
 	for i, n := range tiers {
 		k.Tiers = append(k.Tiers, TierCount{Tier: p.Levels[i].Name, Members: n, Share: ratio(int64(n), int64(k.Members))})
 	}
 	nl := len(p.Levels)
-	for i, n := range c.moves {
+	for i, n := range moves {
 		if n == 0 {
 			continue
 		}
@@ -287,8 +317,10 @@ func Compute(c *Collector, eng *engine.Engine, opt Options) *KPIs {
 			k.Downgrades += n
 		}
 	}
+}
 
-	// Members: activity, churn, spend.
+// addMembers fills the member figures: activity windows, churn, spend.
+func (k *KPIs) addMembers(c *Collector, clock int64, opt Options) {
 	k.Active = make([]ActiveWindow, len(opt.ActiveDays))
 	for i, d := range opt.ActiveDays {
 		k.Active[i].Days = d
@@ -328,25 +360,35 @@ func Compute(c *Collector, eng *engine.Engine, opt Options) *KPIs {
 		}
 	}
 	k.Churn.Rate = ratio(int64(k.Churn.Churned), int64(k.Churn.Base))
-	if n := len(spends); n > 0 {
-		slices.Sort(spends)
-		k.Spend.Buyers = n
-		k.Spend.MeanMinor = float64(k.Spend.TotalMinor) / float64(n)
-		k.Spend.MedianMinor = spends[(n-1)/2]
-		k.Spend.P90Minor = spends[pct(n, 90)]
-		k.Spend.P99Minor = spends[pct(n, 99)]
-		k.Spend.MaxMinor = spends[n-1]
-		k.Spend.MeanPurchases = float64(purchases) / float64(n)
-	}
+	k.addSpend(spends, purchases)
+}
 
-	// Retention by cohort.
+// addSpend fills the spend distribution from the buyers' lifetime spends.
+func (k *KPIs) addSpend(spends []int64, purchases int64) {
+	n := len(spends)
+	if n == 0 {
+		return
+	}
+	slices.Sort(spends)
+	k.Spend.Buyers = n
+	k.Spend.MeanMinor = float64(k.Spend.TotalMinor) / float64(n)
+	k.Spend.MedianMinor = spends[(n-1)/2]
+	k.Spend.P90Minor = spends[pct(n, 90)]
+	k.Spend.P99Minor = spends[pct(n, 99)]
+	k.Spend.MaxMinor = spends[n-1]
+	k.Spend.MeanPurchases = float64(purchases) / float64(n)
+}
+
+// addRetention fills the retention by cohort and returns the active and new
+// buyers per month the cohorts imply.
+func (k *KPIs) addRetention(c *Collector) (activeByMonth, newByMonth map[int32]int64) {
 	cohorts := make([]int32, 0, len(c.cohorts))
 	for m := range c.cohorts {
 		cohorts = append(cohorts, m)
 	}
 	slices.Sort(cohorts)
-	activeByMonth := map[int32]int64{}
-	newByMonth := map[int32]int64{}
+	activeByMonth = map[int32]int64{}
+	newByMonth = map[int32]int64{}
 	for _, m := range cohorts {
 		row := c.cohorts[m]
 		co := Cohort{Month: monthName(m), Size: row[0], Active: slices.Clone(row)}
@@ -357,8 +399,12 @@ func Compute(c *Collector, eng *engine.Engine, opt Options) *KPIs {
 		newByMonth[m] += row[0]
 		k.Retention = append(k.Retention, co)
 	}
+	return activeByMonth, newByMonth
+}
 
-	// Monthly flows.
+// addMonthly fills the monthly flows over every month with flows or
+// active buyers.
+func (k *KPIs) addMonthly(c *Collector, activeByMonth, newByMonth map[int32]int64) {
 	all := map[int32]bool{}
 	for m := range c.months {
 		all[m] = true
@@ -379,14 +425,6 @@ func Compute(c *Collector, eng *engine.Engine, opt Options) *KPIs {
 		}
 		k.Monthly = append(k.Monthly, mf)
 	}
-
-	k.Partners = make([]PartnerFigures, 0, len(c.partners))
-	for _, pf := range c.partners {
-		pf.Net = pf.Issued - pf.ClawedBack - pf.Redeemed + pf.Returned
-		k.Partners = append(k.Partners, pf)
-	}
-	sort.SliceStable(k.Partners, func(i, j int) bool { return k.Partners[i].Partner < k.Partners[j].Partner })
-	return k
 }
 
 // pct is the index of the p-th percentile (nearest rank) in n sorted values.

@@ -248,76 +248,106 @@ func (s *Sim) Report(top int, pointValueMinor float64) *Diff {
 	d.Liability = fig(balA, balB)
 	d.LiabilityMoney = fig(money(balA, pointValueMinor), money(balB, pointValueMinor))
 	d.BreakageRate = rate(ratio(d.Breakage.Current, earnedA), ratio(d.Breakage.Candidate, earnedB))
-	tiers := map[string]*TierDelta{}
-	var tierOrder []string
-	tier := func(name string) *TierDelta {
-		t := tiers[name]
-		if t == nil {
-			t = &TierDelta{Tier: name}
-			tiers[name] = t
-			tierOrder = append(tierOrder, name)
-		}
-		return t
+	d.compareMembers(da, db, ea.Program(), eb.Program(), top)
+	d.Partners = comparePartners(s.a.pfs, s.b.pfs)
+	return d
+}
+
+// tierTally counts members per tier under both programs, tiers in the
+// order first named.
+type tierTally struct {
+	tiers map[string]*TierDelta
+	order []string
+}
+
+func (tt *tierTally) get(name string) *TierDelta {
+	t := tt.tiers[name]
+	if t == nil {
+		t = &TierDelta{Tier: name}
+		tt.tiers[name] = t
+		tt.order = append(tt.order, name)
 	}
-	for _, l := range ea.Program().Levels {
-		tier(l.Name)
+	return t
+}
+
+// topMembers keeps the top members by balance change, and counts the
+// members whose balance changed at all.
+type topMembers struct {
+	top     int
+	best    []MemberDelta // a min-heap would do; top is small, keep it sorted
+	changed int64
+}
+
+// worse orders members: larger |delta| first, then member id.
+func worse(x, y *MemberDelta) int {
+	ax, ay := abs(x.Delta), abs(y.Delta)
+	if ax != ay {
+		return cmp.Compare(ay, ax)
 	}
-	for _, l := range eb.Program().Levels {
-		tier(l.Name)
+	return cmp.Compare(x.Member, y.Member)
+}
+
+func (tm *topMembers) consider(m MemberDelta) {
+	if m.Delta == 0 {
+		return
 	}
-	var best []MemberDelta                 // a min-heap would do; top is small, keep it sorted
-	worse := func(x, y *MemberDelta) int { // order: larger |delta| first, then member id
-		ax, ay := abs(x.Delta), abs(y.Delta)
-		if ax != ay {
-			return cmp.Compare(ay, ax)
-		}
-		return cmp.Compare(x.Member, y.Member)
+	tm.changed++
+	if len(tm.best) == tm.top && worse(&m, &tm.best[tm.top-1]) >= 0 {
+		return
 	}
-	consider := func(m MemberDelta) {
-		if m.Delta == 0 {
-			return
-		}
-		d.MembersChanged++
-		if len(best) == top && worse(&m, &best[top-1]) >= 0 {
-			return
-		}
-		i, _ := slices.BinarySearchFunc(best, &m, func(e MemberDelta, t *MemberDelta) int { return worse(&e, t) })
-		best = slices.Insert(best, i, m)
-		if len(best) > top {
-			best = best[:top]
-		}
+	i, _ := slices.BinarySearchFunc(tm.best, &m, func(e MemberDelta, t *MemberDelta) int { return worse(&e, t) })
+	tm.best = slices.Insert(tm.best, i, m)
+	if len(tm.best) > tm.top {
+		tm.best = tm.best[:tm.top]
 	}
+}
+
+// compareMembers merges the two dumps (sorted by member): the tiers, the
+// members whose balance changed and the top of them.
+func (d *Diff) compareMembers(da, db []dumped, pa, pb *engine.Program, top int) {
+	tt := &tierTally{tiers: map[string]*TierDelta{}}
+	for _, l := range pa.Levels {
+		tt.get(l.Name)
+	}
+	for _, l := range pb.Levels {
+		tt.get(l.Name)
+	}
+	tm := &topMembers{top: top}
 	i, j := 0, 0
 	for i < len(da) || j < len(db) {
 		var m MemberDelta
 		switch {
 		case j == len(db) || i < len(da) && da[i].name < db[j].name:
 			m = MemberDelta{Member: da[i].name, Current: da[i].balance, TierCurrent: da[i].tier}
-			tier(da[i].tier).Current++
+			tt.get(da[i].tier).Current++
 			i++
 		case i == len(da) || db[j].name < da[i].name:
 			m = MemberDelta{Member: db[j].name, Candidate: db[j].balance, TierCandidate: db[j].tier}
-			tier(db[j].tier).Candidate++
+			tt.get(db[j].tier).Candidate++
 			j++
 		default:
 			m = MemberDelta{Member: da[i].name, Current: da[i].balance, Candidate: db[j].balance,
 				TierCurrent: da[i].tier, TierCandidate: db[j].tier}
-			tier(da[i].tier).Current++
-			tier(db[j].tier).Candidate++
+			tt.get(da[i].tier).Current++
+			tt.get(db[j].tier).Candidate++
 			i++
 			j++
 		}
 		m.Delta = m.Candidate - m.Current
-		consider(m)
+		tm.consider(m)
 	}
-	d.TopMembers = best
-	for _, name := range tierOrder {
-		t := tiers[name]
+	d.MembersChanged += tm.changed
+	d.TopMembers = tm.best
+	for _, name := range tt.order {
+		t := tt.tiers[name]
 		t.Delta = t.Candidate - t.Current
 		d.Tiers = append(d.Tiers, *t)
 	}
+}
 
-	// Partners: union by id.
+// comparePartners lists the partners of either program by id, with their
+// figures under both.
+func comparePartners(pfsA, pfsB []PartnerFigures) []PartnerDelta {
 	byID := map[string]*PartnerDelta{}
 	var ids []string
 	get := func(id string) *PartnerDelta {
@@ -329,27 +359,28 @@ func (s *Sim) Report(top int, pointValueMinor float64) *Diff {
 		}
 		return p
 	}
-	for _, f := range s.a.pfs {
+	for _, f := range pfsA {
 		p := get(f.Partner)
 		p.Issued.Current = f.Issued - f.ClawedBack
 		p.Redeemed.Current = f.Redeemed - f.Returned
 		p.Net.Current = f.Issued - f.ClawedBack - f.Redeemed + f.Returned
 	}
-	for _, f := range s.b.pfs {
+	for _, f := range pfsB {
 		p := get(f.Partner)
 		p.Issued.Candidate = f.Issued - f.ClawedBack
 		p.Redeemed.Candidate = f.Redeemed - f.Returned
 		p.Net.Candidate = f.Issued - f.ClawedBack - f.Redeemed + f.Returned
 	}
 	slices.Sort(ids)
+	var out []PartnerDelta
 	for _, id := range ids {
 		p := byID[id]
 		p.Issued.Delta = p.Issued.Candidate - p.Issued.Current
 		p.Redeemed.Delta = p.Redeemed.Candidate - p.Redeemed.Current
 		p.Net.Delta = p.Net.Candidate - p.Net.Current
-		d.Partners = append(d.Partners, *p)
+		out = append(out, *p)
 	}
-	return d
+	return out
 }
 
 func abs(v int64) int64 {

@@ -45,9 +45,11 @@ func TestRaftRefusesAPeerOfAnotherCluster(t *testing.T) {
 		t.Fatalf("the other cluster's id %q (ours %q)", before.ClusterID, id)
 	}
 	// A majority of {n1, n2, m1} commits the change without m1; m1 itself
-	// must never hear from n1.
-	_ = n1.AddVoter("m1", other.cfg.RaftAddr, other.cfg.HTTPAddr)
-	if _, err := n1.Submit(context.Background(), purchases(t, p, "b", 0, 20)); err != nil {
+	// must never hear from our cluster. n2's restart may have moved the
+	// leadership to it.
+	l := waitLeader(t, n1, nodes[1])
+	_ = l.AddVoter("m1", other.cfg.RaftAddr, other.cfg.HTTPAddr)
+	if _, err := l.Submit(context.Background(), purchases(t, p, "b", 0, 20)); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Second)

@@ -18,7 +18,7 @@ import (
 //	                 u n, n × (u position, i refunded after), oldest first
 //	redeem, capture: i points, i partner, u n, n × (u lot, i points),
 //	                 u cancelled (0 or 1), then u its position if 1
-//	hold:            u index into the holds table (holds stay resident)
+//	hold:            i index into the holds table (holds stay resident)
 //
 // Members are never removed, so member, lot and hold indices are stable.
 // The positions are what LoadRecord's as-of rule reads.
@@ -104,7 +104,7 @@ func (e *Engine) appendRecordValue(dst []byte, ri int32) []byte {
 			dst = binary.AppendUvarint(dst, r.changed) // a cancel is a redemption's only change
 		}
 	case detailHold:
-		dst = binary.AppendUvarint(dst, uint64(r.ref))
+		dst = binary.AppendVarint(dst, int64(r.ref))
 	}
 	return dst
 }

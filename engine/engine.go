@@ -86,7 +86,10 @@ func (e *Engine) ClockMS() int64 {
 func (e *Engine) Members() int { return e.members.len() }
 
 // Apply applies a batch of decoded commands in order, appending one result per
-// command to results and the ledger entries they produce to entries.
+// command to results and the ledger entries they produce to entries. A
+// store-backed engine takes any id that is not resident for a new one: its
+// caller loads the batch's records first (AppendMissing, LoadRecord) and
+// persists them after (AppendDirty), as doc.go describes.
 func (e *Engine) Apply(cmds []Command, results []Result, entries []Entry) ([]Result, []Entry) {
 	e.out = entries
 	e.epoch++

@@ -188,9 +188,10 @@ func (e *Engine) emitRecord(ri int32, fn func(id string, value []byte) error) er
 // yet handed over by AppendDirty), stamped after writtenThrough (its store
 // write may not be visible yet), or an open hold's (pinned: member state
 // refers to it until it closes). Those go to the back of the queue, so
-// fewer may remain than asked for only when they pin the window. A
-// keep-all engine, or maxResident <= 0, drops nothing. Evict must not run
-// between LoadRecord and the Apply that needs the loaded records.
+// more than maxResident remain only when they fill the window; each call
+// looks at every resident record at most once. A keep-all engine, or
+// maxResident <= 0, drops nothing. Evict must not run between LoadRecord
+// and the Apply that needs the loaded records.
 func (e *Engine) Evict(maxResident int, writtenThrough uint64) {
 	if !e.res.storeBacked || maxResident <= 0 {
 		return

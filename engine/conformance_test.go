@@ -21,13 +21,26 @@ type fataler interface {
 // `accrual replay --dump` does and returns the output lines.
 func runStream(t fataler, prog *Program, stream []byte, batch int) (lines [][]byte, eng *Engine, entries []Entry) {
 	eng = New(prog)
+	lines, entries = replayStream(t, eng, eng.Apply, stream, batch)
+	return lines, eng, entries
+}
+
+// applyFunc is Engine.Apply, or a caller's step around it.
+type applyFunc func(cmds []Command, results []Result, entries []Entry) ([]Result, []Entry)
+
+// replayStream applies a stream to eng through apply in batches, and
+// returns the result lines, then the dump, and the ledger entries.
+func replayStream(t fataler, eng *Engine, apply applyFunc, stream []byte, batch int) (lines [][]byte, entries []Entry) {
 	var (
 		dec  Decoder
 		cmds []Command
 		res  []Result
 	)
 	flush := func() {
-		res, entries = eng.Apply(cmds, res[:0], entries)
+		if len(cmds) == 0 {
+			return
+		}
+		res, entries = apply(cmds, res[:0], entries)
 		for i := range res {
 			lines = append(lines, eng.AppendJSON(nil, &res[i]))
 		}
@@ -52,7 +65,7 @@ func runStream(t fataler, prog *Program, stream []byte, batch int) (lines [][]by
 	}); err != nil {
 		t.Fatal(err)
 	}
-	return lines, eng, entries
+	return lines, entries
 }
 
 func loadProgramFile(t fataler, path string) *Program {

@@ -13,10 +13,40 @@
 // fixed state plus its id bytes and an 8-byte index slot (at ≤ 75 % load),
 // and 24 bytes per lot; a §9 feature adds 88 bytes (plus slices) once it
 // touches the member (a plan, holds, challenge progress, action counters).
-// Each command id keeps a 72-byte record, its bytes and an index slot, so
+// Each command id keeps an 88-byte record, its bytes and an index slot, so
 // that its outcome stays final (SPEC §6); a purchase keeps 40 bytes more for
-// refunds, a redemption or hold 32–40 bytes plus 16 per lot part it took.
-// Members and records grow in 16,384-row chunks, never by copying.
+// refunds (and 24 per refund), a redemption or hold 32–40 bytes plus 16 per
+// lot part it took. Members and records grow in 16,384-row chunks, never by
+// copying.
+//
+// Command records: keep-all or store-backed. A keep-all engine (New, the
+// default) keeps every record in memory and in its snapshot, as it always
+// has. A store-backed engine (NewWithOptions with Options.StoreBacked) keeps
+// them durable in the caller's store and only a bounded window resident,
+// so that its memory follows members, not history; the engine itself does
+// no I/O. Its caller runs each batch in three steps (prefetch, execute,
+// commit), at positions that strictly increase:
+//
+//  1. Before Apply: ids := e.AppendMissing(cmds, ids[:0]); for each id the
+//     store holds, e.LoadRecord(id, value, pos), where pos is the batch's
+//     position; then e.SetPosition(pos).
+//  2. e.Apply(cmds, ...).
+//  3. After Apply: e.AppendDirty(fn) hands over every record the batch
+//     created or changed, encoded; write them to the store in the same
+//     atomic batch as the ledger entries. Then, at any time before the next
+//     step 1, e.Evict(maxResident, writtenThrough), where writtenThrough is
+//     the last position whose store writes are visible to reads.
+//
+// A store-backed snapshot holds no record (only their count, for Totals),
+// so it is the same bytes whatever the window; the records travel with the
+// store. After a crash the store may be ahead of the snapshot the engine
+// restarts from; LoadRecord's as-of rule reads each stored record as it was
+// before the position being replayed, so the replay gives the same bytes.
+// What still grows with history in a store-backed engine: holds (a 40-byte
+// row, their lot parts and an open hold's id stay resident, since member
+// state refers to them and they close lazily at their deadline; holds are
+// rare, SPEC §9.7). Evicted records' ids live in arena chunks the GC frees
+// once no record or ledger entry refers to them.
 //
 // Lifecycle (SPEC §4) is lazy: a member is brought to a command's time when
 // the command touches it; a tick brings only members with something due

@@ -14,12 +14,15 @@ type Engine struct {
 	clockMS  int64
 	members  chunked[member]
 	byName   hashIndex // member id → index into members
-	ids      hashIndex // command id → index into recs
-	recs     chunked[record]
-	buys     chunked[purchaseRec]
-	redeems  chunked[redemptionRec]
+	ids      hashIndex // command id → index into recs (the resident records)
+	recs     pool[record]
+	buys     pool[purchaseRec]
+	redeems  pool[redemptionRec]
+	refunds  pool[refundEvent]
+	rdParts  chunked[[]part] // store-backed: redemption row i's lot parts
 	holds    chunked[holdRec]
-	parts    []part
+	parts    []part // holds' lot parts; a keep-all engine's redemptions' too
+	res      residency
 	due      dueHeap
 	names    arena
 	// partner and operator account balances, for the overflow check
@@ -51,9 +54,13 @@ type Engine struct {
 	order    []int32
 }
 
-// New returns an engine for a program with no members.
-func New(p *Program) *Engine {
+// New returns a keep-all engine (see Options) for a program with no members.
+func New(p *Program) *Engine { return NewWithOptions(p, Options{}) }
+
+// NewWithOptions returns an engine for a program with no members.
+func NewWithOptions(p *Program, o Options) *Engine {
 	return &Engine{
+		res:             residency{storeBacked: o.StoreBacked, tracking: o.StoreBacked},
 		prog:            p,
 		clockMS:         math.MinInt64,
 		byName:          newHashIndex(),
@@ -79,7 +86,10 @@ func (e *Engine) ClockMS() int64 {
 func (e *Engine) Members() int { return e.members.len() }
 
 // Apply applies a batch of decoded commands in order, appending one result per
-// command to results and the ledger entries they produce to entries.
+// command to results and the ledger entries they produce to entries. A
+// store-backed engine takes any id that is not resident for a new one: its
+// caller loads the batch's records first (AppendMissing, LoadRecord) and
+// persists them after (AppendDirty), as doc.go describes.
 func (e *Engine) Apply(cmds []Command, results []Result, entries []Entry) ([]Result, []Entry) {
 	e.out = entries
 	e.epoch++
@@ -144,9 +154,8 @@ func (e *Engine) applyAt(c *Command, t int64) Result {
 		return Result{ID: c.ID, HasID: true, Err: r.err, Duplicate: true, Tier: r.tier,
 			Points: r.points, Available: r.available, Pending: r.pending, Held: r.held}
 	}
-	e.cmdID = e.names.str(c.ID)
-	ri := e.recs.add(record{id: e.cmdID, hash: c.Hash, typ: c.Type, ref: -1, member: -1})
-	e.ids.insert(idKeys{e}, c.ID, ri)
+	ri := e.newRecord(c)
+	e.cmdID = e.recs.at(ri).id
 	mi, before, err := e.execute(c, t, ri)
 	r := e.recs.at(ri)
 	r.err = err

@@ -43,7 +43,7 @@ func (e *Engine) purchase(c *Command, t int64, ri int32) (int32, int64, ErrorCod
 	}
 	matureAt := t + e.prog.PendingDays*msPerDay
 	expiresAt := e.prog.expiresAt(t)
-	rec := purchaseRec{amount: c.Amount, points: total, member: mi, partner: pi, lot: -1}
+	rec := purchaseRec{amount: c.Amount, points: total, member: mi, partner: pi, lot: -1, lastRefund: -1}
 	if total > 0 {
 		rec.lot = e.addLot(m, mi, total, matureAt, expiresAt, t)
 		e.record(KindEarn, t, e.lotAcct(mi, matureAt, t), partnerAcct(AccountPartnerIssued, pi), total)
@@ -68,7 +68,7 @@ func (e *Engine) purchase(c *Command, t int64, ri int32) (int32, int64, ErrorCod
 	m.metric += metricAdd
 	e.activity(m, mi, t)
 	e.repayDebt(m)
-	e.recs.at(ri).ref = e.buys.add(rec)
+	e.recs.at(ri).ref = e.buys.put(rec)
 	return mi, before, OK
 }
 
@@ -123,6 +123,7 @@ func (e *Engine) refund(c *Command, t int64) (int32, int64, ErrorCode) {
 		m.metric = max(0, m.metric-c.Amount)
 	}
 	pr.refunded = r1
+	e.noteRefund(oi, pr)
 	return mi, before, OK
 }
 

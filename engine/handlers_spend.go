@@ -49,7 +49,7 @@ func (e *Engine) redeem(c *Command, t int64, ri int32) (int32, int64, ErrorCode)
 	e.partnerRedeemed[pi] += c.Points
 	e.record(KindRedeem, t, partnerAcct(AccountPartnerRedeemed, pi), memberAcct(AccountMemberAvailable, mi), c.Points)
 	e.activity(m, mi, t)
-	e.recs.at(ri).ref = e.redeems.add(redemptionRec{points: c.Points, partsOff: off, partsLen: uint32(len(e.parts)) - off, member: mi, partner: pi})
+	e.recs.at(ri).ref = e.addRedemption(redemptionRec{points: c.Points, member: mi, partner: pi}, off)
 	return mi, before, OK
 }
 
@@ -58,7 +58,8 @@ func (e *Engine) cancel(c *Command, t int64) (int32, int64, ErrorCode) {
 	if !ok || (e.recs.at(oi).typ != TypeRedeem && e.recs.at(oi).typ != TypeCapture) || e.recs.at(oi).err != OK {
 		return -1, 0, ErrUnknownOriginal
 	}
-	rd := e.redeems.at(e.recs.at(oi).ref)
+	di := e.recs.at(oi).ref
+	rd := e.redeems.at(di)
 	if rd.cancelled {
 		return -1, 0, ErrAlreadyCancelled
 	}
@@ -66,11 +67,12 @@ func (e *Engine) cancel(c *Command, t int64) (int32, int64, ErrorCode) {
 	e.bring(mi, t)
 	m := e.members.at(mi)
 	before := m.available() + m.pending
-	e.giveBack(m, e.parts[rd.partsOff:rd.partsOff+rd.partsLen])
+	e.giveBack(m, e.redemptionParts(di))
 	m.redeemed -= rd.points
 	e.partnerRedeemed[rd.partner] -= rd.points
 	e.record(KindCancel, t, memberAcct(AccountMemberAvailable, mi), partnerAcct(AccountPartnerRedeemed, rd.partner), rd.points)
 	rd.cancelled = true
+	e.changed(oi)
 	e.repayDebt(m)
 	e.expire(m, mi, t)
 	return mi, before, OK
@@ -160,7 +162,7 @@ func (e *Engine) capture(m *member, h *holdRec, mi, ri int32, points, t int64) {
 		e.parts = append(e.parts, part{lot: p.lot, points: take})
 		need -= take
 	}
-	e.recs.at(ri).ref = e.redeems.add(redemptionRec{points: points, partsOff: off, partsLen: uint32(len(e.parts)) - off, member: mi, partner: h.partner})
+	e.recs.at(ri).ref = e.addRedemption(redemptionRec{points: points, member: mi, partner: h.partner}, off)
 	m.redeemed += points
 	e.partnerRedeemed[h.partner] += points
 	e.record(KindCapture, t, partnerAcct(AccountPartnerRedeemed, h.partner), memberAcct(AccountMemberHeld, mi), points)

@@ -65,12 +65,13 @@ func (x *hashIndex) put(h uint64, v int32) {
 	x.slots[i] = (h>>32)<<32 | uint64(uint32(v)+1)
 }
 
-// remove deletes the value v stored under key. Removal is rare (a new
-// member whose first command was rejected), so the rest of the probe
-// cluster is simply put again from its keys.
-func (x *hashIndex) remove(src keySource, key []byte, v int32) {
+// remove deletes the value v stored under key. Removal is a new member
+// whose first command was rejected, or an evicted command record (at most
+// one per command), so the rest of the probe cluster is simply put again
+// from its keys.
+func (x *hashIndex) remove(src keySource, key string, v int32) {
 	mask := uint64(len(x.slots) - 1)
-	h := x.hash(key)
+	h := maphash.String(x.seed, key)
 	want := (h>>32)<<32 | uint64(uint32(v)+1)
 	i := h & mask
 	for x.slots[i] != want {

@@ -136,7 +136,7 @@ type Totals struct {
 
 // Totals returns the program-wide figures.
 func (e *Engine) Totals() Totals {
-	t := Totals{Members: e.members.len(), Commands: e.recs.len(), Breakage: e.breakage,
+	t := Totals{Members: e.members.len(), Commands: e.res.made, Breakage: e.breakage,
 		Adjustments: -e.adjustments, Rewards: -e.rewards}
 	for k := range e.partnerIssued {
 		t.Issued -= e.partnerIssued[k]

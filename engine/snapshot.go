@@ -11,10 +11,17 @@ import (
 
 // Snapshot format: a magic and version, then every table of the engine in
 // a fixed order, integers as varints. Ids are written in record order (not
-// map order), so the same state always gives the same bytes.
+// map order), so the same state always gives the same bytes. The version
+// records the engine's mode: a keep-all engine writes version 2 with every
+// command record; a store-backed one writes version 3, where the record,
+// purchase and redemption tables are replaced by the count of records ever
+// made (the records are in the caller's store), so that the snapshot is the
+// same whatever the resident window.
 const (
 	snapshotMagic   = "ACCRUALS"
 	snapshotVersion = 2
+	// snapshotVersionStoreBacked is version 2 without the records.
+	snapshotVersionStoreBacked = 3
 	// maxSnapshotCount bounds every table length read back, so a corrupt
 	// snapshot cannot make Restore allocate without limit.
 	maxSnapshotCount = 1 << 34
@@ -58,7 +65,11 @@ func boolInt(b bool) int64 {
 func (e *Engine) Snapshot(w io.Writer) error {
 	s := &snapWriter{w: bufio.NewWriterSize(w, 1<<16)}
 	s.w.WriteString(snapshotMagic)
-	s.u(snapshotVersion)
+	if e.res.storeBacked {
+		s.u(snapshotVersionStoreBacked)
+	} else {
+		s.u(snapshotVersion)
+	}
 	s.str(string(e.prog.Source))
 	if e.next != nil {
 		s.u(1)
@@ -129,10 +140,36 @@ func (s *snapWriter) member(m *member) {
 	}
 }
 
-// writeTables writes every table after the members: command records (ids
-// in record order: recs[i] belongs to ids[i]), purchases, redemptions,
-// holds, lot parts and the due queue.
+// writeTables writes every table after the members: command records (or
+// their count, store-backed), holds, lot parts and the due queue.
 func (e *Engine) writeTables(s *snapWriter) {
+	if e.res.storeBacked {
+		s.u(uint64(e.res.made))
+	} else {
+		e.writeRecords(s)
+	}
+	s.u(uint64(e.holds.len()))
+	for k := 0; k < e.holds.len(); k++ {
+		h := e.holds.at(int32(k))
+		for _, v := range [...]int64{h.points, h.deadlineMS, int64(h.partsOff), int64(h.partsLen), int64(h.member), int64(h.partner), boolInt(h.open)} {
+			s.i(v)
+		}
+	}
+	s.u(uint64(len(e.parts)))
+	for _, p := range e.parts {
+		s.u(uint64(p.lot))
+		s.i(p.points)
+	}
+	s.u(uint64(len(e.due)))
+	for _, d := range e.due {
+		s.i(d.dueMS)
+		s.i(int64(d.member))
+	}
+}
+
+// writeRecords writes a keep-all engine's command records (ids in record
+// order: recs[i] belongs to ids[i]), purchases and redemptions.
+func (e *Engine) writeRecords(s *snapWriter) {
 	s.u(uint64(e.recs.len()))
 	for k := 0; k < e.recs.len(); k++ {
 		r := e.recs.at(int32(k))
@@ -156,23 +193,6 @@ func (e *Engine) writeTables(s *snapWriter) {
 		for _, v := range [...]int64{r.points, int64(r.partsOff), int64(r.partsLen), int64(r.member), int64(r.partner), boolInt(r.cancelled)} {
 			s.i(v)
 		}
-	}
-	s.u(uint64(e.holds.len()))
-	for k := 0; k < e.holds.len(); k++ {
-		h := e.holds.at(int32(k))
-		for _, v := range [...]int64{h.points, h.deadlineMS, int64(h.partsOff), int64(h.partsLen), int64(h.member), int64(h.partner), boolInt(h.open)} {
-			s.i(v)
-		}
-	}
-	s.u(uint64(len(e.parts)))
-	for _, p := range e.parts {
-		s.u(uint64(p.lot))
-		s.i(p.points)
-	}
-	s.u(uint64(len(e.due)))
-	for _, d := range e.due {
-		s.i(d.dueMS)
-		s.i(int64(d.member))
 	}
 }
 
@@ -246,11 +266,11 @@ func (s *snapReader) magic() {
 // so a caller can frame more data after it.
 func Restore(r io.Reader) (*Engine, error) {
 	s := &snapReader{r: bufio.NewReaderSize(r, 1<<16)}
-	p, next, nextAt, err := s.programs()
+	p, next, nextAt, storeBacked, err := s.programs()
 	if err != nil {
 		return nil, err
 	}
-	e := New(p)
+	e := NewWithOptions(p, Options{StoreBacked: storeBacked})
 	e.next, e.nextAtMS = next, nextAt
 	e.clockMS = s.i()
 	e.breakage, e.adjustments, e.rewards = s.i(), s.i(), s.i()
@@ -274,34 +294,36 @@ func Restore(r io.Reader) (*Engine, error) {
 	return e, nil
 }
 
-// programs reads the header: the magic, the version, the program and any
-// scheduled program change with its time.
-func (s *snapReader) programs() (p, next *Program, nextAt int64, err error) {
+// programs reads the header: the magic, the version (the mode), the
+// program and any scheduled program change with its time.
+func (s *snapReader) programs() (p, next *Program, nextAt int64, storeBacked bool, err error) {
 	s.magic()
-	if v := s.u(); s.err == nil && v != snapshotVersion {
-		return nil, nil, 0, fmt.Errorf("engine snapshot: version %d, want %d", v, snapshotVersion)
+	v := s.u()
+	if s.err == nil && v != snapshotVersion && v != snapshotVersionStoreBacked {
+		return nil, nil, 0, false, fmt.Errorf("engine snapshot: version %d, want %d or %d", v, snapshotVersion, snapshotVersionStoreBacked)
 	}
+	storeBacked = v == snapshotVersionStoreBacked
 	src := s.bytes()
 	if s.err != nil {
-		return nil, nil, 0, s.err
+		return nil, nil, 0, false, s.err
 	}
 	if p, err = ParseProgram(src); err != nil {
-		return nil, nil, 0, fmt.Errorf("engine snapshot: its program: %w", err)
+		return nil, nil, 0, false, fmt.Errorf("engine snapshot: its program: %w", err)
 	}
 	if s.u() == 1 {
 		nsrc := s.bytes()
 		nextAt = s.i()
 		if s.err != nil {
-			return nil, nil, 0, s.err
+			return nil, nil, 0, false, s.err
 		}
 		if next, err = ParseProgram(nsrc); err != nil {
-			return nil, nil, 0, fmt.Errorf("engine snapshot: its scheduled program: %w", err)
+			return nil, nil, 0, false, fmt.Errorf("engine snapshot: its scheduled program: %w", err)
 		}
 		if err := Compatible(p, next); err != nil {
-			return nil, nil, 0, fmt.Errorf("engine snapshot: its scheduled program: %w", err)
+			return nil, nil, 0, false, fmt.Errorf("engine snapshot: its scheduled program: %w", err)
 		}
 	}
-	return p, next, nextAt, nil
+	return p, next, nextAt, storeBacked, nil
 }
 
 // member reads one member, storing its id in names.
@@ -347,6 +369,26 @@ func (s *snapReader) memberExt() *memberExt {
 
 // readTables reads what writeTables wrote.
 func (e *Engine) readTables(s *snapReader) {
+	if e.res.storeBacked {
+		e.res.made = s.n()
+	} else {
+		e.readRecords(s)
+	}
+	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
+		e.holds.add(holdRec{points: s.i(), deadlineMS: s.i(), partsOff: uint32(s.i()), partsLen: uint32(s.i()), member: s.i32(), partner: s.i32(), open: s.i() == 1})
+	}
+	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
+		e.parts = append(e.parts, part{lot: uint32(s.u()), points: s.i()})
+	}
+	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
+		e.due = append(e.due, dueItem{dueMS: s.i(), member: s.i32()})
+	}
+}
+
+// readRecords reads what writeRecords wrote. The snapshot keeps no
+// positions: its records are stamped at position 0, and a refunded
+// purchase's history is one refund at 0.
+func (e *Engine) readRecords(s *snapReader) {
 	nr := s.n()
 	for k := 0; k < nr && s.err == nil; k++ {
 		id := e.names.str(s.bytes())
@@ -357,20 +399,16 @@ func (e *Engine) readTables(s *snapReader) {
 		r.typ, r.err, r.tier = CommandType(s.i()), ErrorCode(s.i()), uint8(s.i())
 		e.ids.insert(idKeys{e}, []byte(id), e.recs.add(r))
 	}
+	e.res.made = e.recs.len()
 	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
-		e.buys.add(purchaseRec{amount: s.i(), points: s.i(), refunded: s.i(), member: s.i32(), partner: s.i32(), lot: s.i32()})
+		b := purchaseRec{amount: s.i(), points: s.i(), refunded: s.i(), member: s.i32(), partner: s.i32(), lot: s.i32(), lastRefund: -1}
+		if b.refunded != 0 {
+			b.lastRefund = e.refunds.add(refundEvent{after: b.refunded, prev: -1})
+		}
+		e.buys.add(b)
 	}
 	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
 		e.redeems.add(redemptionRec{points: s.i(), partsOff: uint32(s.i()), partsLen: uint32(s.i()), member: s.i32(), partner: s.i32(), cancelled: s.i() == 1})
-	}
-	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
-		e.holds.add(holdRec{points: s.i(), deadlineMS: s.i(), partsOff: uint32(s.i()), partsLen: uint32(s.i()), member: s.i32(), partner: s.i32(), open: s.i() == 1})
-	}
-	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
-		e.parts = append(e.parts, part{lot: uint32(s.u()), points: s.i()})
-	}
-	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
-		e.due = append(e.due, dueItem{dueMS: s.i(), member: s.i32()})
 	}
 }
 

@@ -76,6 +76,7 @@ type actionCount struct {
 
 // record is what an id keeps for good (SPEC §6): its payload digest and its
 // first result, and for purchases, redemptions and holds their details.
+// A store-backed engine keeps only a window of them resident (records.go).
 type record struct {
 	id        string // arena-backed
 	hash      uint64
@@ -83,20 +84,32 @@ type record struct {
 	available int64
 	pending   int64
 	held      int64
-	ref       int32 // index into purchases, redemptions or holds; -1 none
+	created   uint64 // position of the Apply that made it (SetPosition)
+	changed   uint64 // position of its last change: its store write may lag
+	ref       int32  // index into purchases, redemptions or holds; -1 none
 	member    int32
 	typ       CommandType
 	err       ErrorCode
 	tier      uint8
+	dirty     bool // changed since the last AppendDirty
 }
 
 type purchaseRec struct {
-	amount   int64
-	points   int64 // P: the points the purchase earned (its own lot)
-	refunded int64
-	member   int32
-	partner  int32
-	lot      int32 // -1: no lot
+	amount     int64
+	points     int64 // P: the points the purchase earned (its own lot)
+	refunded   int64
+	member     int32
+	partner    int32
+	lot        int32 // -1: no lot
+	lastRefund int32 // index into refunds of its latest refund event; -1 none
+}
+
+// refundEvent is one refund of a purchase: the history a store-backed
+// engine needs to read a stored purchase as of an earlier position.
+type refundEvent struct {
+	pos   uint64
+	after int64 // the purchase's refunded amount after this refund
+	prev  int32 // the purchase's previous event; -1 none
 }
 
 type redemptionRec struct {

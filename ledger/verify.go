@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -122,362 +121,347 @@ func ixDigest(h uint64, seq uint64, m memberIx) uint64 {
 	return mix(h, seq, uint64(m.AtMS), uint64(m.MaxAtMS), uint64(m.Available), uint64(m.Pending), uint64(m.Held))
 }
 
+// verifier carries what a verification has learned from one check to the
+// next: the owner table, every account's sum, and the index contents the
+// entries imply. Each check reads the store once and records or compares.
+type verifier struct {
+	r    pebble.Reader
+	meta meta
+	sum  VerifySummary
+
+	owners map[uint32]string // owner id -> ns + name
+	maxID  uint32
+
+	accts   map[uint64]int64 // account -> sum of its entries
+	members map[uint32]*vmember
+	// What the command and day indexes must hold, folded as digests.
+	cmdDigest, dayDigest, dayKeys uint64
+
+	// The chain so far.
+	prevHash         [32]byte
+	prevPos, lastSeq uint64
+
+	raws []rawEntry // scratch: the entries of the current block
+	days []int64    // scratch: the days of the current block seen so far
+}
+
 func verifyReader(r pebble.Reader) (VerifySummary, error) {
-	var sum VerifySummary
 	m, found, err := readMeta(r)
 	if err != nil {
-		return sum, err
+		return VerifySummary{}, err
 	}
 	if !found {
-		it, err := r.NewIter(nil)
-		if err != nil {
-			return sum, err
-		}
-		nonEmpty := it.First()
-		var k []byte
-		if nonEmpty {
-			k = append(k, it.Key()...)
-		}
-		if err := errors.Join(it.Error(), it.Close()); err != nil {
-			return sum, err
-		}
-		if nonEmpty {
-			return sum, corrupt("meta key missing, store holds key %x", k)
-		}
-		return sum, nil
+		return VerifySummary{}, checkEmpty(r)
 	}
+	v := &verifier{r: r, meta: m, owners: map[uint32]string{}, accts: map[uint64]int64{}, members: map[uint32]*vmember{}}
+	for _, check := range []func() error{
+		v.checkOwners,
+		v.checkChain,
+		v.checkMeta,
+		v.checkZeroSum,
+		v.checkBalances,
+		v.checkMemberIndex,
+		v.checkCommandAndDayIndexes,
+	} {
+		if err := check(); err != nil {
+			return v.sum, err
+		}
+	}
+	return v.sum, nil
+}
 
-	// Owner table: id -> ns+name, and the inverse.
-	owners := map[uint32]string{}
-	var maxID uint32
-	if err := scan(r, []byte{pIDOwner}, func(k, v []byte) error {
-		if len(k) != 5 || len(v) < 2 || (v[0] != nsMember && v[0] != nsPartner) {
+// checkEmpty: a store without meta must hold nothing at all.
+func checkEmpty(r pebble.Reader) error {
+	it, err := r.NewIter(nil)
+	if err != nil {
+		return err
+	}
+	nonEmpty := it.First()
+	var k []byte
+	if nonEmpty {
+		k = append(k, it.Key()...)
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		return err
+	}
+	if nonEmpty {
+		return corrupt("meta key missing, store holds key %x", k)
+	}
+	return nil
+}
+
+// checkOwners reads the owner table (id -> ns+name, and the inverse) and
+// checks it is a bijection.
+func (v *verifier) checkOwners() error {
+	if err := scan(v.r, []byte{pIDOwner}, func(k, val []byte) error {
+		if len(k) != 5 || len(val) < 2 || (val[0] != nsMember && val[0] != nsPartner) {
 			return corrupt("owner key %x: bad key or value", k)
 		}
 		id := binary.BigEndian.Uint32(k[1:])
-		if id == 0 || id >= m.NextOwnerID {
-			return corrupt("owner key %x: id %d outside 1..%d", k, id, m.NextOwnerID-1)
+		if id == 0 || id >= v.meta.NextOwnerID {
+			return corrupt("owner key %x: id %d outside 1..%d", k, id, v.meta.NextOwnerID-1)
 		}
-		owners[id] = string(v)
-		maxID = max(maxID, id)
-		switch v[0] {
+		v.owners[id] = string(val)
+		v.maxID = max(v.maxID, id)
+		switch val[0] {
 		case nsMember:
-			sum.Members++
+			v.sum.Members++
 		case nsPartner:
-			sum.Partners++
+			v.sum.Partners++
 		}
 		return nil
 	}); err != nil {
-		return sum, err
+		return err
 	}
 	nNames := 0
-	if err := scan(r, []byte{pOwnerID}, func(k, v []byte) error {
-		if len(k) < 3 || len(v) != 4 {
+	if err := scan(v.r, []byte{pOwnerID}, func(k, val []byte) error {
+		if len(k) < 3 || len(val) != 4 {
 			return corrupt("owner name key %q: bad key or value", k)
 		}
-		id := binary.BigEndian.Uint32(v)
-		if owners[id] != string(k[1:]) {
-			return corrupt("owner name key %q -> id %d, but id %d names %q", k[1:], id, id, owners[id])
+		id := binary.BigEndian.Uint32(val)
+		if v.owners[id] != string(k[1:]) {
+			return corrupt("owner name key %q -> id %d, but id %d names %q", k[1:], id, id, v.owners[id])
 		}
 		nNames++
 		return nil
 	}); err != nil {
-		return sum, err
+		return err
 	}
-	if nNames != len(owners) {
-		return sum, corrupt("owner table: %d names for %d ids", nNames, len(owners))
+	if nNames != len(v.owners) {
+		return corrupt("owner table: %d names for %d ids", nNames, len(v.owners))
 	}
+	return nil
+}
 
-	// The hash chain over batches and blocks.
-	bit, err := r.NewIter(&pebble.IterOptions{LowerBound: []byte{pBatch}, UpperBound: []byte{pBatch + 1}})
+// blockCursor walks the entry blocks in seq order alongside the batches.
+type blockCursor struct {
+	it    *pebble.Iterator
+	valid bool
+}
+
+// checkChain walks the batches and their blocks: the hash chain, positions
+// and seqs, and every entry (see checkEntry).
+func (v *verifier) checkChain() error {
+	bit, err := v.r.NewIter(&pebble.IterOptions{LowerBound: []byte{pBatch}, UpperBound: []byte{pBatch + 1}})
 	if err != nil {
-		return sum, err
+		return err
 	}
 	defer bit.Close()
-	eit, err := r.NewIter(&pebble.IterOptions{LowerBound: []byte{pBlock}, UpperBound: []byte{pBlock + 1}})
+	eit, err := v.r.NewIter(&pebble.IterOptions{LowerBound: []byte{pBlock}, UpperBound: []byte{pBlock + 1}})
 	if err != nil {
-		return sum, err
+		return err
 	}
 	defer eit.Close()
-	eValid := eit.First()
-
-	accts := map[uint64]int64{}
-	members := map[uint32]*vmember{}
-	var cmdDigest, dayDigest, dayKeys uint64
-	var prevHash [32]byte
-	var prevPos, lastSeq uint64
-	var raws []rawEntry
-	var days []int64
-	checkAcct := func(code uint64) error {
-		k := codeKind(code)
-		if k.IsOperator() {
-			return nil
-		}
-		name, ok := owners[codeOwner(code)]
-		if !ok {
-			return fmt.Errorf("account %d names unknown owner id %d", code, codeOwner(code))
-		}
-		if name[0] != nsOf(k) {
-			return fmt.Errorf("account %d: owner %q is not a %s owner", code, name[1:], k)
-		}
-		return nil
-	}
+	blocks := &blockCursor{it: eit, valid: eit.First()}
 	for ok := bit.First(); ok; ok = bit.Next() {
-		k := bit.Key()
-		if len(k) != 9 {
-			return sum, corrupt("batch key %x", k)
+		if err := v.checkBatch(bit.Key(), bit.Value(), blocks); err != nil {
+			return err
 		}
-		pos := binary.BigEndian.Uint64(k[1:])
-		rec, err := decodeBatchRec(bit.Value())
-		if err != nil {
-			return sum, corrupt("batch position %d: record: %v", pos, err)
-		}
-		if pos <= prevPos {
-			return sum, corrupt("batch position %d after %d", pos, prevPos)
-		}
-		if rec.FirstSeq != lastSeq+1 || rec.FirstSeq+rec.Count < rec.FirstSeq {
-			return sum, corrupt("batch position %d: first seq %d, expected %d", pos, rec.FirstSeq, lastSeq+1)
-		}
-		ch := newChainHasher(prevHash, pos, rec.FirstSeq, rec.Count)
-		cmdRun, cmdStart, cmdN := "", uint64(0), uint64(0)
-		flushRun := func() {
-			if cmdN > 0 {
-				cmdDigest += mix(mixString(0, cmdRun), cmdStart, cmdN)
-			}
-			cmdN = 0
-		}
-		for covered := uint64(0); covered < rec.Count; {
-			want := rec.FirstSeq + covered
-			if !eValid {
-				if err := eit.Error(); err != nil {
-					return sum, err
-				}
-				return sum, corrupt("batch position %d: block for seq %d missing", pos, want)
-			}
-			ek := eit.Key()
-			if len(ek) != 9 || binary.BigEndian.Uint64(ek[1:]) != want {
-				return sum, corrupt("batch position %d: expected block seq %d, found key %x", pos, want, ek)
-			}
-			v, err := eit.ValueAndErr()
-			if err != nil {
-				return sum, err
-			}
-			ch.block(want, v)
-			raws, err = decodeBlock(v, want, raws[:0])
-			if err != nil {
-				return sum, corrupt("batch position %d: block seq %d: %v", pos, want, err)
-			}
-			if covered+uint64(len(raws)) > rec.Count {
-				return sum, corrupt("batch position %d: block seq %d overruns the batch (seq %d..%d)", pos, want, rec.FirstSeq, rec.FirstSeq+rec.Count-1)
-			}
-			covered += uint64(len(raws))
-			days = days[:0]
-			for i := range raws {
-				e := &raws[i]
-				if err := checkAcct(e.Debit); err != nil {
-					return sum, corrupt("batch position %d: seq %d: debit: %v", pos, e.Seq, err)
-				}
-				if err := checkAcct(e.Credit); err != nil {
-					return sum, corrupt("batch position %d: seq %d: credit: %v", pos, e.Seq, err)
-				}
-				if accts[e.Debit] > math.MaxInt64-e.Points || accts[e.Credit] < math.MinInt64+e.Points {
-					return sum, corrupt("batch position %d: seq %d: balance overflow", pos, e.Seq)
-				}
-				accts[e.Debit] += e.Points
-				accts[e.Credit] -= e.Points
-				sum.Entries++
-				sum.Digest = mix(sum.Digest, e.Seq, uint64(e.AtMS), mixString(0, e.CommandID), uint64(e.Kind),
-					acctDigest(owners, e.Debit), acctDigest(owners, e.Credit), uint64(e.Points))
-				// member index expectation (same rule as Append)
-				dk, ck := codeKind(e.Debit), codeKind(e.Credit)
-				ids, n := entryMembers(e)
-				for j := 0; j < n; j++ {
-					vm := members[ids[j]]
-					if vm == nil {
-						vm = &vmember{}
-						members[ids[j]] = vm
-					}
-					if dk.IsMember() && codeOwner(e.Debit) == ids[j] {
-						vm.run.add(dk, e.Points)
-					}
-					if ck.IsMember() && codeOwner(e.Credit) == ids[j] {
-						vm.run.add(ck, -e.Points)
-					}
-					if !vm.touched || e.AtMS > vm.maxAt {
-						vm.maxAt = e.AtMS
-					}
-					vm.touched = true
-					vm.count++
-					vm.digest = ixDigest(vm.digest, e.Seq, memberIx{AtMS: e.AtMS, MaxAtMS: vm.maxAt,
-						Available: vm.run.Available, Pending: vm.run.Pending, Held: vm.run.Held})
-				}
-				// command runs (reset at batch boundaries, as in Append)
-				if cmdN > 0 && e.CommandID == cmdRun {
-					cmdN++
-				} else {
-					flushRun()
-					cmdRun, cmdStart, cmdN = e.CommandID, e.Seq, 1
-				}
-				d := dayOf(e.AtMS)
-				seen := false
-				for _, x := range days {
-					seen = seen || x == d
-				}
-				if !seen {
-					days = append(days, d)
-					dayDigest += mix(0, uint64(d), want)
-					dayKeys++
-				}
-			}
-			eValid = eit.Next()
-		}
-		flushRun()
-		if h := ch.sum(); h != rec.Hash {
-			return sum, corrupt("batch position %d (seq %d..%d): hash mismatch", pos, rec.FirstSeq, rec.FirstSeq+rec.Count-1)
-		}
-		prevHash, prevPos, lastSeq = rec.Hash, pos, rec.FirstSeq+rec.Count-1
-		sum.Batches++
 	}
 	if err := bit.Error(); err != nil {
-		return sum, err
+		return err
 	}
-	if eValid {
-		return sum, corrupt("block key %x lies outside every batch", eit.Key())
+	if blocks.valid {
+		return corrupt("block key %x lies outside every batch", eit.Key())
 	}
-	if err := eit.Error(); err != nil {
-		return sum, err
-	}
-	if m.Position != prevPos || m.LastSeq != lastSeq || m.Hash != prevHash || m.Batches != sum.Batches || m.NextOwnerID <= maxID {
-		return sum, corrupt("meta (position %d, seq %d, batches %d) disagrees with the chain (position %d, seq %d, batches %d)",
-			m.Position, m.LastSeq, m.Batches, prevPos, lastSeq, sum.Batches)
-	}
-	sum.Position, sum.LastSeq = prevPos, lastSeq
-	sum.Accounts = uint64(len(accts))
+	return eit.Error()
+}
 
-	// Zero sum.
+// checkBatch checks one batch record and the blocks it covers.
+func (v *verifier) checkBatch(k, val []byte, blocks *blockCursor) error {
+	if len(k) != 9 {
+		return corrupt("batch key %x", k)
+	}
+	pos := binary.BigEndian.Uint64(k[1:])
+	rec, err := decodeBatchRec(val)
+	if err != nil {
+		return corrupt("batch position %d: record: %v", pos, err)
+	}
+	if pos <= v.prevPos {
+		return corrupt("batch position %d after %d", pos, v.prevPos)
+	}
+	if rec.FirstSeq != v.lastSeq+1 || rec.FirstSeq+rec.Count < rec.FirstSeq {
+		return corrupt("batch position %d: first seq %d, expected %d", pos, rec.FirstSeq, v.lastSeq+1)
+	}
+	ch := newChainHasher(v.prevHash, pos, rec.FirstSeq, rec.Count)
+	var run cmdRun // command runs reset at batch boundaries, as in Append
+	for covered := uint64(0); covered < rec.Count; {
+		n, err := v.checkBlock(pos, rec, covered, ch, &run, blocks)
+		if err != nil {
+			return err
+		}
+		covered += n
+	}
+	run.flush(&v.cmdDigest)
+	if h := ch.sum(); h != rec.Hash {
+		return corrupt("batch position %d (seq %d..%d): hash mismatch", pos, rec.FirstSeq, rec.FirstSeq+rec.Count-1)
+	}
+	v.prevHash, v.prevPos, v.lastSeq = rec.Hash, pos, rec.FirstSeq+rec.Count-1
+	v.sum.Batches++
+	return nil
+}
+
+// checkBlock checks the block at the cursor, which must be the one holding
+// the batch's seq FirstSeq+covered, and returns how many entries it holds.
+func (v *verifier) checkBlock(pos uint64, rec batchRec, covered uint64, ch *chainHasher, run *cmdRun, blocks *blockCursor) (uint64, error) {
+	want := rec.FirstSeq + covered
+	if !blocks.valid {
+		if err := blocks.it.Error(); err != nil {
+			return 0, err
+		}
+		return 0, corrupt("batch position %d: block for seq %d missing", pos, want)
+	}
+	ek := blocks.it.Key()
+	if len(ek) != 9 || binary.BigEndian.Uint64(ek[1:]) != want {
+		return 0, corrupt("batch position %d: expected block seq %d, found key %x", pos, want, ek)
+	}
+	val, err := blocks.it.ValueAndErr()
+	if err != nil {
+		return 0, err
+	}
+	ch.block(want, val)
+	v.raws, err = decodeBlock(val, want, v.raws[:0])
+	if err != nil {
+		return 0, corrupt("batch position %d: block seq %d: %v", pos, want, err)
+	}
+	if covered+uint64(len(v.raws)) > rec.Count {
+		return 0, corrupt("batch position %d: block seq %d overruns the batch (seq %d..%d)", pos, want, rec.FirstSeq, rec.FirstSeq+rec.Count-1)
+	}
+	v.days = v.days[:0]
+	for i := range v.raws {
+		if err := v.checkEntry(pos, &v.raws[i], want, run); err != nil {
+			return 0, err
+		}
+	}
+	blocks.valid = blocks.it.Next()
+	return uint64(len(v.raws)), nil
+}
+
+// checkEntry checks one entry's accounts, adds it to the account sums and
+// the digest, and records what it implies for the indexes.
+func (v *verifier) checkEntry(pos uint64, e *rawEntry, blockSeq uint64, run *cmdRun) error {
+	if err := v.checkAcct(e.Debit); err != nil {
+		return corrupt("batch position %d: seq %d: debit: %v", pos, e.Seq, err)
+	}
+	if err := v.checkAcct(e.Credit); err != nil {
+		return corrupt("batch position %d: seq %d: credit: %v", pos, e.Seq, err)
+	}
+	if v.accts[e.Debit] > math.MaxInt64-e.Points || v.accts[e.Credit] < math.MinInt64+e.Points {
+		return corrupt("batch position %d: seq %d: balance overflow", pos, e.Seq)
+	}
+	v.accts[e.Debit] += e.Points
+	v.accts[e.Credit] -= e.Points
+	v.sum.Entries++
+	v.sum.Digest = mix(v.sum.Digest, e.Seq, uint64(e.AtMS), mixString(0, e.CommandID), uint64(e.Kind),
+		acctDigest(v.owners, e.Debit), acctDigest(v.owners, e.Credit), uint64(e.Points))
+	v.expectMemberIx(e)
+	run.add(&v.cmdDigest, e.CommandID, e.Seq)
+	v.expectDay(e, blockSeq)
+	return nil
+}
+
+// checkAcct: an account names an existing owner of its kind.
+func (v *verifier) checkAcct(code uint64) error {
+	k := codeKind(code)
+	if k.IsOperator() {
+		return nil
+	}
+	name, ok := v.owners[codeOwner(code)]
+	if !ok {
+		return fmt.Errorf("account %d names unknown owner id %d", code, codeOwner(code))
+	}
+	if name[0] != nsOf(k) {
+		return fmt.Errorf("account %d: owner %q is not a %s owner", code, name[1:], k)
+	}
+	return nil
+}
+
+// expectMemberIx folds the member index keys an entry implies (same rule
+// as Append) into its members' expected digests.
+func (v *verifier) expectMemberIx(e *rawEntry) {
+	dk, ck := codeKind(e.Debit), codeKind(e.Credit)
+	ids, n := entryMembers(e)
+	for j := 0; j < n; j++ {
+		vm := v.members[ids[j]]
+		if vm == nil {
+			vm = &vmember{}
+			v.members[ids[j]] = vm
+		}
+		if dk.IsMember() && codeOwner(e.Debit) == ids[j] {
+			vm.run.add(dk, e.Points)
+		}
+		if ck.IsMember() && codeOwner(e.Credit) == ids[j] {
+			vm.run.add(ck, -e.Points)
+		}
+		if !vm.touched || e.AtMS > vm.maxAt {
+			vm.maxAt = e.AtMS
+		}
+		vm.touched = true
+		vm.count++
+		vm.digest = ixDigest(vm.digest, e.Seq, memberIx{AtMS: e.AtMS, MaxAtMS: vm.maxAt,
+			Available: vm.run.Available, Pending: vm.run.Pending, Held: vm.run.Held})
+	}
+}
+
+// expectDay folds the day index key an entry implies: one per distinct day
+// in its block.
+func (v *verifier) expectDay(e *rawEntry, blockSeq uint64) {
+	d := dayOf(e.AtMS)
+	seen := false
+	for _, x := range v.days {
+		seen = seen || x == d
+	}
+	if !seen {
+		v.days = append(v.days, d)
+		v.dayDigest += mix(0, uint64(d), blockSeq)
+		v.dayKeys++
+	}
+}
+
+// cmdRun is the run of consecutive entries of one command being read: the
+// command index holds one key per run.
+type cmdRun struct {
+	id       string
+	start, n uint64
+}
+
+func (r *cmdRun) add(digest *uint64, id string, seq uint64) {
+	if r.n > 0 && id == r.id {
+		r.n++
+		return
+	}
+	r.flush(digest)
+	r.id, r.start, r.n = id, seq, 1
+}
+
+func (r *cmdRun) flush(digest *uint64) {
+	if r.n > 0 {
+		*digest += mix(mixString(0, r.id), r.start, r.n)
+	}
+	r.n = 0
+}
+
+// checkMeta: the meta key names the last batch of the chain.
+func (v *verifier) checkMeta() error {
+	m := v.meta
+	if m.Position != v.prevPos || m.LastSeq != v.lastSeq || m.Hash != v.prevHash || m.Batches != v.sum.Batches || m.NextOwnerID <= v.maxID {
+		return corrupt("meta (position %d, seq %d, batches %d) disagrees with the chain (position %d, seq %d, batches %d)",
+			m.Position, m.LastSeq, m.Batches, v.prevPos, v.lastSeq, v.sum.Batches)
+	}
+	v.sum.Position, v.sum.LastSeq = v.prevPos, v.lastSeq
+	v.sum.Accounts = uint64(len(v.accts))
+	return nil
+}
+
+func (v *verifier) checkZeroSum() error {
 	var total int64
-	for _, b := range accts {
+	for _, b := range v.accts {
 		total += b
 	}
 	if total != 0 {
-		return sum, corrupt("sum of all account balances is %d, not 0", total)
+		return corrupt("sum of all account balances is %d, not 0", total)
 	}
-
-	// Partner and operator balance keys.
-	seenBal := map[uint64]bool{}
-	if err := scanBalances(r, func(code uint64, bal int64) error {
-		seenBal[code] = true
-		if accts[code] != bal {
-			return corrupt("balance key %x (%s): stored %d, entries sum to %d", balanceKey(code), describe(owners, code), bal, accts[code])
-		}
-		return nil
-	}); err != nil {
-		return sum, err
-	}
-	for code := range accts {
-		if !codeKind(code).IsMember() && !seenBal[code] {
-			return sum, corrupt("balance key %x (%s) missing", balanceKey(code), describe(owners, code))
-		}
-	}
-
-	// Member index: digest of (seq, at, max at, running balances) per member,
-	// and the final running balances against the entries' sums.
-	var cur uint32
-	var curM *vmember
-	var got uint64
-	var gotN uint64
-	var last memberIx
-	finish := func() error {
-		if curM == nil {
-			return nil
-		}
-		name := owners[cur]
-		if gotN != curM.count || got != curM.digest {
-			return corrupt("member index of member %q (id %d): %d keys, entries imply %d; contents differ: %v", name[1:], cur, gotN, curM.count, got != curM.digest)
-		}
-		for _, k := range []AccountKind{AccountMemberPending, AccountMemberAvailable, AccountMemberHeld} {
-			var run int64
-			switch k {
-			case AccountMemberPending:
-				run = last.Pending
-			case AccountMemberAvailable:
-				run = last.Available
-			case AccountMemberHeld:
-				run = last.Held
-			}
-			if run != accts[acctCode(cur, k)] {
-				return corrupt("member %q: running balance of %s is %d, entries sum to %d", name[1:], Account{k, name[1:]}, run, accts[acctCode(cur, k)])
-			}
-		}
-		curM.count = math.MaxUint64 // mark checked
-		return nil
-	}
-	if err := scan(r, []byte{pMemberIx}, func(k, v []byte) error {
-		if len(k) != 13 {
-			return corrupt("member index key %x", k)
-		}
-		id := binary.BigEndian.Uint32(k[1:])
-		seq := binary.BigEndian.Uint64(k[5:])
-		if curM == nil || id != cur {
-			if err := finish(); err != nil {
-				return err
-			}
-			cur, curM, got, gotN = id, members[id], 0, 0
-			if curM == nil {
-				return corrupt("member index key %x: no entries touch owner id %d", k, id)
-			}
-		}
-		ix, err := decodeMemberIx(v)
-		if err != nil {
-			return corrupt("member index key %x: %v", k, err)
-		}
-		got = ixDigest(got, seq, ix)
-		gotN++
-		last = ix
-		return nil
-	}); err != nil {
-		return sum, err
-	}
-	if err := finish(); err != nil {
-		return sum, err
-	}
-	for id, vm := range members {
-		if vm.count != math.MaxUint64 {
-			return sum, corrupt("member %q (id %d): member index keys missing", owners[id][1:], id)
-		}
-	}
-
-	// Command index and day index.
-	var cmdGot, cmdN, dayGot, dayN uint64
-	if err := scan(r, []byte{pCommand}, func(k, v []byte) error {
-		i := bytes.IndexByte(k, 0)
-		n, w := binary.Uvarint(v)
-		if i < 0 || len(k) != i+9 || w <= 0 || w != len(v) {
-			return corrupt("command index key %q", k)
-		}
-		cmdGot += mix(mixString(0, string(k[1:i])), binary.BigEndian.Uint64(k[i+1:]), n)
-		cmdN++
-		return nil
-	}); err != nil {
-		return sum, err
-	}
-	if err := scan(r, []byte{pDay}, func(k, v []byte) error {
-		if len(k) != 17 || len(v) != 0 {
-			return corrupt("day index key %x", k)
-		}
-		dayGot += mix(0, binary.BigEndian.Uint64(k[1:])^(1<<63), binary.BigEndian.Uint64(k[9:]))
-		dayN++
-		return nil
-	}); err != nil {
-		return sum, err
-	}
-	if cmdGot != cmdDigest {
-		return sum, corrupt("command index (%d keys) disagrees with the entries", cmdN)
-	}
-	if dayGot != dayDigest || dayN != dayKeys {
-		return sum, corrupt("day index (%d keys, entries imply %d) disagrees with the entries", dayN, dayKeys)
-	}
-	return sum, nil
+	return nil
 }
 
 func (b *Balance) add(k AccountKind, pts int64) {

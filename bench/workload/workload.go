@@ -1,58 +1,9 @@
 package workload
 
 import (
-	"errors"
-	"fmt"
 	"io"
 	"math"
 )
-
-// Profile names a workload shape (members, partners, command mix, program).
-type Profile string
-
-// The profiles.
-const (
-	Payback  Profile = "payback"
-	Cashback Profile = "cashback"
-	Airline  Profile = "airline"
-	Club     Profile = "club"
-)
-
-// Profiles lists every profile, in a fixed order.
-var Profiles = []Profile{Payback, Cashback, Airline, Club}
-
-// Config describes one stream. New fills zero fields (except Seed) with the
-// profile's defaults, see DefaultConfig.
-type Config struct {
-	Profile        Profile
-	Seed           uint64
-	Members        int   // member population; activity is Zipf-skewed over it
-	Partners       int   // payback: any count >= 1; other profiles: fixed (2, 3, 4)
-	StartMS        int64 // Unix milliseconds of the first command (0 = 2026-01-01T00:00:00Z)
-	CommandsPerDay int64 // rate at which `at` advances
-	TickEvery      int   // a tick every TickEvery commands; 0 = profile default (10000), < 0 = no ticks
-}
-
-// Start2026 is 2026-01-01T00:00:00Z in Unix milliseconds, the default StartMS.
-const Start2026 int64 = 1_767_225_600_000
-
-const defaultTickEvery = 10_000
-
-// DefaultConfig returns the profile's default configuration (Seed 0).
-func DefaultConfig(p Profile) Config {
-	c := Config{Profile: p, StartMS: Start2026, TickEvery: defaultTickEvery}
-	switch p {
-	case Payback:
-		c.Members, c.Partners, c.CommandsPerDay = 35_000_000, 700, 5_000_000
-	case Cashback:
-		c.Members, c.Partners, c.CommandsPerDay = 10_000_000, 2, 15_000_000
-	case Airline:
-		c.Members, c.Partners, c.CommandsPerDay = 2_000_000, 3, 300_000
-	case Club:
-		c.Members, c.Partners, c.CommandsPerDay = 1_000_000, 4, 500_000
-	}
-	return c
-}
 
 type kind uint8
 
@@ -170,38 +121,10 @@ type Generator struct {
 // New validates cfg (filling zero fields with the profile's defaults) and
 // builds a generator. Setup costs O(Partners + log Members) time and memory.
 func New(cfg Config) (*Generator, error) {
-	def := DefaultConfig(cfg.Profile)
-	if def.Members == 0 {
-		return nil, fmt.Errorf("workload: unknown profile %q", cfg.Profile)
+	cfg, err := cfg.resolve()
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Members == 0 {
-		cfg.Members = def.Members
-	}
-	if cfg.Partners == 0 {
-		cfg.Partners = def.Partners
-	}
-	if cfg.StartMS == 0 {
-		cfg.StartMS = def.StartMS
-	}
-	if cfg.CommandsPerDay == 0 {
-		cfg.CommandsPerDay = def.CommandsPerDay
-	}
-	if cfg.TickEvery == 0 {
-		cfg.TickEvery = def.TickEvery
-	}
-	switch {
-	case cfg.Members < 1 || uint64(cfg.Members) > 1<<32:
-		return nil, errors.New("workload: Members must be in 1 … 2^32")
-	case cfg.Profile == Payback && (cfg.Partners < 1 || cfg.Partners > 100_000):
-		return nil, errors.New("workload: Partners must be in 1 … 100000")
-	case cfg.Profile != Payback && cfg.Partners != def.Partners:
-		return nil, fmt.Errorf("workload: profile %s has exactly %d partners", cfg.Profile, def.Partners)
-	case cfg.StartMS < 0 || cfg.StartMS >= 253_402_300_800_000-100*365*msPerDay: // keep years < 9900
-		return nil, errors.New("workload: StartMS out of range")
-	case cfg.CommandsPerDay < 1 || cfg.CommandsPerDay > 1<<40:
-		return nil, errors.New("workload: CommandsPerDay must be in 1 … 2^40")
-	}
-
 	g := &Generator{
 		cfg:         cfg,
 		r:           newRNG(cfg.Seed),
@@ -235,23 +158,17 @@ func New(cfg Config) (*Generator, error) {
 		g.mixKind[i] = e.k
 		g.nMix = i + 1
 	}
+	g.setupProfile()
+	g.memField = `,"member":"` + g.memPrefix
+	return g, nil
+}
 
-	switch cfg.Profile {
+// setupProfile sets what differs by profile: member ids, partners and
+// their amount distributions, and the program.
+func (g *Generator) setupProfile() {
+	switch g.cfg.Profile {
 	case Payback:
-		g.memPrefix = "M"
-		w := partnerWidth(cfg.Partners)
-		weights := make([]float64, cfg.Partners)
-		for i := range weights {
-			weights[i] = math.Pow(float64(i+1), -1.0)
-			g.partnerIDs = append(g.partnerIDs, paybackPartnerID(nil, i, w))
-			g.partnerCat = append(g.partnerCat, int8(paybackPartnerCategory(i)))
-		}
-		g.pal = newAlias(weights)
-		amt := newLognormal(3000, 0.9, 1, 1e12)
-		for range cfg.Partners {
-			g.partnerAmt = append(g.partnerAmt, amt)
-		}
-		g.program = paybackProgram(cfg.Partners)
+		g.setupPayback()
 	case Cashback:
 		g.memPrefix = "card:"
 		g.memWidth = 0
@@ -284,8 +201,25 @@ func New(cfg Config) (*Generator, error) {
 		}
 		g.program = clubProgram
 	}
-	g.memField = `,"member":"` + g.memPrefix
-	return g, nil
+}
+
+// setupPayback: Partners partners, Zipf(s=1) by size, each with a primary
+// category; one amount distribution for all.
+func (g *Generator) setupPayback() {
+	g.memPrefix = "M"
+	w := partnerWidth(g.cfg.Partners)
+	weights := make([]float64, g.cfg.Partners)
+	for i := range weights {
+		weights[i] = math.Pow(float64(i+1), -1.0)
+		g.partnerIDs = append(g.partnerIDs, paybackPartnerID(nil, i, w))
+		g.partnerCat = append(g.partnerCat, int8(paybackPartnerCategory(i)))
+	}
+	g.pal = newAlias(weights)
+	amt := newLognormal(3000, 0.9, 1, 1e12)
+	for range g.cfg.Partners {
+		g.partnerAmt = append(g.partnerAmt, amt)
+	}
+	g.program = paybackProgram(g.cfg.Partners)
 }
 
 // Config returns the effective configuration (defaults filled in).
@@ -429,313 +363,6 @@ func (g *Generator) partner(dst []byte, p int) []byte {
 	dst = append(dst, `,"partner":"`...)
 	dst = append(dst, g.partnerIDs[p]...)
 	return append(dst, '"')
-}
-
-func (g *Generator) purchase(dst []byte, n uint64, at int64) []byte {
-	m := uint64(0)
-	if g.cfg.Profile == Club && g.qHead != g.qTail && g.r.chance(65536/4) {
-		m = g.referred[g.qHead%smallRing] // a referred member's first purchase
-		g.qHead++
-	} else {
-		m = g.zipfMember()
-	}
-	p := g.pal.sample(&g.r)
-	amount := g.partnerAmt[p].sample(&g.r)
-	var cat string
-	switch g.cfg.Profile {
-	case Payback:
-		switch x := g.r.next(); {
-		case x>>48 < 65536*85/100:
-			cat = paybackCategories[g.partnerCat[p]]
-		case x>>48 < 65536*95/100:
-			cat = paybackCategories[(x&0xffffffff)*uint64(len(paybackCategories))>>32]
-		}
-	case Cashback:
-		cat = cashbackCategories[g.catAlias.sample(&g.r)]
-	case Airline:
-		switch p {
-		case 0:
-			switch g.airClass.sample(&g.r) {
-			case 0:
-				cat = "economy"
-			case 1:
-				cat, amount = "business", min(amount*4, 1e12)
-			default:
-				cat, amount = "first", min(amount*8, 1e12)
-			}
-		case 1:
-			cat = "hotel"
-		default:
-			cat = "car"
-		}
-	case Club:
-		switch p {
-		case 0:
-			if g.r.chance(65536 * 6 / 10) {
-				cat = "fashion"
-			} else {
-				cat = "home"
-			}
-		case 1:
-			cat = "dining"
-		case 2:
-			cat = "entertainment"
-		}
-	}
-	g.purchases[g.pN%purchaseRing] = purchaseRec{seq: n, member: m, amount: amount, partner: uint32(p)}
-	g.pN++
-
-	dst = g.head(dst, kPurchase, n)
-	dst = g.member(dst, m)
-	dst = g.partner(dst, p)
-	dst = append(dst, `,"amount":`...)
-	dst = appendInt(dst, amount)
-	if cat != "" {
-		dst = append(dst, `,"category":"`...)
-		dst = append(dst, cat...)
-		dst = append(dst, '"')
-	}
-	return g.tail(dst, at)
-}
-
-// recentPurchase picks a purchase from the ring (nil if none yet).
-func (g *Generator) recentPurchase() *purchaseRec {
-	c := min(g.pN, purchaseRing)
-	if c == 0 {
-		return nil
-	}
-	return &g.purchases[g.r.intn(c)]
-}
-
-// refund refunds part or all of what is left of a recent purchase, naming
-// its member and partner. Payback/club: half full, half partial; cashback:
-// 70% full (chargebacks and returns), airline: 80% full (cancelled trips).
-func (g *Generator) refund(dst []byte, n uint64, at int64) ([]byte, bool) {
-	for range 4 {
-		rec := g.recentPurchase()
-		if rec == nil {
-			return dst, false
-		}
-		left := rec.amount - rec.refunded
-		if left <= 0 {
-			continue
-		}
-		full := uint32(65536 / 2)
-		switch g.cfg.Profile {
-		case Cashback:
-			full = 65536 * 7 / 10
-		case Airline:
-			full = 65536 * 8 / 10
-		}
-		amount := left
-		if !g.r.chance(full) && left > 1 {
-			amount = g.r.rangeIn(1, left-1)
-		}
-		rec.refunded += amount
-		dst = g.head(dst, kRefund, n)
-		dst = g.member(dst, rec.member)
-		dst = g.partner(dst, int(rec.partner))
-		dst = g.ref(dst, `,"original":"`, rec.seq)
-		dst = append(dst, `,"amount":`...)
-		dst = appendInt(dst, amount)
-		return g.tail(dst, at), true
-	}
-	return dst, false
-}
-
-// spender is a member who has purchased recently (half of the time) or a
-// Zipf-drawn member: redemptions, holds and transfers come from members
-// likely to hold points.
-func (g *Generator) spender() uint64 {
-	if g.r.chance(65536/2) || g.cfg.Profile == Club {
-		if rec := g.recentPurchase(); rec != nil {
-			return rec.member
-		}
-	}
-	return g.zipfMember()
-}
-
-func (g *Generator) redeem(dst []byte, n uint64, at int64) []byte {
-	m := g.spender()
-	p := g.pal.sample(&g.r)
-	var pts int64
-	switch g.cfg.Profile {
-	case Payback:
-		pts = g.r.rangeIn(20, 2000)
-	case Cashback:
-		pts = 100 * g.r.rangeIn(100, 3000)
-	case Airline:
-		pts = 5000 + 500*g.r.rangeIn(0, 190)
-	default:
-		pts = g.r.rangeIn(10, 500)
-		if p == 3 {
-			p = 0
-		}
-	}
-	g.redemptions[g.rN%smallRing] = n
-	g.rN++
-	dst = g.head(dst, kRedeem, n)
-	dst = g.member(dst, m)
-	dst = g.partner(dst, p)
-	dst = append(dst, `,"points":`...)
-	dst = appendInt(dst, pts)
-	return g.tail(dst, at)
-}
-
-func (g *Generator) cancel(dst []byte, n uint64, at int64) ([]byte, bool) {
-	c := min(g.rN, smallRing)
-	if c == 0 {
-		return dst, false
-	}
-	for range 4 {
-		slot := &g.redemptions[g.r.intn(c)]
-		if *slot == usedSlot {
-			continue
-		}
-		orig := *slot
-		*slot = usedSlot
-		dst = g.head(dst, kCancel, n)
-		dst = g.ref(dst, `,"original":"`, orig)
-		return g.tail(dst, at), true
-	}
-	return dst, false
-}
-
-func (g *Generator) adjust(dst []byte, n uint64, at int64) []byte {
-	var lo, hi int64
-	switch g.cfg.Profile {
-	case Payback:
-		lo, hi = 10, 1000
-	case Cashback:
-		lo, hi = 100, 50000
-	case Airline:
-		lo, hi = 500, 20000
-	default:
-		lo, hi = 10, 500
-	}
-	pts := g.r.rangeIn(lo, hi)
-	x := g.r.next() >> 48
-	if x < 65536/4 {
-		pts = -pts
-	}
-	dst = g.head(dst, kAdjust, n)
-	dst = g.member(dst, g.zipfMember())
-	dst = append(dst, `,"points":`...)
-	dst = appendInt(dst, pts)
-	switch y := x & 0xff; {
-	case y < 77:
-		dst = append(dst, `,"reason":"goodwill"`...)
-	case y < 102:
-		dst = append(dst, `,"reason":"correction"`...)
-	case y < 115:
-		dst = append(dst, `,"reason":"service-recovery"`...)
-	}
-	return g.tail(dst, at)
-}
-
-// hold (club) takes 10 … 300 points of a recent purchaser at a till partner
-// and schedules, 1 … 20 s later, a full capture (56%), a partial capture
-// (24%), a release (15%) or nothing (5%: the hold times out).
-func (g *Generator) hold(dst []byte, n uint64, at, nominal int64) ([]byte, bool) {
-	rec := g.recentPurchase()
-	if rec == nil {
-		return dst, false
-	}
-	p := g.pal.sample(&g.r)
-	if p == 3 {
-		p = 0
-	}
-	pts := g.r.rangeIn(10, 300)
-	x := g.r.next()
-	dst = g.head(dst, kHold, n)
-	dst = g.member(dst, rec.member)
-	dst = g.partner(dst, p)
-	dst = append(dst, `,"points":`...)
-	dst = appendInt(dst, pts)
-	if x>>48 < 65536/5 {
-		dst = append(dst, `,"timeout_s":300`...)
-	}
-	if g.fTail-g.fHead < smallRing {
-		var op uint8
-		switch y := (x >> 32) & 0xffff; {
-		case y < 65536*56/100:
-			op = opCaptureAll
-		case y < 65536*80/100:
-			op = opCapturePart
-		case y < 65536*95/100:
-			op = opRelease
-		default:
-			return g.tail(dst, at), true
-		}
-		g.followups[g.fTail%smallRing] = followUp{
-			hold: n, due: nominal + 1000 + int64(((x&0xffffffff)*19_000)>>32), points: pts, op: op,
-		}
-		g.fTail++
-	}
-	return g.tail(dst, at), true
-}
-
-func (g *Generator) followUp(dst []byte, n uint64, f *followUp) []byte {
-	switch f.op {
-	case opRelease:
-		dst = g.head(dst, kRelease, n)
-		dst = g.ref(dst, `,"original":"`, f.hold)
-	case opCapturePart:
-		dst = g.head(dst, kCapture, n)
-		dst = g.ref(dst, `,"original":"`, f.hold)
-		dst = append(dst, `,"points":`...)
-		dst = appendInt(dst, g.r.rangeIn(1, f.points))
-	default:
-		dst = g.head(dst, kCapture, n)
-		dst = g.ref(dst, `,"original":"`, f.hold)
-	}
-	return g.tail(dst, f.due)
-}
-
-// referral (club): a recent purchaser refers a brand-new member (ids from
-// Members upwards); a quarter of the next purchases go to referred members
-// until each made its first.
-func (g *Generator) referral(dst []byte, n uint64, at int64) ([]byte, bool) {
-	rec := g.recentPurchase()
-	if rec == nil {
-		return dst, false
-	}
-	nm := g.members + g.nextNew
-	g.nextNew++
-	if g.qTail-g.qHead == smallRing {
-		g.qHead++
-	}
-	g.referred[g.qTail%smallRing] = nm
-	g.qTail++
-	dst = g.head(dst, kReferral, n)
-	dst = g.member(dst, rec.member)
-	dst = append(dst, `,"referred":"`...)
-	dst = append(dst, g.memPrefix...)
-	dst = appendPadded(dst, nm, g.memWidth)
-	dst = append(dst, '"')
-	return g.tail(dst, at), true
-}
-
-func (g *Generator) transfer(dst []byte, n uint64, at int64) ([]byte, bool) {
-	rec := g.recentPurchase()
-	if rec == nil {
-		return dst, false
-	}
-	to := g.zipfMember()
-	if to == rec.member {
-		to = (to + 1) % g.members
-		if to == rec.member { // a single-member population
-			return dst, false
-		}
-	}
-	dst = g.head(dst, kTransfer, n)
-	dst = g.member(dst, rec.member)
-	dst = append(dst, `,"to":"`...)
-	dst = append(dst, g.memPrefix...)
-	dst = appendPadded(dst, to, g.memWidth)
-	dst = append(dst, `","points":`...)
-	dst = appendInt(dst, 10*g.r.rangeIn(2, 50))
-	return g.tail(dst, at), true
 }
 
 // Write writes count commands of the stream cfg describes to w.

@@ -158,6 +158,59 @@ type runFlags struct {
 }
 
 func benchRun(args []string, stdout, stderr io.Writer) error {
+	f, err := parseRunFlags(args)
+	if err != nil {
+		return err
+	}
+	wcfg, err := f.wf.config()
+	if err != nil {
+		return err
+	}
+	gen, err := workload.New(wcfg)
+	if err != nil {
+		return err
+	}
+	progYAML := gen.Program()
+	prog, err := engine.ParseProgram(progYAML)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signalContext()
+	defer stop()
+
+	kind := *f.target
+	if *f.urls != "" {
+		kind = "http"
+	}
+	cfg := f.runConfig(wcfg, kind, stderr)
+	rep := &bench.Report{Machine: bench.DescribeMachine(), Command: "accrual bench " + strings.Join(args, " ")}
+	var cl cleanups
+	defer cl.run()
+	t, engT, err := f.openTarget(ctx, kind, prog, progYAML, cfg.Clients, &cl)
+	if err != nil {
+		return err
+	}
+	res, err := f.runTarget(ctx, t, engT, prog, &cfg)
+	if err != nil {
+		return err
+	}
+	rep.Results = append(rep.Results, res)
+
+	if *f.peer != "" {
+		if *f.peer != "postgres" {
+			return fmt.Errorf("bench: unknown peer %q (postgres)", *f.peer)
+		}
+		pres, err := runPostgresPeer(ctx, prog, cfg, *f.pgURL, *f.peerClients, stderr)
+		if err != nil {
+			return fmt.Errorf("postgres peer: %w", err)
+		}
+		rep.Results = append(rep.Results, pres)
+		rep.ComputeRatio()
+	}
+	return f.writeReport(rep, stdout)
+}
+
+func parseRunFlags(args []string) (runFlags, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	f := runFlags{
 		wf:            addWorkloadFlags(fs, 1_000_000),
@@ -182,31 +235,18 @@ func benchRun(args []string, stdout, stderr io.Writer) error {
 		progressEvery: fs.Duration("progress-every", 5*time.Second, "progress line interval when stderr is not a terminal"),
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return f, err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
+		return f, fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
 	}
-	wcfg, err := f.wf.config()
-	if err != nil {
-		return err
-	}
-	gen, err := workload.New(wcfg)
-	if err != nil {
-		return err
-	}
-	progYAML := gen.Program()
-	prog, err := engine.ParseProgram(progYAML)
-	if err != nil {
-		return err
-	}
-	ctx, stop := signalContext()
-	defer stop()
+	return f, nil
+}
 
-	kind := *f.target
-	if *f.urls != "" {
-		kind = "http"
-	}
+// runConfig applies the flags to a run config, with the defaults of the
+// target kind: in process one client and big batches, over HTTP more
+// clients and smaller batches.
+func (f runFlags) runConfig(wcfg workload.Config, kind string, stderr io.Writer) bench.RunConfig {
 	inProcess := kind == "engine" || kind == "replay"
 	cfg := bench.RunConfig{Workload: wcfg, Count: *f.wf.count, Clients: *f.clients, Batch: *f.batch, Rate: *f.rate,
 		LateAfter: *f.lateAfter, MaxBacklog: *f.maxBacklog, ProgressEvery: *f.progressEvery}
@@ -229,82 +269,95 @@ func benchRun(args []string, stdout, stderr io.Writer) error {
 	if fd, ok := stderr.(*os.File); ok && isTerminal(fd) {
 		cfg.ProgressTTY = true
 	}
+	return cfg
+}
 
-	rep := &bench.Report{Machine: bench.DescribeMachine(), Command: "accrual bench " + strings.Join(args, " ")}
-	var (
-		t        bench.Target
-		engT     *bench.EngineTarget
-		httpT    *bench.HTTPTarget
-		cleanups []func()
-	)
-	defer func() {
-		for i := len(cleanups) - 1; i >= 0; i-- {
-			cleanups[i]()
-		}
-	}()
+// cleanups are undone in reverse order when the bench ends.
+type cleanups []func()
+
+func (c *cleanups) add(fn func()) { *c = append(*c, fn) }
+
+func (c *cleanups) run() {
+	for i := len(*c) - 1; i >= 0; i-- {
+		(*c)[i]()
+	}
+}
+
+// openTarget opens the target of the kind; engT is set for the in-process
+// targets (engine, replay), which validate and report from the engine.
+func (f runFlags) openTarget(ctx context.Context, kind string, prog *engine.Program, progYAML []byte, clients int, cl *cleanups) (t bench.Target, engT *bench.EngineTarget, err error) {
 	switch kind {
 	case "engine":
 		engT = bench.NewEngineTarget(prog)
-		t = engT
+		return engT, engT, nil
 	case "replay":
 		dir := *f.dataDir
 		if dir == "" {
 			if dir, err = os.MkdirTemp("", "accrual-bench-"); err != nil {
-				return err
+				return nil, nil, err
 			}
-			cleanups = append(cleanups, func() { os.RemoveAll(dir) })
+			cl.add(func() { os.RemoveAll(dir) })
 		}
 		if engT, err = bench.NewReplayTarget(prog, dir, ledger.Options{}); err != nil {
-			return err
+			return nil, nil, err
 		}
-		t = engT
-	case "http", "node", "cluster":
-		var urls []string
-		if kind == "http" {
-			urls = strings.Split(*f.urls, ",")
-		} else {
-			n := 1
-			if kind == "cluster" {
-				n = 3
-			}
-			bin := *f.bin
-			if bin == "" {
-				if bin, err = os.Executable(); err != nil {
-					return err
-				}
-			}
-			dir, err := os.MkdirTemp("", "accrual-nodes-")
-			if err != nil {
-				return err
-			}
-			cleanups = append(cleanups, func() { os.RemoveAll(dir) })
-			pf := filepath.Join(dir, "program.yaml")
-			if err := os.WriteFile(pf, progYAML, 0o644); err != nil {
-				return err
-			}
-			key := *f.key
-			if key == "" {
-				key = "bench-operator-key"
-			}
-			*f.key = key
-			nodes, err := bench.StartNodes(ctx, bin, n, *f.serveArgs, dir, pf, key)
-			if err != nil {
-				return err
-			}
-			cleanups = append(cleanups, nodes.Stop)
-			// Writes go to the leader (node 1 bootstrapped the cluster);
-			// followers would answer 421.
-			urls = nodes.URLs[:1]
-			httpT = bench.NewHTTPTarget(kind, urls, *f.key, cfg.Clients)
-			httpT.SetPIDs(nodes.PIDs())
+		return engT, engT, nil
+	case "http":
+		return bench.NewHTTPTarget("http", strings.Split(*f.urls, ","), *f.key, clients), nil, nil
+	case "node", "cluster":
+		httpT, err := f.startNodes(ctx, kind, progYAML, clients, cl)
+		if err != nil {
+			return nil, nil, err
 		}
-		if httpT == nil {
-			httpT = bench.NewHTTPTarget("http", urls, *f.key, cfg.Clients)
-		}
-		t = httpT
+		return httpT, nil, nil
 	default:
-		return fmt.Errorf("bench: unknown target %q", kind)
+		return nil, nil, fmt.Errorf("bench: unknown target %q", kind)
 	}
+}
+
+// startNodes starts one node or a three-node cluster of this binary (or
+// --bin) and returns a target writing to its leader.
+func (f runFlags) startNodes(ctx context.Context, kind string, progYAML []byte, clients int, cl *cleanups) (*bench.HTTPTarget, error) {
+	n := 1
+	if kind == "cluster" {
+		n = 3
+	}
+	bin := *f.bin
+	if bin == "" {
+		var err error
+		if bin, err = os.Executable(); err != nil {
+			return nil, err
+		}
+	}
+	dir, err := os.MkdirTemp("", "accrual-nodes-")
+	if err != nil {
+		return nil, err
+	}
+	cl.add(func() { os.RemoveAll(dir) })
+	pf := filepath.Join(dir, "program.yaml")
+	if err := os.WriteFile(pf, progYAML, 0o644); err != nil {
+		return nil, err
+	}
+	key := *f.key
+	if key == "" {
+		key = "bench-operator-key"
+	}
+	*f.key = key
+	nodes, err := bench.StartNodes(ctx, bin, n, *f.serveArgs, dir, pf, key)
+	if err != nil {
+		return nil, err
+	}
+	cl.add(nodes.Stop)
+	// Writes go to the leader (node 1 bootstrapped the cluster);
+	// followers would answer 421.
+	httpT := bench.NewHTTPTarget(kind, nodes.URLs[:1], *f.key, clients)
+	httpT.SetPIDs(nodes.PIDs())
+	return httpT, nil
+}
+
+// runTarget runs the stream against the target, validates it when asked,
+// and closes the target.
+func (f runFlags) runTarget(ctx context.Context, t bench.Target, engT *bench.EngineTarget, prog *engine.Program, cfg *bench.RunConfig) (bench.Result, error) {
 	if *f.validate {
 		if engT != nil {
 			engT.SetRecord(true)
@@ -312,12 +365,12 @@ func benchRun(args []string, stdout, stderr io.Writer) error {
 			cfg.Record = true
 		}
 	}
-	out, err := bench.Run(ctx, t, cfg)
+	out, err := bench.Run(ctx, t, *cfg)
 	if err != nil {
 		t.Close()
-		return err
+		return bench.Result{}, err
 	}
-	res := bench.NewResult(out, cfg)
+	res := bench.NewResult(out, *cfg)
 	if *f.validate {
 		var v bench.Validation
 		if engT != nil {
@@ -325,7 +378,7 @@ func benchRun(args []string, stdout, stderr io.Writer) error {
 		} else if br, ok := t.(bench.BalanceReader); ok {
 			if v, err = bench.ValidateBalances(ctx, prog, out.Acked, br, *f.sample); err != nil {
 				t.Close()
-				return fmt.Errorf("validate: %w", err)
+				return bench.Result{}, fmt.Errorf("validate: %w", err)
 			}
 		}
 		res.Validation = &v
@@ -336,24 +389,14 @@ func benchRun(args []string, stdout, stderr io.Writer) error {
 		res.TargetDetail = map[string]any{"members": engT.Engine().Members()}
 	}
 	if err := t.Close(); err != nil {
-		return err
+		return bench.Result{}, err
 	}
-	out.Acked = nil
-	engT = nil
-	rep.Results = append(rep.Results, res)
+	return res, nil
+}
 
-	if *f.peer != "" {
-		if *f.peer != "postgres" {
-			return fmt.Errorf("bench: unknown peer %q (postgres)", *f.peer)
-		}
-		pres, err := runPostgresPeer(ctx, prog, cfg, *f.pgURL, *f.peerClients, stderr)
-		if err != nil {
-			return fmt.Errorf("postgres peer: %w", err)
-		}
-		rep.Results = append(rep.Results, pres)
-		rep.ComputeRatio()
-	}
-
+// writeReport prints the table and writes the JSON and plots asked for; it
+// fails when a validation failed.
+func (f runFlags) writeReport(rep *bench.Report, stdout io.Writer) error {
 	rep.WriteTable(stdout)
 	if *f.jsonOut != "" {
 		if err := rep.WriteJSON(*f.jsonOut); err != nil {

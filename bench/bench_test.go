@@ -109,6 +109,38 @@ func TestReplayTarget(t *testing.T) {
 	}
 }
 
+// TestScaleSamplerSamplesEveryTwentieth: a sampled replay of 3000 commands
+// in batches of 100 samples at least every 10 %, commands rising.
+func TestScaleSamplerSamplesEveryTwentieth(t *testing.T) {
+	wc := smallWorkload(workload.Payback)
+	p := program(t, wc)
+	dir := t.TempDir()
+	rt, err := NewReplayTarget(p, dir, ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewScaleSampler(rt, dir, 3000)
+	if _, err := Run(context.Background(), s, RunConfig{Workload: wc, Count: 3000, Batch: 100}); err != nil {
+		t.Fatal(err)
+	}
+	s.Sample()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ss := s.Samples()
+	if len(ss) < 10 || ss[len(ss)-1].Commands != 3000 {
+		t.Fatalf("%d samples: %+v", len(ss), ss)
+	}
+	for i := 1; i < len(ss); i++ {
+		if ss[i].Commands <= ss[i-1].Commands || ss[i].Commands-ss[i-1].Commands > 300 {
+			t.Fatalf("sample %d after %d: %+v", i, i-1, ss)
+		}
+		if ss[i].Members <= 0 || ss[i].HeapBytes == 0 || ss[i].RSSBytes == 0 || ss[i].DiskBytes <= 0 {
+			t.Fatalf("sample %d: %+v", i, ss[i])
+		}
+	}
+}
+
 // slowTarget answers every command "ok" after a fixed delay.
 type slowTarget struct {
 	delay time.Duration

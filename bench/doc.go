@@ -4,7 +4,10 @@
 // from each batch's intended send time, so a slow target cannot hide its
 // queueing: no coordinated omission), with HDR latency histograms, errors by
 // code, resource usage, a JSON report, PNG charts and an offline validation
-// of the final balances.
+// of the final balances. The scale run (Scale, ScaleSampler) replays a
+// long stream into the engine and a ledger and records how heap, resident
+// memory and disk grow with commands and members, sampled every 5 % of the
+// run, with the figures extrapolated to a year.
 //
 // A Target is anything that takes batches of NDJSON command lines and gives
 // one NDJSON result line back per command: the engine in process, the

@@ -17,16 +17,17 @@ import (
 // written. If the commit itself fails the handle refuses further appends:
 // reopen and resume from Position()+1.
 func (l *Ledger) Append(position uint64, entries []Entry) error {
+	return l.appendChecked(position, entries, nil)
+}
+
+// appendChecked is Append and AppendWithRecords once the records are valid.
+func (l *Ledger) appendChecked(position uint64, entries []Entry, records []Record) error {
 	l.appendMu.Lock()
 	defer l.appendMu.Unlock()
-	switch {
-	case l.closed:
-		return errors.New("ledger: closed")
-	case l.opts.ReadOnly:
-		return errors.New("ledger: read-only")
-	case l.broken != nil:
-		return fmt.Errorf("ledger: a previous append failed, reopen: %w", l.broken)
-	case position <= l.meta.Position:
+	if err := l.writable(); err != nil {
+		return err
+	}
+	if position <= l.meta.Position {
 		return fmt.Errorf("ledger: append position %d <= current position %d", position, l.meta.Position)
 	}
 	for i := range entries {
@@ -34,9 +35,22 @@ func (l *Ledger) Append(position uint64, entries []Entry) error {
 			return fmt.Errorf("ledger: append position %d entry %d: %w", position, i, err)
 		}
 	}
-	if err := l.appendLocked(position, entries); err != nil {
+	if err := l.appendLocked(position, entries, records); err != nil {
 		l.broken = err
 		return fmt.Errorf("ledger: append position %d: %w", position, err)
+	}
+	return nil
+}
+
+// writable says why the handle refuses writes, if it does; appendMu held.
+func (l *Ledger) writable() error {
+	switch {
+	case l.closed:
+		return errors.New("ledger: closed")
+	case l.opts.ReadOnly:
+		return errors.New("ledger: read-only")
+	case l.broken != nil:
+		return fmt.Errorf("ledger: a previous append failed, reopen: %w", l.broken)
 	}
 	return nil
 }
@@ -57,13 +71,13 @@ type appendTx struct {
 }
 
 // appendLocked builds the batch step by step (owners, blocks and day index,
-// balances and member index, command index, chain link and meta), commits
-// it, then publishes it. appendMu is held.
-func (l *Ledger) appendLocked(position uint64, entries []Entry) error {
+// balances and member index, command index, command records, chain link and
+// meta), commits it, then publishes it. appendMu is held.
+func (l *Ledger) appendLocked(position uint64, entries []Entry, records []Record) error {
 	l.trimCaches()
 	tx := appendTx{
 		l:         l,
-		b:         l.db.NewBatchWithSize(len(entries)*80 + 256),
+		b:         l.db.NewBatchWithSize(len(entries)*80 + len(records)*64 + 256),
 		position:  position,
 		firstSeq:  l.meta.LastSeq + 1,
 		count:     uint64(len(entries)),
@@ -85,6 +99,7 @@ func (l *Ledger) appendLocked(position uint64, entries []Entry) error {
 	if err := tx.writeCommandIndex(raws); err != nil {
 		return err
 	}
+	writeRecords(tx.b, records)
 	nm, err := tx.commit(ch.sum())
 	if err != nil {
 		return err
@@ -378,6 +393,7 @@ func (tx *appendTx) publish(nm meta, entries []Entry, newOwners map[string]uint3
 	for name, id := range newOwners {
 		l.cacheOwner(name, id)
 	}
+	l.writes.Add(1) // before the position: a reader that sees it reopens its view
 	l.lastSeq.Store(nm.LastSeq)
 	l.position.Store(nm.Position)
 }

@@ -16,6 +16,7 @@ const (
 	pIDOwner  = 'i'
 	pOwnerID  = 'o'
 	pBatch    = 'p'
+	pRecord   = 'r'
 	pMemberIx = 'x'
 )
 

@@ -27,6 +27,16 @@ func crashBatch(pos uint64) []Entry {
 	return g.batch(20 + int(pos*7919%900))
 }
 
+// crashRecords are the command records written with the batch at a
+// position: new ids, and the id "hot" that every batch rewrites.
+func crashRecords(pos uint64) []Record {
+	rs := []Record{{ID: []byte("hot"), Value: strconv.AppendUint(nil, pos, 10)}}
+	for j := range pos % 5 {
+		rs = append(rs, Record{ID: fmt.Appendf(nil, "r-%d-%d", pos, j), Value: fmt.Appendf(nil, "%d/%d", pos, j)})
+	}
+	return rs
+}
+
 // TestHelperProcess is the child of TestCrashSafety: it appends batches
 // until killed, printing each acknowledged position.
 func TestHelperProcess(t *testing.T) {
@@ -42,7 +52,7 @@ func TestHelperProcess(t *testing.T) {
 	pos := l.Position()
 	for i := 0; i < 1_000_000; i++ {
 		pos = crashNext(pos)
-		if err := l.Append(pos, crashBatch(pos)); err != nil {
+		if err := l.AppendWithRecords(pos, crashBatch(pos), crashRecords(pos)); err != nil {
 			fmt.Printf("err %v\n", err)
 			os.Exit(2)
 		}
@@ -129,9 +139,10 @@ func checkCrashStore(t *testing.T, dir string, run int, sync bool, lastAck uint6
 	// Replay the deterministic sequence up to pos: it must land exactly on pos.
 	var want []Entry
 	p := uint64(0)
-	batches := uint64(0)
+	batches, records := uint64(0), uint64(0)
 	for p < pos {
 		p = crashNext(p)
+		records += p % 5
 		es := crashBatch(p)
 		for i := range es {
 			es[i].Seq = uint64(len(want) + i + 1)
@@ -170,5 +181,28 @@ func checkCrashStore(t *testing.T, dir string, run int, sync bool, lastAck uint6
 	if s.Batches != batches {
 		t.Fatalf("run %d: %d batches, want %d", run, s.Batches, batches)
 	}
+	checkCrashRecords(t, l, run, pos, records+min(batches, 1), s.Records)
 	t.Logf("run %d (sync=%v): killed after ack %d, recovered position %d, %d batches, %d entries", run, sync, lastAck, pos, batches, len(want))
+}
+
+// checkCrashRecords: the records are those of the whole batches up to pos,
+// no more and no fewer: "hot" holds pos, and the next batch's ids are absent.
+func checkCrashRecords(t *testing.T, l *Ledger, run int, pos, want, got uint64) {
+	t.Helper()
+	if got != want {
+		t.Fatalf("run %d: %d records, the batches up to position %d wrote %d", run, got, pos, want)
+	}
+	if pos == 0 {
+		return
+	}
+	v, ok, err := l.Record([]byte("hot"), nil)
+	if err != nil || !ok || string(v) != strconv.FormatUint(pos, 10) {
+		t.Fatalf("run %d: record hot = %q, %v, %v; want the position %d", run, v, ok, err, pos)
+	}
+	next := crashNext(pos)
+	for _, r := range crashRecords(next)[1:] {
+		if _, ok, _ := l.Record(r.ID, nil); ok {
+			t.Fatalf("run %d: record %s of position %d after recovering to %d", run, r.ID, next, pos)
+		}
+	}
 }

@@ -11,6 +11,16 @@
 // command, partner settlement) and verifies itself (Verify / VerifyDir:
 // hash chain, double entry, zero sum, running balances, indexes).
 //
+// The same Pebble DB also holds the engine's command records (one per
+// command id ever seen, SPEC §6; the engine keeps only a window of recent
+// ones in memory). AppendWithRecords writes a batch's records with its
+// entries, position and chain link in the one Pebble batch, so a crash
+// leaves records, entries and position consistent: the records of exactly
+// the batches up to Position(). Records are opaque values here (the engine
+// owns their encoding); Record and RecordReader read them, with bloom
+// filters on every level so that the common look-up, a new id, is cheap.
+// Export/Import ship them with the entries; Verify counts them.
+//
 // What it is not: it does not compute points, apply program rules, mature or
 // expire lots, or decide whether a command is accepted — that is the engine's
 // job. It trusts the engine for the meaning of entries and checks only their
@@ -30,6 +40,7 @@
 //	a <account:8>              balance of a partner or operator account
 //	o <ns:1> <name>            owner name -> owner id (uint32)
 //	i <id:4>                   owner id -> ns + name
+//	r <command id>             command record (the engine's encoding, opaque here)
 //
 // Owners (member and partner ids) are interned to dense uint32 ids persisted
 // in the same batch that first uses them; an account is encoded as

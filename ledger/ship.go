@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -21,12 +22,26 @@ import (
 // node); seqs and entry contents are the same on every replica, which is
 // what Import relies on and what VerifySummary.Digest lets one compare.
 //
-// Stream: uvarint version, then per batch uvarint position (0 ends the
-// stream), uvarint first seq, uvarint count and the entries; then uvarint
-// last seq of the stream. An entry is varint at, uvarint len + command id,
-// kind byte, debit (kind byte, uvarint len + owner), credit (the same),
-// uvarint points.
-const shipVersion = 1
+// The records the engine keeps per command id travel too (ledger records
+// are replica-independent like the entries): the receiving engine, restored
+// from the snapshot, finds every id it has seen in its own store. They are
+// read from the same consistent view as the entries, so they may include
+// records of batches after the position asked: the engine's as-of rule
+// (a record created or changed at or after the position it applies next is
+// read as not yet there) makes a store that is ahead harmless, while one
+// that lacked records would answer an old id as new. That is also why the
+// records come FIRST and Import writes them before any batch: a crash in
+// between leaves records ahead of the entries, never behind.
+//
+// Stream (version 2): uvarint version; the records section: per record
+// uvarint id length (0 ends the section), id, uvarint value length, value,
+// in strictly increasing id order, then uvarint record count; then per
+// batch uvarint position (0 ends the stream), uvarint first seq, uvarint
+// count and the entries; then uvarint last seq of the stream. An entry is
+// varint at, uvarint len + command id, kind byte, debit (kind byte,
+// uvarint len + owner), credit (the same), uvarint points. Version 1 (no
+// records section) is refused: read as version 2 it would lose records.
+const shipVersion = 2
 
 // maxShipString bounds an id or owner read from a stream.
 const maxShipString = 1 << 12
@@ -41,8 +56,11 @@ func (l *Ledger) Export(w io.Writer, to uint64) (lastSeq uint64, err error) {
 	snap := l.db.NewSnapshot()
 	defer snap.Close()
 	bw := bufio.NewWriterSize(w, 1<<16)
-	var buf []byte
-	buf = binary.AppendUvarint(buf, shipVersion)
+	buf := binary.AppendUvarint(nil, shipVersion)
+	buf, err = exportRecords(snap, bw, buf)
+	if err != nil {
+		return 0, err
+	}
 	it, err := snap.NewIter(&pebble.IterOptions{LowerBound: []byte{pBatch}, UpperBound: batchKey(to + 1)})
 	if err != nil {
 		return 0, err
@@ -99,6 +117,39 @@ func (l *Ledger) Export(w io.Writer, to uint64) (lastSeq uint64, err error) {
 	return lastSeq, bw.Flush()
 }
 
+// exportRecords writes the records section into bw (buf: bytes not yet
+// written, returned the same way).
+func exportRecords(snap *pebble.Snapshot, bw *bufio.Writer, buf []byte) ([]byte, error) {
+	it, err := snap.NewIter(&pebble.IterOptions{LowerBound: []byte{pRecord}, UpperBound: []byte{pRecord + 1}})
+	if err != nil {
+		return buf, err
+	}
+	defer it.Close()
+	var n uint64
+	for ok := it.First(); ok; ok = it.Next() {
+		id, v := it.Key()[1:], it.Value()
+		if len(id) == 0 || len(id) > maxCommandIDLen || len(v) > maxRecordValueLen {
+			return buf, fmt.Errorf("%w: record key %x", ErrCorrupt, it.Key())
+		}
+		buf = binary.AppendUvarint(buf, uint64(len(id)))
+		buf = append(buf, id...)
+		buf = binary.AppendUvarint(buf, uint64(len(v)))
+		buf = append(buf, v...)
+		n++
+		if len(buf) >= 1<<15 {
+			if _, err := bw.Write(buf); err != nil {
+				return buf, err
+			}
+			buf = buf[:0]
+		}
+	}
+	if err := it.Error(); err != nil {
+		return buf, err
+	}
+	buf = binary.AppendUvarint(buf, 0)
+	return binary.AppendUvarint(buf, n), nil
+}
+
 func appendShipEntry(b []byte, e *Entry) []byte {
 	b = binary.AppendVarint(b, e.AtMS)
 	b = binary.AppendUvarint(b, uint64(len(e.CommandID)))
@@ -118,6 +169,7 @@ type ImportSummary struct {
 	Appended uint64 // entries appended
 	Batches  uint64 // Append calls
 	LastSeq  uint64 // the stream's last seq
+	Records  uint64 // command records written (every record the stream holds)
 }
 
 // Import reads a stream written by Export and appends the entries this
@@ -125,18 +177,26 @@ type ImportSummary struct {
 // Position(). Entries of a batch at or below Position() must already be
 // here; a stream that ends before LastSeq(), or whose seqs skip, is refused
 // before anything is written at that point. Each appended batch is one
-// Append, so a crash leaves a prefix and a later Import resumes.
+// Append, so a crash leaves a prefix and a later Import resumes. The
+// stream's command records are written first, overwriting those stored
+// under the same ids, in batches of up to about 1 MiB.
 func (l *Ledger) Import(r io.Reader) (ImportSummary, error) {
-	return importStream(r, l.LastSeq, l.Position, l.Append)
+	return importStream(r, l.LastSeq, l.Position, l.Append, l.putRecords)
 }
 
 // importStream is Import over functions, so that the decoder can be fuzzed
 // without a store.
-func importStream(r io.Reader, lastSeq, position func() uint64, appendFn func(uint64, []Entry) error) (ImportSummary, error) {
+func importStream(r io.Reader, lastSeq, position func() uint64, appendFn func(uint64, []Entry) error,
+	recordsFn func([]Record) error) (ImportSummary, error) {
 	var s ImportSummary
 	d := shipReader{r: bufio.NewReaderSize(r, 1<<16)}
 	if v := d.uvarint(); d.err == nil && v != shipVersion {
-		return s, fmt.Errorf("ledger: import: stream version %d, want %d", v, shipVersion)
+		return s, fmt.Errorf("ledger: import: stream version %d, want %d (a version 1 stream carries no command records)", v, shipVersion)
+	}
+	n, err := d.records(recordsFn)
+	s.Records = n
+	if err != nil {
+		return s, fmt.Errorf("ledger: import: %w", err)
 	}
 	var entries []Entry
 	var prevSeq uint64
@@ -258,4 +318,90 @@ func (d *shipReader) entry() Entry {
 	e.Credit = Account{Kind: AccountKind(d.byte1()), Owner: d.str()}
 	e.Points = int64(d.uvarint())
 	return e
+}
+
+// recordChunkBytes is about how many bytes of records Import writes per
+// Pebble batch: large enough to amortise a commit, small enough that a big
+// section never sits in memory whole.
+const recordChunkBytes = 1 << 20
+
+// records reads the records section and hands it to fn in chunks, checking
+// that ids strictly increase. It returns the records written.
+func (d *shipReader) records(fn func([]Record) error) (uint64, error) {
+	var arena, prev []byte
+	var chunk []Record
+	var n uint64
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		if err := fn(chunk); err != nil {
+			return err
+		}
+		n += uint64(len(chunk))
+		chunk, arena = chunk[:0], arena[:0]
+		return nil
+	}
+	for d.err == nil {
+		idLen := d.uvarint()
+		if idLen == 0 || d.err != nil {
+			break
+		}
+		rec, err := d.record(idLen, &arena)
+		if err != nil {
+			return n, err
+		}
+		if prev != nil && bytes.Compare(rec.ID, prev) <= 0 {
+			return n, fmt.Errorf("record %q after %q: ids out of order", rec.ID, prev)
+		}
+		prev = append(prev[:0], rec.ID...)
+		chunk = append(chunk, rec)
+		if len(arena) >= recordChunkBytes {
+			if err := flush(); err != nil {
+				return n, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return n, err
+	}
+	if total := d.uvarint(); d.err == nil && total != n {
+		return n, fmt.Errorf("records section holds %d records but says %d", n, total)
+	}
+	return n, d.err
+}
+
+// record reads one record (its id length already read) into the arena. The
+// record's slices alias the arena: they stay valid until it is reset (a
+// grown arena leaves the earlier records in the old array, still valid).
+func (d *shipReader) record(idLen uint64, arena *[]byte) (Record, error) {
+	if idLen > maxCommandIDLen {
+		return Record{}, fmt.Errorf("record id of %d bytes", idLen)
+	}
+	start := len(*arena)
+	*arena = d.read(*arena, idLen)
+	idEnd := len(*arena)
+	vLen := d.uvarint()
+	if d.err == nil && vLen > maxRecordValueLen {
+		return Record{}, fmt.Errorf("record value of %d bytes", vLen)
+	}
+	*arena = d.read(*arena, vLen)
+	if d.err != nil {
+		return Record{}, d.err
+	}
+	a := *arena
+	return Record{ID: a[start:idEnd:idEnd], Value: a[idEnd:len(a):len(a)]}, nil
+}
+
+// read appends n bytes of the stream to dst.
+func (d *shipReader) read(dst []byte, n uint64) []byte {
+	if d.err != nil {
+		return dst
+	}
+	start := len(dst)
+	dst = append(dst, make([]byte, n)...)
+	if _, err := io.ReadFull(d.r, dst[start:]); err != nil {
+		d.fail(err)
+	}
+	return dst
 }

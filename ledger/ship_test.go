@@ -2,7 +2,9 @@ package ledger
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -16,23 +18,29 @@ func replicaPair(t testing.TB, seed uint64, indexes, followerUpTo int) (leader, 
 	g := newGen(seed, 40, 3)
 	r := rand.New(rand.NewPCG(seed, 7))
 	perIndex := make([][]Entry, indexes+1)
+	records := make([][]Record, indexes+1)
 	for i := 1; i <= indexes; i++ {
 		if r.IntN(5) > 0 { // some indexes write nothing (ticks, registers)
 			perIndex[i] = g.batch(1 + r.IntN(30))
 		}
+		records[i] = testRecords(r, i)
 	}
 	build := func(upTo int, seed uint64) *Ledger {
 		l := openMem(t)
 		rr := rand.New(rand.NewPCG(seed, 11))
 		var es []Entry
+		var rs []Record
 		for i := 1; i <= upTo; i++ {
 			for _, e := range perIndex[i] {
 				e.Seq = 0
 				es = append(es, e)
 			}
+			rs = append(rs, records[i]...)
 			if i == upTo || rr.IntN(3) == 0 {
-				mustAppend(t, l, uint64(i), es)
-				es = nil
+				if err := l.AppendWithRecords(uint64(i), es, rs); err != nil {
+					t.Fatal(err)
+				}
+				es, rs = nil, nil
 			}
 		}
 		return l
@@ -77,6 +85,9 @@ func TestImportFillsTheGapWithTheSameEntries(t *testing.T) {
 			ls, fs := mustVerify(t, leader), mustVerify(t, follower)
 			if ls.LastSeq != fs.LastSeq || ls.Entries != fs.Entries || ls.Digest != fs.Digest || ls.Members != fs.Members {
 				t.Fatalf("after import: leader %+v, follower %+v", ls, fs)
+			}
+			if lr, fr := allRecords(t, leader), allRecords(t, follower); s.Records != ls.Records || !reflect.DeepEqual(lr, fr) {
+				t.Fatalf("records: imported %d, leader holds %d, follower %d", s.Records, len(lr), len(fr))
 			}
 			if follower.Position() != leader.Position() && tc.followerUpTo < 100 {
 				t.Fatalf("follower position %d, leader %d", follower.Position(), leader.Position())
@@ -137,7 +148,7 @@ func TestImportRefusesABrokenStreamAndResumes(t *testing.T) {
 
 	// A stream whose seqs skip is refused before anything is written.
 	bad := openMem(t)
-	stream := []byte{shipVersion, 5, 2, 1} // batch at position 5 starting at seq 2
+	stream := []byte{shipVersion, 0, 0, 5, 2, 1} // no records; batch at position 5 starting at seq 2
 	if _, err := bad.Import(bytes.NewReader(stream)); err == nil || bad.LastSeq() != 0 {
 		t.Fatalf("skipping seqs: err = %v, last seq %d", err, bad.LastSeq())
 	}
@@ -153,7 +164,9 @@ func FuzzImport(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(buf.Bytes())
-	f.Add([]byte{shipVersion, 0, 0})
+	f.Add([]byte{shipVersion, 0, 0, 0, 0})
+	f.Add([]byte{shipVersion, 1, 'a', 1, 'x', 2, 'a', 0, 0, 0, 2, 0, 0})
+	f.Add([]byte{1, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var seq, pos uint64
 		appendFn := func(p uint64, es []Entry) error {
@@ -168,9 +181,72 @@ func FuzzImport(f *testing.F) {
 			pos, seq = p, seq+uint64(len(es))
 			return nil
 		}
-		s, err := importStream(bytes.NewReader(data), func() uint64 { return seq }, func() uint64 { return pos }, appendFn)
-		if err == nil && s.LastSeq != seq {
-			t.Fatalf("accepted a stream ending at seq %d, appended up to %d", s.LastSeq, seq)
+		var prev []byte
+		var records uint64
+		recordsFn := func(rs []Record) error {
+			for i := range rs {
+				if err := rs[i].validate(); err != nil {
+					t.Fatalf("handed an invalid record: %v", err)
+				}
+				if prev != nil && bytes.Compare(rs[i].ID, prev) <= 0 {
+					t.Fatalf("record %q after %q", rs[i].ID, prev)
+				}
+				prev = append(prev[:0], rs[i].ID...)
+			}
+			if pos != 0 {
+				t.Fatalf("records handed after a batch was appended")
+			}
+			records += uint64(len(rs))
+			return nil
+		}
+		s, err := importStream(bytes.NewReader(data), func() uint64 { return seq }, func() uint64 { return pos }, appendFn, recordsFn)
+		if err == nil && (s.LastSeq != seq || s.Records != records) {
+			t.Fatalf("accepted a stream ending at seq %d with %d records, appended up to %d and %d records", s.LastSeq, s.Records, seq, records)
 		}
 	})
+}
+
+// testRecords makes the records of index i: some new ids, and now and then
+// a new value for an id an earlier index wrote (a record the batch changed).
+func testRecords(r *rand.Rand, i int) []Record {
+	var rs []Record
+	for j := range r.IntN(4) {
+		rs = append(rs, Record{ID: fmt.Appendf(nil, "cmd-%d-%d", i, j), Value: fmt.Appendf(nil, "v%d", r.Uint64())})
+	}
+	if i > 1 && r.IntN(4) == 0 {
+		rs = append(rs, Record{ID: fmt.Appendf(nil, "cmd-%d-0", r.IntN(i-1)+1), Value: fmt.Appendf(nil, "changed at %d", i)})
+	}
+	return rs
+}
+
+// allRecords reads every stored record, id -> value.
+func allRecords(t testing.TB, l *Ledger) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	if err := scan(l.db, []byte{pRecord}, func(k, v []byte) error {
+		m[string(k[1:])] = string(v)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestImportRefusesAVersion1Stream(t *testing.T) {
+	old := []byte{1, 0, 0} // version 1: no batches, last seq 0
+	_, err := openMem(t).Import(bytes.NewReader(old))
+	if err == nil || !strings.Contains(err.Error(), "stream version 1, want 2") {
+		t.Fatalf("version 1 stream: err = %v", err)
+	}
+}
+
+func TestImportRefusesRecordsOutOfOrder(t *testing.T) {
+	stream := []byte{shipVersion, 1, 'b', 1, 'x', 1, 'a', 1, 'y', 0, 2, 0, 0}
+	l := openMem(t)
+	if _, err := l.Import(bytes.NewReader(stream)); err == nil || !strings.Contains(err.Error(), "out of order") {
+		t.Fatalf("records out of order: err = %v", err)
+	}
+	if len(allRecords(t, l)) != 0 {
+		t.Fatal("records written from a refused chunk")
+	}
 }

@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 
@@ -18,6 +17,9 @@ type VerifySummary struct {
 	Accounts uint64 // distinct accounts that appear in entries
 	Members  uint64
 	Partners uint64
+	// Records counts the command records stored beside the entries. They
+	// are the engine's, opaque here: Verify checks only their key form.
+	Records uint64
 	// Digest folds every entry's content (seq, time, command, kind,
 	// accounts by name, points) in seq order. Batch positions and the hash
 	// chain are a replica's own; Digest is the same on every replica that
@@ -45,7 +47,9 @@ func (l *Ledger) Verify() (VerifySummary, error) {
 //   - each partner/operator balance key and each member's running balance
 //     (member index) equals the sum of its entries, and the member index,
 //     command index and day index hold exactly the keys the entries imply;
-//   - the owner table is a bijection (name -> id -> name).
+//   - the owner table is a bijection (name -> id -> name);
+//   - every command record key holds an id of 1..1024 bytes (the values
+//     are the engine's and not read).
 //
 // The error names the first broken place (batch position, seq, key) and
 // wraps ErrCorrupt.
@@ -162,6 +166,7 @@ func verifyReader(r pebble.Reader) (VerifySummary, error) {
 		v.checkBalances,
 		v.checkMemberIndex,
 		v.checkCommandAndDayIndexes,
+		v.countRecords,
 	} {
 		if err := check(); err != nil {
 			return v.sum, err
@@ -170,21 +175,14 @@ func verifyReader(r pebble.Reader) (VerifySummary, error) {
 	return v.sum, nil
 }
 
-// checkEmpty: a store without meta must hold nothing at all.
+// checkEmpty: a store without meta must hold nothing but command records
+// (see onlyRecords).
 func checkEmpty(r pebble.Reader) error {
-	it, err := r.NewIter(nil)
+	k, only, err := onlyRecords(r)
 	if err != nil {
 		return err
 	}
-	nonEmpty := it.First()
-	var k []byte
-	if nonEmpty {
-		k = append(k, it.Key()...)
-	}
-	if err := errors.Join(it.Error(), it.Close()); err != nil {
-		return err
-	}
-	if nonEmpty {
+	if !only {
 		return corrupt("meta key missing, store holds key %x", k)
 	}
 	return nil
@@ -504,4 +502,15 @@ func scan(r pebble.Reader, prefix []byte, fn func(k, v []byte) error) error {
 		}
 	}
 	return it.Error()
+}
+
+// countRecords counts the command records and checks their ids' lengths.
+func (v *verifier) countRecords() error {
+	return scan(v.r, []byte{pRecord}, func(k, val []byte) error {
+		if len(k) < 2 || len(k)-1 > maxCommandIDLen || len(val) > maxRecordValueLen {
+			return corrupt("record key %x: id of %d bytes, value of %d", k[:min(len(k), 64)], len(k)-1, len(val))
+		}
+		v.sum.Records++
+		return nil
+	})
 }

@@ -30,7 +30,7 @@ const benchUsage = `usage:
         [--clients N] [--batch B] [--rate CMDS_PER_S]
         [--validate] [--json FILE] [--plot DIR] [--data DIR]
         [--peer postgres [--pg-url URL]]
-  accrual bench scale --profile payback --count 100000000 [--data DIR] [--json FILE]
+  accrual bench scale --profile payback --count 100000000 [--members N] [--data DIR] [--json FILE]
 `
 
 func cmdBench(args []string) error {
@@ -455,7 +455,7 @@ func benchScale(args []string, stdout, stderr io.Writer) error {
 	dataDir := fs.String("data", "", "ledger directory (default: a temp dir, removed at the end)")
 	keep := fs.Bool("keep", false, "keep the temp ledger directory")
 	batch := fs.Int("batch", 4096, "commands per batch")
-	jsonOut := fs.String("json", "", "write the scale report as JSON to FILE")
+	jsonOut := fs.String("json", "", "write the scale report and its growth samples (one per 5% of the run) as JSON to FILE")
 	every := fs.Duration("progress-every", 10*time.Second, "progress line interval")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -481,10 +481,11 @@ func benchScale(args []string, stdout, stderr io.Writer) error {
 			defer os.RemoveAll(dir)
 		}
 	}
-	t, err := bench.NewReplayTarget(prog, dir, ledger.Options{})
+	rt, err := bench.NewReplayTarget(prog, dir, ledger.Options{})
 	if err != nil {
 		return err
 	}
+	t := bench.NewScaleSampler(rt, dir, *wf.count)
 	ctx, stop := signalContext()
 	defer stop()
 	cfg := bench.RunConfig{Workload: wcfg, Count: *wf.count, Clients: 1, Batch: *batch, Progress: stderr,
@@ -493,6 +494,7 @@ func benchScale(args []string, stdout, stderr io.Writer) error {
 		cfg.ProgressTTY = true
 	}
 	out, runErr := bench.Run(ctx, t, cfg)
+	t.Sample()
 	entries := t.Ledger().LastSeq()
 	if err := t.Close(); err != nil {
 		return err
@@ -500,7 +502,7 @@ func benchScale(args []string, stdout, stderr io.Writer) error {
 	if runErr != nil {
 		return runErr
 	}
-	s := bench.Scale(out, t, entries, dir)
+	s := bench.Scale(out, rt, entries, dir)
 	fmt.Fprintf(stdout, "scale run: %s, %d commands, %d members\n", wcfg.Profile, s.Commands, s.Members)
 	fmt.Fprintf(stdout, "  time            %s (%.0f commands/s)\n", out.Elapsed.Round(time.Millisecond), s.CommandsPerS)
 	fmt.Fprintf(stdout, "  heap in use     %.1f MB: %.0f B/member, %.1f B/command\n", float64(s.HeapInuseBytes)/(1<<20), s.BytesPerMember, s.BytesPerCommand)
@@ -509,10 +511,11 @@ func benchScale(args []string, stdout, stderr io.Writer) error {
 		float64(s.YearCommands)/1e9, s.YearHours, s.YearHeapGB, s.YearDiskGB, s.YearAvgRatePerS, s.HeadroomVsYearAvg)
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(struct {
-			Machine bench.Machine     `json:"machine"`
-			Scale   bench.ScaleReport `json:"scale"`
-			Run     bench.Result      `json:"run"`
-		}{bench.DescribeMachine(), s, bench.NewResult(out, cfg)}, "", "  ")
+			Machine bench.Machine       `json:"machine"`
+			Scale   bench.ScaleReport   `json:"scale"`
+			Samples []bench.ScaleSample `json:"samples"`
+			Run     bench.Result        `json:"run"`
+		}{bench.DescribeMachine(), s, t.Samples(), bench.NewResult(out, cfg)}, "", "  ")
 		return os.WriteFile(*jsonOut, append(b, '\n'), 0o644)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/accrual/accrual/bench"
 	"github.com/accrual/accrual/bench/workload"
 )
 
@@ -54,16 +55,52 @@ func TestBenchRunValidate(t *testing.T) {
 	}
 }
 
-// TestBenchScaleSmall: the scale run on a small count prints its figures.
+// TestBenchScaleSmall: the scale run on a small count prints its figures
+// and writes its growth samples, at least one per 10 % of the run.
 func TestBenchScaleSmall(t *testing.T) {
 	var out, errw bytes.Buffer
 	js := filepath.Join(t.TempDir(), "s.json")
-	if err := benchScale([]string{"--profile", "payback", "--count", "20000", "--members", "5000", "--json", js}, &out, &errw); err != nil {
+	if err := benchScale([]string{"--profile", "payback", "--count", "20000", "--members", "5000", "--batch", "500", "--json", js}, &out, &errw); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"commands/s", "B/member", "B/entry", "a year"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("scale output lacks %q:\n%s", want, out.String())
+		}
+	}
+	b, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Scale   bench.ScaleReport   `json:"scale"`
+		Samples []bench.ScaleSample `json:"samples"`
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	checkScaleSamples(t, rep.Samples, 20000)
+	if rep.Scale.YearHeapGB <= 0 || rep.Samples[len(rep.Samples)-1].Members > 5000 {
+		t.Fatalf("scale %+v, last sample %+v", rep.Scale, rep.Samples[len(rep.Samples)-1])
+	}
+}
+
+// checkScaleSamples: at least one sample per 10 % of a run of count
+// commands, commands increasing, every figure measured.
+func checkScaleSamples(t *testing.T, ss []bench.ScaleSample, count int64) {
+	t.Helper()
+	if len(ss) < 10 || ss[len(ss)-1].Commands != count {
+		t.Fatalf("%d samples, last %+v", len(ss), ss[len(ss)-1])
+	}
+	for i, s := range ss {
+		if i > 0 && s.Commands <= ss[i-1].Commands {
+			t.Fatalf("sample %d: commands %d after %d", i, s.Commands, ss[i-1].Commands)
+		}
+		if i > 0 && s.Commands-ss[i-1].Commands > count/10 {
+			t.Fatalf("sample %d: a gap of %d commands, more than 10%% of %d", i, s.Commands-ss[i-1].Commands, count)
+		}
+		if s.Members <= 0 || s.HeapBytes == 0 || s.RSSBytes == 0 || s.DiskBytes <= 0 || s.ElapsedS <= 0 {
+			t.Fatalf("sample %d: %+v", i, s)
 		}
 	}
 }

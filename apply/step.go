@@ -12,6 +12,15 @@ type Step struct {
 	results []engine.Result
 	entries []engine.Entry
 	lents   []ledger.Entry // AppendLedger's scratch
+
+	// store-backed (records.go): nil store for a keep-all engine
+	store    RecordStore
+	inMemory int
+	missing  [][]byte
+	value    []byte
+	ends     [][2]int
+	lrecs    []ledger.Record // AppendLedger's scratch
+	arena    []byte
 }
 
 // New returns a step over eng.
@@ -72,13 +81,23 @@ func (s *Step) ledgerEntry(e *engine.Entry) ledger.Entry {
 	}
 }
 
-// AppendLedger appends the last batch's entries to led at position, in one
-// ledger.Append, unless led already holds position (an earlier run over the
-// same input stored them: a rerun appends nothing twice).
+// AppendLedger appends the last batch's entries, and a store-backed step's
+// changed command records, to led at position in one batch, unless led
+// already holds position (an earlier run over the same input stored them:
+// a rerun appends nothing twice). Then it bounds the resident records.
 func (s *Step) AppendLedger(led *ledger.Ledger, position uint64) error {
 	if position <= led.Position() {
-		return nil
+		return s.ForgetRecords()
 	}
 	s.lents = s.LedgerEntries(s.lents[:0])
-	return led.Append(position, s.lents)
+	var err error
+	s.lrecs, s.arena, err = s.AppendRecords(s.lrecs[:0], s.arena[:0])
+	if err != nil {
+		return err
+	}
+	if err := led.AppendWithRecords(position, s.lents, s.lrecs); err != nil {
+		return err
+	}
+	s.Evict(led.Position())
+	return nil
 }

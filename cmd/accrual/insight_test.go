@@ -66,7 +66,7 @@ func plainReplay(t testing.TB, prog *engine.Program, stream []byte) (results, du
 	eng := engine.New(prog)
 	var out bytes.Buffer
 	w := bufio.NewWriter(&out)
-	if err := replay(eng, bytes.NewReader(stream), w, nil); err != nil {
+	if err := replay(apply.New(eng), bytes.NewReader(stream), w, nil); err != nil {
 		t.Fatal(err)
 	}
 	w.Flush()
@@ -292,7 +292,7 @@ func BenchmarkSimulatePayback1M(b *testing.B) {
 			eng := engine.New(h.prog)
 			w := bufio.NewWriterSize(discard{}, 1<<20)
 			start := time.Now()
-			if err := replay(eng, bytes.NewReader(h.stream), w, nil); err != nil {
+			if err := replay(apply.New(eng), bytes.NewReader(h.stream), w, nil); err != nil {
 				b.Fatal(err)
 			}
 			b.ReportMetric(1e6/time.Since(start).Seconds(), "cmds/s")

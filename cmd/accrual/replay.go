@@ -31,7 +31,9 @@ func cmdReplay(args []string) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	programPath := fs.String("program", "", "program file (YAML or JSON)")
 	dump := fs.Bool("dump", false, "after the results, print one line per member")
-	dataDir := fs.String("data", "", "also write the ledger into this directory")
+	dataDir := fs.String("data", "", "also write the ledger and the command records into this directory")
+	recordsInMemory := fs.Int("records-in-memory", apply.DefaultRecordsInMemory,
+		"with --data: command records kept in memory; older ones are read back from --data when a command names them")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -42,21 +44,22 @@ func cmdReplay(args []string) error {
 	if err != nil {
 		return err
 	}
-	eng := engine.New(prog)
-	var sink entrySink
+	step := apply.New(engine.New(prog))
+	var sink *ledgerSink
 	if *dataDir != "" {
 		if sink, err = openLedgerSink(*dataDir); err != nil {
 			return err
 		}
 		defer sink.Close()
+		step = sink.step(prog, *recordsInMemory)
 	}
 	out := bufio.NewWriterSize(os.Stdout, replayWriteBytes)
-	if err := replay(eng, os.Stdin, out, sink); err != nil {
+	if err := replay(step, os.Stdin, out, sink); err != nil {
 		return err
 	}
 	if *dump {
 		var line []byte
-		err := eng.Dump(func(v *engine.MemberView) error {
+		err := step.Engine().Dump(func(v *engine.MemberView) error {
 			line = engine.AppendDumpJSON(line[:0], v)
 			line = append(line, '\n')
 			_, err := out.Write(line)
@@ -69,26 +72,21 @@ func cmdReplay(args []string) error {
 	return out.Flush()
 }
 
-// entrySink receives the ledger entries of each replayed batch: those of
-// the step's last Apply.
-type entrySink interface {
-	Append(position uint64, step *apply.Step) error
-	Close() error
-}
-
 // replay streams NDJSON commands through the engine in batches (decoded
 // on a second goroutine while the engine applies the previous batch), so
 // memory stays bounded whatever the input size (members and ids aside). The
 // ledger position of a batch is the number of commands read so far, so a
-// rerun over the same input appends nothing twice.
-func replay(eng *engine.Engine, in io.Reader, out *bufio.Writer, sink entrySink) error {
+// rerun over the same input appends nothing twice. Without a sink the
+// step's engine keeps every command record in memory.
+func replay(step *apply.Step, in io.Reader, out *bufio.Writer, sink *ledgerSink) error {
 	var (
-		step = apply.New(eng)
 		buf  []byte
 		read uint64
 	)
 	return apply.ReadBatches(in, func(cmds []engine.Command) error {
-		step.Apply(cmds)
+		if _, _, err := step.ApplyAt(read+uint64(len(cmds)), cmds); err != nil {
+			return err
+		}
 		buf = step.AppendNDJSON(buf[:0])
 		if _, err := out.Write(buf); err != nil {
 			return err

@@ -80,7 +80,7 @@ func TestReplayTarget(t *testing.T) {
 	wc := smallWorkload(workload.Payback)
 	p := program(t, wc)
 	dir := t.TempDir()
-	tg, err := NewReplayTarget(p, dir, ledger.Options{})
+	tg, err := NewReplayTarget(p, dir, ledger.Options{}, 16)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestScaleSamplerSamplesEveryTwentieth(t *testing.T) {
 	wc := smallWorkload(workload.Payback)
 	p := program(t, wc)
 	dir := t.TempDir()
-	rt, err := NewReplayTarget(p, dir, ledger.Options{})
+	rt, err := NewReplayTarget(p, dir, ledger.Options{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

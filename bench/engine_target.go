@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/accrual/accrual/apply"
@@ -20,7 +21,9 @@ type EngineTarget struct {
 	dec  engine.Decoder
 	cmds []engine.Command
 	led  *ledger.Ledger
-	pos  uint64 // commands applied (the ledger position)
+	// records reads the replay target's evicted command records from led.
+	records *ledger.RecordReader
+	pos     uint64 // commands applied (the ledger position)
 	// applied keeps the applied batches in apply order (SetRecord).
 	record  bool
 	applied [][]byte
@@ -31,13 +34,18 @@ func NewEngineTarget(p *engine.Program) *EngineTarget {
 	return &EngineTarget{name: "engine", step: apply.New(engine.New(p))}
 }
 
-// NewReplayTarget returns the engine plus a ledger in dir.
-func NewReplayTarget(p *engine.Program, dir string, opts ledger.Options) (*EngineTarget, error) {
+// NewReplayTarget returns a store-backed engine plus a ledger in dir,
+// which also holds the command records; recordsInMemory of them stay
+// resident (<= 0: apply.DefaultRecordsInMemory).
+func NewReplayTarget(p *engine.Program, dir string, opts ledger.Options, recordsInMemory int) (*EngineTarget, error) {
 	led, err := ledger.Open(dir, opts)
 	if err != nil {
 		return nil, err
 	}
-	return &EngineTarget{name: "replay", step: apply.New(engine.New(p)), led: led, pos: led.Position()}, nil
+	records := led.NewRecordReader()
+	eng := engine.NewWithOptions(p, engine.Options{StoreBacked: true})
+	return &EngineTarget{name: "replay", step: apply.NewStoreBacked(eng, records, recordsInMemory),
+		led: led, records: records, pos: led.Position()}, nil
 }
 
 // Name implements Target.
@@ -65,7 +73,9 @@ func (t *EngineTarget) Submit(_ context.Context, lines [][]byte, dst []byte) ([]
 		t.cmds = append(t.cmds, engine.Command{})
 		t.dec.Decode(l, &t.cmds[len(t.cmds)-1])
 	}
-	t.step.Apply(t.cmds)
+	if _, _, err := t.step.ApplyAt(t.pos+uint64(len(lines)), t.cmds); err != nil {
+		return dst, err
+	}
 	dst = t.step.AppendNDJSON(dst)
 	t.pos += uint64(len(lines))
 	if t.led != nil {
@@ -91,7 +101,7 @@ func (t *EngineTarget) Submit(_ context.Context, lines [][]byte, dst []byte) ([]
 // Close implements Target.
 func (t *EngineTarget) Close() error {
 	if t.led != nil {
-		return t.led.Close()
+		return errors.Join(t.records.Close(), t.led.Close())
 	}
 	return nil
 }

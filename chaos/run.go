@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,6 +33,9 @@ type Config struct {
 	Clients  int           // concurrent workload clients (default 4)
 	Batch    int           // commands per POST /v1/commands (default 20)
 	Rate     int           // workload commands per second, all clients (0: as fast as acknowledged)
+	// RecordsInMemory is each node's --records-in-memory (default 1024:
+	// small, so that retries and refunds read evicted records back).
+	RecordsInMemory int
 	// TLS runs the cluster with HTTPS and mutual TLS on the Raft transport
 	// (certificates of a throwaway CA); the transport faults then act on
 	// the bytes under TLS.
@@ -162,6 +166,9 @@ type runner struct {
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Nodes == 0 {
 		cfg.Nodes = 3
+	}
+	if cfg.RecordsInMemory == 0 {
+		cfg.RecordsInMemory = 1024
 	}
 	if cfg.Members == 0 {
 		cfg.Members = 200
@@ -319,7 +326,8 @@ func (r *runner) newProc(i int, pki *clusterPKI, env []string, progPath string) 
 	if err := os.MkdirAll(p.data, 0o700); err != nil {
 		return nil, err
 	}
-	p.args = []string{"serve", "--node-id", id, "--http-addr", h, "--raft-addr", ra, "--data", p.data, "--program", progPath}
+	p.args = []string{"serve", "--node-id", id, "--http-addr", h, "--raft-addr", ra, "--data", p.data, "--program", progPath,
+		"--records-in-memory", strconv.Itoa(r.cfg.RecordsInMemory)}
 	if i > 0 {
 		p.args = append(p.args, "--keys", filepath.Join(r.c.procs[0].data, "keys.yaml"))
 	}

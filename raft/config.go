@@ -27,6 +27,11 @@ type Config struct {
 	BatchWindow      time.Duration // how long the batcher gathers while Raft is busy (default 1ms)
 	MaxQueue         int           // commands queued or in flight, node-wide (default 65536)
 
+	// RecordsInMemory bounds the command records the engine keeps resident
+	// (default apply.DefaultRecordsInMemory); the others are in the
+	// ledger's DB and read back when a command names them (SPEC §6).
+	RecordsInMemory int
+
 	SnapshotThreshold uint64        // Raft entries between snapshots (default 2048)
 	TrailingLogs      uint64        // entries kept after a snapshot (default 1024)
 	SnapshotInterval  time.Duration // how often the threshold is checked (default 30s)

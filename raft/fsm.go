@@ -57,11 +57,12 @@ type fsm struct {
 	mu       sync.Mutex // the apply lock: eng and the scratch below
 	observer Observer   // optional, called under mu
 	eng      *engine.Engine
-	step     *apply.Step // over eng (Restore replaces both)
+	step     *apply.Step          // over eng (Restore replaces both)
+	records  *ledger.RecordReader // the step's store: evicted command records
 	buf      []byte
 	cmds     []engine.Command
-	lents    []ledger.Entry
-	seen     []uint32 // member index → generation that collected it
+	pending  ledgerBatch // for the ledger writer: entries and records of this ApplyBatch
+	seen     []uint32    // member index → generation that collected it
 	gen      uint32
 	touched  []int32
 	fatal    atomic.Pointer[error]
@@ -80,16 +81,27 @@ type fsm struct {
 	notify  notifier
 }
 
-func newFSM(prog *engine.Program, led *ledger.Ledger, log hclog.Logger, render func() bool) *fsm {
+// newFSM keeps at most recordsInMemory command records resident (<= 0:
+// apply.DefaultRecordsInMemory); the others are read back from the
+// ledger's DB, where each batch writes the records it changed.
+func newFSM(prog *engine.Program, led *ledger.Ledger, log hclog.Logger, render func() bool, recordsInMemory int) *fsm {
 	f := &fsm{
 		log: log, prog: prog, led: led, render: render,
-		eng:   engine.New(prog),
-		nodes: map[string]string{},
-		views: newViewStore(),
+		eng:     engine.NewWithOptions(prog, engine.Options{StoreBacked: true}),
+		records: led.NewRecordReader(),
+		nodes:   map[string]string{},
+		views:   newViewStore(),
 	}
-	f.step = apply.New(f.eng)
+	f.step = apply.NewStoreBacked(f.eng, f.records, recordsInMemory)
 	f.lw = newLedgerWriter(led, &f.fatal)
 	return f
+}
+
+// close stops the ledger writer and closes the record reader: both before
+// the ledger closes.
+func (f *fsm) close() error {
+	f.lw.close()
+	return f.records.Close()
 }
 
 var _ hraft.BatchingFSM = (*fsm)(nil)
@@ -111,7 +123,7 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
 	defer f.mu.Unlock()
 	render := f.render()
 	ledgerPos := f.lw.position()
-	f.lents = f.lents[:0]
+	f.pending = f.pending.emptied()
 	f.touched = f.touched[:0]
 	f.gen++
 	if f.gen == 0 { // wrapped: forget old marks
@@ -124,7 +136,7 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
 		}
 		switch l.Data[0] {
 		case entryCommands:
-			r := f.applyCommands(l.Data[1:], render, l.Index > ledgerPos)
+			r := f.applyCommands(l.Index, l.Data[1:], render, l.Index > ledgerPos)
 			crashpoint.At(crashpoint.ApplyBatch)
 			if render || r.err != nil {
 				resp[i] = r
@@ -156,8 +168,9 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
 	}
 	last := logs[len(logs)-1].Index
 	if last > ledgerPos && f.fatal.Load() == nil {
-		f.lents = f.lw.submit(last, f.lents)
+		f.pending = f.lw.submit(last, f.pending)
 	}
+	f.step.Evict(f.led.Position())
 	for _, mi := range f.touched {
 		f.views.put(f.eng.View(mi, false))
 	}
@@ -171,7 +184,7 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
 	return resp
 }
 
-func (f *fsm) applyCommands(data []byte, render, emit bool) *entryResponse {
+func (f *fsm) applyCommands(index uint64, data []byte, render, emit bool) *entryResponse {
 	payload, err := codec.Decompress(f.buf[:0], data, maxEntryBytes)
 	if err != nil {
 		return &entryResponse{err: fmt.Errorf("raft: decode entry: %w", err)}
@@ -197,7 +210,13 @@ func (f *fsm) applyCommands(data []byte, render, emit bool) *entryResponse {
 			f.sawTick = true
 		}
 	}
-	results, entries := f.step.Apply(f.cmds)
+	results, entries, err := f.step.ApplyAt(index, f.cmds)
+	if err != nil {
+		// The command records this entry names cannot be read: applying it
+		// without them could answer a duplicate as new, and the replicas
+		// would diverge. Stop here; a restart retries from the log.
+		panic(fmt.Sprintf("raft: apply log %d: %v", index, err))
+	}
 	if f.observer != nil {
 		f.observer.Observe(f.cmds, results, entries)
 	}
@@ -210,8 +229,8 @@ func (f *fsm) applyCommands(data []byte, render, emit bool) *entryResponse {
 			f.touched = append(f.touched, mi)
 		}
 	}
-	if emit {
-		f.lents = f.step.LedgerEntries(f.lents)
+	if err := f.keepForLedger(emit); err != nil {
+		panic(fmt.Sprintf("raft: apply log %d: %v", index, err))
 	}
 	if !render {
 		return &entryResponse{}
@@ -220,6 +239,20 @@ func (f *fsm) applyCommands(data []byte, render, emit bool) *entryResponse {
 	r := &entryResponse{}
 	r.ndjson, r.ends = f.step.AppendNDJSONEnds(make([]byte, 0, len(results)*100), make([]int32, 0, len(results)))
 	return r
+}
+
+// keepForLedger adds the last Apply's entries and changed command records
+// to the batch for the ledger writer; when the ledger already holds this
+// log (a restart re-applying the log above its snapshot) the records are
+// already stored too.
+func (f *fsm) keepForLedger(emit bool) error {
+	if !emit {
+		return f.step.ForgetRecords()
+	}
+	f.pending.entries = f.step.LedgerEntries(f.pending.entries)
+	var err error
+	f.pending.records, f.pending.arena, err = f.step.AppendRecords(f.pending.records, f.pending.arena)
+	return err
 }
 
 func encodeProgram(src []byte, atMS int64) []byte {

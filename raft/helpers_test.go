@@ -82,10 +82,15 @@ type testNode struct {
 	*Node
 }
 
+const testRecordsInMemory = 8
+
 func testConfig(t testing.TB, id string, p *engine.Program, bootstrap bool) Config {
 	return Config{
 		NodeID: id, RaftAddr: freeAddr(t), HTTPAddr: "http-" + id, DataDir: filepath.Join(t.TempDir(), id),
 		Bootstrap: bootstrap, Program: p, TickInterval: -1,
+		// A small window: every test also runs the prefetch of evicted
+		// command records (restarts, snapshot installs, duplicates).
+		RecordsInMemory:  testRecordsInMemory,
 		HeartbeatTimeout: 300 * time.Millisecond, ElectionTimeout: 300 * time.Millisecond,
 		LeaderLeaseTimeout: 150 * time.Millisecond,
 		Logger:             hclog.New(&hclog.LoggerOptions{Name: id, Level: hclog.Error, Output: os.Stderr}),
@@ -170,8 +175,11 @@ func splitLines(b []byte) [][]byte {
 }
 
 // offline applies commands with a fresh engine and renders NDJSON.
+// offline applies cmds in one batch to a store-backed engine, as a node's
+// is: one batch needs no store (every record it names is its own), and the
+// snapshot, hence the state hash, has the node's form.
 func offline(p *engine.Program, cmds []engine.Command) ([]byte, *engine.Engine, []engine.Entry) {
-	eng := engine.New(p)
+	eng := engine.NewWithOptions(p, engine.Options{StoreBacked: true})
 	res, ents := eng.Apply(cmds, nil, nil)
 	var out []byte
 	for i := range res {

@@ -23,7 +23,7 @@ const ledgerDepth = 2
 type ledgerWriter struct {
 	led    *ledger.Ledger
 	jobs   chan ledgerJob
-	free   chan []ledger.Entry
+	free   chan ledgerBatch
 	done   chan struct{}
 	queued atomic.Uint64 // highest position handed to the writer
 	fatal  *atomic.Pointer[error]
@@ -32,15 +32,28 @@ type ledgerWriter struct {
 
 type ledgerJob struct {
 	pos     uint64
-	entries []ledger.Entry
+	batch   ledgerBatch
 	flushed chan struct{} // a drain marker when non-nil
+}
+
+// ledgerBatch is what one append writes: the entries of the applied logs
+// and the command records they created or changed, whose bytes are in
+// arena. The writer owns it once handed over, then recycles it.
+type ledgerBatch struct {
+	entries []ledger.Entry
+	records []ledger.Record
+	arena   []byte
+}
+
+func (b ledgerBatch) emptied() ledgerBatch {
+	return ledgerBatch{entries: b.entries[:0], records: b.records[:0], arena: b.arena[:0]}
 }
 
 func newLedgerWriter(led *ledger.Ledger, fatal *atomic.Pointer[error]) *ledgerWriter {
 	w := &ledgerWriter{
 		led:   led,
 		jobs:  make(chan ledgerJob, ledgerDepth),
-		free:  make(chan []ledger.Entry, ledgerDepth+2),
+		free:  make(chan ledgerBatch, ledgerDepth+2),
 		done:  make(chan struct{}),
 		fatal: fatal,
 	}
@@ -57,7 +70,7 @@ func (w *ledgerWriter) run() {
 			continue
 		}
 		if w.fatal.Load() == nil {
-			if err := w.led.Append(j.pos, j.entries); err != nil {
+			if err := w.led.AppendWithRecords(j.pos, j.batch.entries, j.batch.records); err != nil {
 				// The ledger refuses further appends after a failed commit;
 				// the node must be restarted (it resumes from Position()+1).
 				err = fmt.Errorf("raft: ledger append at %d: %w", j.pos, err)
@@ -66,7 +79,7 @@ func (w *ledgerWriter) run() {
 			w.wrote.broadcast()
 		}
 		select {
-		case w.free <- j.entries[:0]:
+		case w.free <- j.batch.emptied():
 		default:
 		}
 	}
@@ -75,16 +88,20 @@ func (w *ledgerWriter) run() {
 // position is the highest ledger position written or on its way.
 func (w *ledgerWriter) position() uint64 { return w.queued.Load() }
 
-// submit hands over a batch's entries (the writer owns the slice from now
-// on) and returns an empty buffer for the next batch.
-func (w *ledgerWriter) submit(pos uint64, entries []ledger.Entry) []ledger.Entry {
+// submit hands over a batch (the writer owns it from now on) and returns
+// an empty one for the next batch.
+func (w *ledgerWriter) submit(pos uint64, batch ledgerBatch) ledgerBatch {
 	w.queued.Store(pos)
-	w.jobs <- ledgerJob{pos: pos, entries: entries}
+	w.jobs <- ledgerJob{pos: pos, batch: batch}
 	select {
 	case b := <-w.free:
 		return b
 	default:
-		return make([]ledger.Entry, 0, cap(entries))
+		return ledgerBatch{
+			entries: make([]ledger.Entry, 0, cap(batch.entries)),
+			records: make([]ledger.Record, 0, cap(batch.records)),
+			arena:   make([]byte, 0, cap(batch.arena)),
+		}
 	}
 }
 

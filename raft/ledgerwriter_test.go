@@ -26,9 +26,9 @@ func TestAwaitPositionWaitsForHandedBatches(t *testing.T) {
 	led := openSmallLedger(t)
 	var fatal atomic.Pointer[error]
 	// Built by hand, without its goroutine: nothing is written until run.
-	w := &ledgerWriter{led: led, jobs: make(chan ledgerJob, ledgerDepth), free: make(chan []ledger.Entry, ledgerDepth+2),
+	w := &ledgerWriter{led: led, jobs: make(chan ledgerJob, ledgerDepth), free: make(chan ledgerBatch, ledgerDepth+2),
 		done: make(chan struct{}), fatal: &fatal}
-	w.submit(7, nil)
+	w.submit(7, ledgerBatch{})
 
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -83,7 +83,7 @@ func Open(cfg Config) (_ *Node, err error) {
 	if n.trans, err = newTransport(cfg, n.ids); err != nil { // transport.go
 		return nil, err
 	}
-	n.fsm = newFSM(cfg.Program, n.led, cfg.Logger.Named("fsm"), n.wantResponses)
+	n.fsm = newFSM(cfg.Program, n.led, cfg.Logger.Named("fsm"), n.wantResponses, cfg.RecordsInMemory)
 	n.fsm.observer = cfg.Observer
 	n.fsm.logObs = cfg.Seams.Logs
 	rc, err := raftConfig(cfg)
@@ -146,7 +146,7 @@ func (n *Node) openStores(d dataDirs) (RaftStore, hraft.SnapshotStore, error) {
 // closeParts closes what a failed Open had opened.
 func (n *Node) closeParts() {
 	if n.fsm != nil {
-		n.fsm.lw.close()
+		n.fsm.close()
 	}
 	if n.trans != nil {
 		n.trans.Close()
@@ -238,8 +238,8 @@ func (n *Node) Close() error {
 		close(n.waitq)
 		n.waiterWG.Wait()
 		n.failQueued()
-		n.fsm.lw.close() // after Shutdown: no more batches come
-		n.closeErr = errors.Join(err, n.trans.Close(), n.logs.Close(), n.led.Close())
+		fsmErr := n.fsm.close() // after Shutdown: no more batches come
+		n.closeErr = errors.Join(err, fsmErr, n.trans.Close(), n.logs.Close(), n.led.Close())
 	})
 	return n.closeErr
 }

@@ -25,8 +25,8 @@ func ReplayLogs(prog *engine.Program, ledgerDir string, logs iter.Seq[*hraft.Log
 		return 0, err
 	}
 	defer led.Close()
-	f := newFSM(prog, led, hclog.NewNullLogger(), func() bool { return false })
-	defer f.lw.close()
+	f := newFSM(prog, led, hclog.NewNullLogger(), func() bool { return false }, 0)
+	defer f.close()
 	batch := make([]*hraft.Log, 0, replayBatch)
 	for l := range logs {
 		batch = append(batch, l)

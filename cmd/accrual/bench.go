@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/accrual/accrual/apply"
 	"github.com/accrual/accrual/bench"
 	"github.com/accrual/accrual/bench/pgpeer"
 	"github.com/accrual/accrual/bench/workload"
@@ -153,6 +154,7 @@ type runFlags struct {
 	jsonOut, plotDir, dataDir *string
 	peer, pgURL               *string
 	peerClients               *int
+	recordsInMemory           *int
 	bin, serveArgs            *string
 	progressEvery             *time.Duration
 }
@@ -213,20 +215,22 @@ func benchRun(args []string, stdout, stderr io.Writer) error {
 func parseRunFlags(args []string) (runFlags, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	f := runFlags{
-		wf:            addWorkloadFlags(fs, 1_000_000),
-		target:        fs.String("target", "engine", "engine, replay, node or cluster (ignored with --url)"),
-		urls:          fs.String("url", "", "comma-separated base URLs of running nodes (HTTP target)"),
-		key:           fs.String("key", os.Getenv("ACCRUAL_KEY"), "API key for the HTTP target (default $ACCRUAL_KEY)"),
-		clients:       fs.Int("clients", 0, "concurrent clients (default 1 for engine/replay, 16 for HTTP)"),
-		batch:         fs.Int("batch", 0, "commands per batch (default 1000 in process, 256 over HTTP)"),
-		rate:          fs.Float64("rate", 0, "open loop at this many commands/s (0: closed loop, max throughput)"),
-		lateAfter:     fs.Duration("late-after", time.Millisecond, "open loop: a batch sent this much after its intended time is late"),
-		maxBacklog:    fs.Duration("max-backlog", 2*time.Second, "open loop: a batch this far behind is dropped"),
-		validate:      fs.Bool("validate", false, "afterwards replay the acknowledged commands offline and compare balances"),
-		sample:        fs.Int("validate-sample", 1000, "HTTP targets: members read for --validate"),
-		jsonOut:       fs.String("json", "", "write the full report as JSON to FILE"),
-		plotDir:       fs.String("plot", "", "write throughput.png and latency.png into DIR"),
-		dataDir:       fs.String("data", "", "replay target: ledger directory (default: a temp dir, removed)"),
+		wf:         addWorkloadFlags(fs, 1_000_000),
+		target:     fs.String("target", "engine", "engine, replay, node or cluster (ignored with --url)"),
+		urls:       fs.String("url", "", "comma-separated base URLs of running nodes (HTTP target)"),
+		key:        fs.String("key", os.Getenv("ACCRUAL_KEY"), "API key for the HTTP target (default $ACCRUAL_KEY)"),
+		clients:    fs.Int("clients", 0, "concurrent clients (default 1 for engine/replay, 16 for HTTP)"),
+		batch:      fs.Int("batch", 0, "commands per batch (default 1000 in process, 256 over HTTP)"),
+		rate:       fs.Float64("rate", 0, "open loop at this many commands/s (0: closed loop, max throughput)"),
+		lateAfter:  fs.Duration("late-after", time.Millisecond, "open loop: a batch sent this much after its intended time is late"),
+		maxBacklog: fs.Duration("max-backlog", 2*time.Second, "open loop: a batch this far behind is dropped"),
+		validate:   fs.Bool("validate", false, "afterwards replay the acknowledged commands offline and compare balances"),
+		sample:     fs.Int("validate-sample", 1000, "HTTP targets: members read for --validate"),
+		jsonOut:    fs.String("json", "", "write the full report as JSON to FILE"),
+		plotDir:    fs.String("plot", "", "write throughput.png and latency.png into DIR"),
+		dataDir:    fs.String("data", "", "replay target: ledger directory (default: a temp dir, removed)"),
+		recordsInMemory: fs.Int("records-in-memory", apply.DefaultRecordsInMemory,
+			"replay target: command records kept in memory (the others are read back from the ledger directory)"),
 		peer:          fs.String("peer", "", "also run the stream against a peer: postgres"),
 		pgURL:         fs.String("pg-url", "", "PostgreSQL URL (default: start a throwaway server)"),
 		peerClients:   fs.Int("peer-clients", 0, "clients for the peer (default: --clients)"),
@@ -298,7 +302,7 @@ func (f runFlags) openTarget(ctx context.Context, kind string, prog *engine.Prog
 			}
 			cl.add(func() { os.RemoveAll(dir) })
 		}
-		if engT, err = bench.NewReplayTarget(prog, dir, ledger.Options{}); err != nil {
+		if engT, err = bench.NewReplayTarget(prog, dir, ledger.Options{}, *f.recordsInMemory); err != nil {
 			return nil, nil, err
 		}
 		return engT, engT, nil
@@ -455,6 +459,8 @@ func benchScale(args []string, stdout, stderr io.Writer) error {
 	dataDir := fs.String("data", "", "ledger directory (default: a temp dir, removed at the end)")
 	keep := fs.Bool("keep", false, "keep the temp ledger directory")
 	batch := fs.Int("batch", 4096, "commands per batch")
+	recordsInMemory := fs.Int("records-in-memory", apply.DefaultRecordsInMemory,
+		"command records kept in memory; the others are read back from the ledger directory")
 	jsonOut := fs.String("json", "", "write the scale report and its growth samples (one per 5% of the run) as JSON to FILE")
 	every := fs.Duration("progress-every", 10*time.Second, "progress line interval")
 	if err := fs.Parse(args); err != nil {
@@ -481,7 +487,7 @@ func benchScale(args []string, stdout, stderr io.Writer) error {
 			defer os.RemoveAll(dir)
 		}
 	}
-	rt, err := bench.NewReplayTarget(prog, dir, ledger.Options{})
+	rt, err := bench.NewReplayTarget(prog, dir, ledger.Options{}, *recordsInMemory)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ func cmdChaos(args []string) error {
 	dir := fs.String("dir", "", "working directory for node data and logs (default: a new temporary directory, removed on success)")
 	members := fs.Int("members", 200, "workload members")
 	clients := fs.Int("clients", 4, "concurrent workload clients")
+	recordsInMemory := fs.Int("records-in-memory", 1024, "each node's --records-in-memory (small: retries and refunds read evicted records back)")
 	minGap := fs.Duration("min-gap", time.Second, "shortest pause between two faults")
 	maxGap := fs.Duration("max-gap", 4*time.Second, "longest pause between two faults")
 	quiet := fs.Bool("quiet", false, "print only the report")
@@ -51,14 +52,14 @@ func cmdChaos(args []string) error {
 	if *dir, err = filepath.Abs(*dir); err != nil {
 		return err
 	}
-	fmt.Printf("accrual chaos: seed %d, %d nodes, %s (repeat: accrual chaos --seed %d --duration %s --nodes %d --members %d --clients %d --min-gap %s --max-gap %s --tls=%t), dir %s\n",
-		*seed, *nodes, *dur, *seed, *dur, *nodes, *members, *clients, *minGap, *maxGap, *useTLS, *dir)
+	fmt.Printf("accrual chaos: seed %d, %d nodes, %s (repeat: accrual chaos --seed %d --duration %s --nodes %d --members %d --clients %d --records-in-memory %d --min-gap %s --max-gap %s --tls=%t), dir %s\n",
+		*seed, *nodes, *dur, *seed, *dur, *nodes, *members, *clients, *recordsInMemory, *minGap, *maxGap, *useTLS, *dir)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg := chaos.Config{
 		Binary: exe, Env: []string{"ACCRUAL_TEST_MAIN=1"}, // lets a test binary stand in for accrual
 		Dir: *dir, Duration: *dur, Seed: *seed, Nodes: *nodes, Members: *members, Clients: *clients,
-		MinGap: *minGap, MaxGap: *maxGap, TLS: *useTLS, Log: os.Stderr,
+		RecordsInMemory: *recordsInMemory, MinGap: *minGap, MaxGap: *maxGap, TLS: *useTLS, Log: os.Stderr,
 	}
 	if *quiet {
 		cfg.Log = nil

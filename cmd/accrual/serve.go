@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/accrual/accrual/api"
+	"github.com/accrual/accrual/apply"
 	"github.com/accrual/accrual/engine"
 	"github.com/accrual/accrual/insight"
 	"github.com/accrual/accrual/raft"
@@ -39,6 +40,7 @@ type serveFlags struct {
 	bootstrap                            bool
 	pointValueMinor                      float64
 	diskReserveMB                        int
+	recordsInMemory                      int
 	cpuProfile                           string
 	http                                 httpLimits
 	snapshotThreshold, trailingLogs      uint64
@@ -169,6 +171,8 @@ func parseServeFlags(args []string) (serveFlags, error) {
 	fs.IntVar(&f.diskReserveMB, "disk-reserve-mb", raft.DefaultDiskReserveBytes>>20,
 		"refuse new commands (HTTP 507 disk_full) while the data directory's filesystem has less than this many MiB free; "+
 			"room for the queue, the Raft log, a ledger flush and a snapshot (0: never refuse)")
+	fs.IntVar(&f.recordsInMemory, "records-in-memory", apply.DefaultRecordsInMemory,
+		"command records kept in memory; older ones stay in the data directory and are read back when a command names them")
 	fs.Uint64Var(&f.snapshotThreshold, "snapshot-threshold", 0, "Raft entries between snapshots (0: raft.Config's default; tests lower it)")
 	fs.Uint64Var(&f.trailingLogs, "trailing-logs", 0, "Raft entries kept after a snapshot (0: raft.Config's default)")
 	fs.DurationVar(&f.snapshotInterval, "snapshot-interval", 0, "how often the snapshot threshold is checked (0: raft.Config's default)")
@@ -211,7 +215,7 @@ func (f serveFlags) nodeConfig(prog *engine.Program, kpis *insight.Live) (raft.C
 	return raft.Config{
 		NodeID: f.nodeID, RaftAddr: f.raftAddr, HTTPAddr: f.httpAddr, DataDir: f.dataDir,
 		Bootstrap: f.bootstrap, Program: prog, Observer: kpis, RaftTLS: raftTLS,
-		DiskReserveBytes:  reserveBytes,
+		DiskReserveBytes: reserveBytes, RecordsInMemory: f.recordsInMemory,
 		SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs, SnapshotInterval: f.snapshotInterval,
 	}, nil
 }

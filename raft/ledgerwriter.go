@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/accrual/accrual/ledger"
+	"github.com/accrual/accrual/raft/crashpoint"
 )
 
 // ledgerDepth bounds the batches waiting for the ledger: when the writer
@@ -70,6 +71,7 @@ func (w *ledgerWriter) run() {
 			continue
 		}
 		if w.fatal.Load() == nil {
+			crashpoint.At(crashpoint.LedgerAppend)
 			if err := w.led.AppendWithRecords(j.pos, j.batch.entries, j.batch.records); err != nil {
 				// The ledger refuses further appends after a failed commit;
 				// the node must be restarted (it resumes from Position()+1).

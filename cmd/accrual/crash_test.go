@@ -21,8 +21,11 @@ import (
 // lost no acknowledged command, applied none twice, pass `accrual verify`
 // and, in a cluster, converge with its peers.
 
-// snapshotFlags make snapshots and log compactions happen within a second.
-var snapshotFlags = []string{"--snapshot-threshold", "32", "--trailing-logs", "16", "--snapshot-interval", "100ms"}
+// snapshotFlags make snapshots and log compactions happen within a second,
+// and keep few command records resident, so that a restarted node reads
+// the records of acknowledged commands back from its ledger's DB.
+var snapshotFlags = []string{"--snapshot-threshold", "32", "--trailing-logs", "16", "--snapshot-interval", "100ms",
+	"--records-in-memory", "16"}
 
 // lockedBuffer is a process's output, read while the process writes it.
 type lockedBuffer struct {
@@ -397,7 +400,8 @@ func checkVerify(t *testing.T, nodes []*crashNode) {
 }
 
 // TestCrashMidOperationLosesNoAcknowledgedCommand: a kill -9 in the middle
-// of a batch's apply, a snapshot's persist, a log compaction, a follower's
+// of a batch's apply, its ledger and command-record write, a snapshot's
+// persist, a log compaction, a follower's
 // snapshot install and its receipt of the snapshot loses no acknowledged
 // command, applies none twice, leaves ledgers that verify, and the
 // restarted follower converges with the cluster.
@@ -408,6 +412,7 @@ func TestCrashMidOperationLosesNoAcknowledgedCommand(t *testing.T) {
 		halfWritten bool   // the kill must leave a snapshot half-written (.tmp)
 	}{
 		{point: "apply-batch:40"},
+		{point: "ledger-append:30"},
 		{point: "snapshot-persist:2", halfWritten: true},
 		{point: "log-compaction:1"},
 		{point: "snapshot-install", cluster: true},

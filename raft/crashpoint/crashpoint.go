@@ -14,6 +14,9 @@
 //   - apply-batch: FSM.ApplyBatch, after a command entry was applied to the
 //     engine, before the batch's ledger write and before the apply returns
 //     (its callers are not answered).
+//   - ledger-append: the ledger writer, with a batch's ledger entries and
+//     command records built, before the one Pebble batch that stores them
+//     is committed (the batch's callers may already have been answered).
 //   - snapshot-persist: fsmSnapshot.Persist, after the ledger sync and part
 //     of the zstd stream were written to the sink, before sink.Close.
 //   - snapshot-install: FSM.Restore, after the engine's stream was decoded
@@ -50,6 +53,7 @@ const (
 	SnapshotInstall
 	SnapshotReceive
 	LogCompaction
+	LedgerAppend
 	numPoints
 )
 
@@ -59,6 +63,7 @@ var names = [numPoints]string{
 	SnapshotInstall: "snapshot-install",
 	SnapshotReceive: "snapshot-receive",
 	LogCompaction:   "log-compaction",
+	LedgerAppend:    "ledger-append",
 }
 
 func (p Point) String() string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/accrual/accrual/api/wire"
@@ -208,12 +209,16 @@ func (s *Server) getMember(ctx *fasthttp.RequestCtx, name string) {
 	}
 	r := wire.Member{Member: v.Member, Available: v.Available, Pending: v.Pending, Held: v.Held,
 		Tier: v.Tier, Perks: []string{}, Plan: v.Plan, Earned: v.Earned, Redeemed: v.Redeemed, Expired: v.Expired,
-		Lots: groupLots(v.Lots), AppliedIndex: applied, Consistency: q.consistency}
+		AppliedIndex: applied, Consistency: q.consistency}
 	if r.Member == "" {
 		r.Member = name
 	}
-	if ml, ok := s.b.(LotsSource); ok && q.lots {
-		r.Lots = groupLots(ml.MemberLots(name))
+	if q.lots {
+		lots := v.Lots
+		if ml, ok := s.b.(LotsSource); ok {
+			lots = ml.MemberLots(name)
+		}
+		r.Lots = groupLots(lots)
 	}
 	if p := s.b.Program(); p != nil {
 		for _, l := range p.Levels {
@@ -229,17 +234,56 @@ func (s *Server) getMember(ctx *fasthttp.RequestCtx, name string) {
 	s.writeJSON(ctx, r)
 }
 
-func (s *Server) getStatement(ctx *fasthttp.RequestCtx, member string) {
+func (s *Server) getStatement(ctx *fasthttp.RequestCtx, p Principal, member string) {
 	q, ok := s.query(ctx, qCursor|qLimit)
 	if !ok {
 		return
 	}
 	v, err := s.b.Statement(member, q.cursor, q.limit)
+	if err == nil && p.Role == RolePartner {
+		v, err = s.partnerStatement(p.Partner, member, v, q.limit)
+	}
 	if err != nil {
 		s.backendError(ctx, err)
 		return
 	}
 	s.writeJSON(ctx, v)
+}
+
+// partnerPagesMax bounds how many ledger pages one partner statement
+// request reads to find the partner's own entries.
+const partnerPagesMax = 16
+
+// partnerStatement keeps of a statement page only the partner's own
+// entries: those on its accounts (partner:<p>:issued, partner:<p>:redeemed),
+// which its purchases, refunds, redemptions and captures write. Another
+// partner's entries, and entries that touch no partner (maturing, expiry,
+// adjustments, holds), are the operator's view, not a partner's: a page may
+// so hold fewer than limit entries; `next` goes on until it is "". A page
+// with none of its entries reads the next page, up to partnerPagesMax.
+func (s *Server) partnerStatement(partner, member string, v wire.Statement, limit int) (wire.Statement, error) {
+	for pages := 1; ; pages++ {
+		v.Entries = ownEntries(v.Entries, partner)
+		if len(v.Entries) > 0 || v.Next == "" || pages == partnerPagesMax {
+			return v, nil
+		}
+		var err error
+		if v, err = s.b.Statement(member, v.Next, limit); err != nil {
+			return v, err
+		}
+	}
+}
+
+// ownEntries filters es in place to the entries on the partner's accounts.
+func ownEntries(es []wire.Entry, partner string) []wire.Entry {
+	prefix := "partner:" + partner + ":"
+	out := es[:0]
+	for _, e := range es {
+		if strings.HasPrefix(e.Debit, prefix) || strings.HasPrefix(e.Credit, prefix) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func (s *Server) getBalance(ctx *fasthttp.RequestCtx, member string) {

@@ -144,6 +144,7 @@ type v1Route struct {
 	label   int
 	allow   string // "GET" or "POST": the method it answers to
 	write   bool   // a write: readonly keys are refused (PUT counts too)
+	params  uint8  // the query parameters a write takes (q*); GETs check their own
 	handler func(p Principal)
 }
 
@@ -179,6 +180,12 @@ func (s *Server) routeV1(ctx *fasthttp.RequestCtx, seg [][]byte, route *int) {
 	if write && p.Role == RoleReadonly {
 		forbidden(ctx, "a readonly key may only GET")
 		return
+	}
+	if write {
+		// Unknown or repeated parameters are errors, as on GETs.
+		if _, ok := s.query(ctx, r.params); !ok {
+			return
+		}
 	}
 	r.handler(p)
 }
@@ -243,14 +250,14 @@ func (s *Server) actionRoute(ctx *fasthttp.RequestCtx, name string, idSeg []byte
 
 // memberRoute: GET /v1/members/{id}, …/statement, …/balance.
 func (s *Server) memberRoute(ctx *fasthttp.RequestCtx, seg [][]byte) (v1Route, bool) {
-	read := s.getMember
+	read := func(ctx *fasthttp.RequestCtx, p Principal, m string) { s.getMember(ctx, m) }
 	label := rMember
 	if len(seg) == 3 {
 		switch string(seg[2]) {
 		case "statement":
 			read, label = s.getStatement, rStatement
 		case "balance":
-			read, label = s.getBalance, rBalance
+			read, label = func(ctx *fasthttp.RequestCtx, p Principal, m string) { s.getBalance(ctx, m) }, rBalance
 		default:
 			return v1Route{}, false
 		}
@@ -261,7 +268,7 @@ func (s *Server) memberRoute(ctx *fasthttp.RequestCtx, seg [][]byte) (v1Route, b
 			writeError(ctx, wire.Invalid, "the path names no valid member id")
 			return
 		}
-		read(ctx, m)
+		read(ctx, p, m)
 	}), true
 }
 
@@ -309,7 +316,7 @@ func (s *Server) adminRoute(ctx *fasthttp.RequestCtx, name string, seg [][]byte)
 	case name == "program" && len(seg) == 1 && ctx.IsPut():
 		// PUT is a write: treated as POST for the method and scope checks.
 		r := postRoute(rProgram, func(p Principal) { s.putProgram(ctx, p) })
-		r.write = true
+		r.write, r.params = true, qAt
 		return r, true
 	case name == "program" && len(seg) == 1:
 		return getRoute(rProgram, func(p Principal) { s.getProgram(ctx) }), true

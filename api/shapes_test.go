@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/accrual/accrual/api/wire"
@@ -29,9 +30,13 @@ func TestBackendShapes(t *testing.T) {
 	 {"type":"redeem","id":"r1","member":"M1","partner":"shop","points":50,"at":"2026-05-02T00:00:00Z"}]`, 200)
 
 	var m wire.Member
-	strictly(t, "member", e.expect("GET", "/v1/members/M1", opKey, "", 200).body, &m)
+	strictly(t, "member", e.expect("GET", "/v1/members/M1?lots=true", opKey, "", 200).body, &m)
 	if m.Member != "M1" || m.Available == 0 || m.Tier == "" || len(m.Lots) == 0 || m.AppliedIndex == 0 || m.Consistency == "" {
 		t.Errorf("member %+v", m)
+	}
+	// lots only when asked for (asked for and none: [], at the end)
+	if body := e.expect("GET", "/v1/members/M1", opKey, "", 200).body; strings.Contains(body, `"lots"`) {
+		t.Errorf("member without lots=true: %s", body)
 	}
 	var st wire.Statement
 	strictly(t, "statement", e.expect("GET", "/v1/members/M1/statement?limit=1", opKey, "", 200).body, &st)
@@ -68,6 +73,10 @@ func TestBackendShapes(t *testing.T) {
 	strictly(t, "cluster", e.expect("GET", "/v1/cluster", opKey, "", 200).body, &cl)
 	if cl.ID == "" || cl.State != "Leader" || cl.AppliedIndex == 0 || len(cl.Servers) != 1 {
 		t.Errorf("cluster %+v", cl)
+	}
+	e.expect("POST", "/v1/redemptions", opKey, `{"id":"r2","member":"M1","partner":"shop","points":2050,"at":"2026-05-03T00:00:00Z"}`, 200)
+	if body := e.expect("GET", "/v1/members/M1?lots=true", opKey, "", 200).body; !strings.Contains(body, `"lots":[]`) {
+		t.Errorf("member with no lots and lots=true: %s", body)
 	}
 }
 

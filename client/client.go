@@ -326,12 +326,29 @@ func (c *Client) Quote(ctx context.Context, cmd any) (Result, error) {
 	return c.Command(ctx, "quote", cmd)
 }
 
-// Member reads a member; consistency is "linearizable" (default when ""),
-// "leader" or "stale".
+// Member reads a member without its lots (see MemberWithLots); consistency
+// is "linearizable" (default when ""), "leader" or "stale".
 func (c *Client) Member(ctx context.Context, id, consistency string) (*Member, error) {
-	path := "/v1/members/" + url.PathEscape(id)
+	return c.member(ctx, id, consistency, false)
+}
+
+// MemberWithLots reads a member as Member does, with its lots grouped by
+// the month they expire in (lots=true; Member leaves Lots nil).
+func (c *Client) MemberWithLots(ctx context.Context, id, consistency string) (*Member, error) {
+	return c.member(ctx, id, consistency, true)
+}
+
+func (c *Client) member(ctx context.Context, id, consistency string, lots bool) (*Member, error) {
+	q := url.Values{}
 	if consistency != "" {
-		path += "?consistency=" + url.QueryEscape(consistency)
+		q.Set("consistency", consistency)
+	}
+	if lots {
+		q.Set("lots", "true")
+	}
+	path := "/v1/members/" + url.PathEscape(id)
+	if len(q) > 0 {
+		path += "?" + q.Encode()
 	}
 	return getAs[Member](ctx, c, path)
 }

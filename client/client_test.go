@@ -73,8 +73,11 @@ func TestClient(t *testing.T) {
 		t.Fatalf("%+v %v", got, err)
 	}
 	m, err := c.Member(ctx, "M1", "")
-	if err != nil || m.Available != 105 || m.DiscountBP != 250 || m.Perks[0] != "coffee" || len(m.Lots) != 1 {
+	if err != nil || m.Available != 105 || m.DiscountBP != 250 || m.Perks[0] != "coffee" || m.Lots != nil {
 		t.Fatalf("%+v %v", m, err)
+	}
+	if m, err = c.MemberWithLots(ctx, "M1", "stale"); err != nil || len(m.Lots) != 1 || m.Consistency != "stale" {
+		t.Fatalf("with lots: %+v %v", m, err)
 	}
 	q, err := c.Quote(ctx, map[string]any{"member": "M1", "partner": "shop", "amount": 1000})
 	if err != nil || q.Points != 10 || q.Discount != 25 {

@@ -92,7 +92,13 @@ var (
 // input or scratch buffer and are valid until the decoder decodes again; the
 // engine copies what it keeps.
 type Command struct {
-	Type     CommandType
+	Type CommandType
+	// Why an invalid command is invalid (fault.go), in what would be
+	// padding: a fault's fields, flattened so that Command does not grow.
+	faultRule  faultRule
+	faultField uint8
+	faultAt    int32
+
 	ID       []byte
 	Member   []byte
 	Partner  []byte
@@ -109,8 +115,9 @@ type Command struct {
 	AtMS     int64
 	Fields   uint32 // fType | fID | …: which fields were present
 
-	// Invalid is set when the command fails the `invalid` check; EchoID then
-	// holds the id to echo (the id when it was a JSON string, else empty).
+	// Invalid is set when the command fails the `invalid` check; ID then
+	// holds the id to echo (the id when it was a JSON string, else empty),
+	// and Problem says why.
 	Invalid bool
 	// Hash is a digest of all fields but `at`: same id + same Hash = same payload.
 	Hash uint64

@@ -1,5 +1,7 @@
 package engine
 
+import "unicode/utf8"
+
 // A hand-written, strict JSON decoder for commands: it allocates nothing in
 // steady state (strings point into the input, or into a scratch buffer when
 // they carry escapes) and enforces SPEC §6: unknown fields, floats, exponents
@@ -23,7 +25,8 @@ type Decoder struct {
 func (d *Decoder) Reset() { d.scratch = d.scratch[:0] }
 
 // Decode decodes one command line into c. A command that fails the
-// `invalid` check comes back with c.Invalid set; Decode never fails otherwise.
+// `invalid` check comes back with c.Invalid set (Problem says why); Decode
+// never fails otherwise.
 func (d *Decoder) Decode(line []byte, c *Command) {
 	*c = Command{}
 	if need := len(line); cap(d.scratch)-len(d.scratch) < need {
@@ -41,27 +44,40 @@ func (d *Decoder) Decode(line []byte, c *Command) {
 	}
 	if p.err {
 		*c = Command{Invalid: true}
+		c.setFault(fault{rule: faultSyntax, at: int32(min(p.i, len(line)))})
 		return
 	}
 	if c.Fields&fID == 0 || seen.strings&fID == 0 {
 		c.ID = nil
 	}
-	c.Invalid = !c.validate(seen.typeVal, seen.bad, seen.strings, seen.kinds, seen.at)
+	f := seen.fault
+	if f.rule == faultNone {
+		f = c.validate(seen.typeVal, seen.strings, seen.kinds, seen.at)
+	} else if seen.strings&fType != 0 {
+		c.Type = typeOf(seen.typeVal) // for Problem's list of the type's fields
+	}
+	c.setFault(f)
+	c.Invalid = f.rule != faultNone
 	if c.Invalid {
+		if !utf8.Valid(c.ID) {
+			// Bytes that are not UTF-8 are no JSON string (RFC 8259
+			// §8.1): echo "", and the result line stays JSON text.
+			c.ID = nil
+		}
 		return
 	}
 	c.Hash = c.payloadHash()
 }
 
 // seenFields is what parsing a command's fields leaves for validate: the
-// raw type and at, and which fields were unknown or strings, and each
-// field's value kind.
+// raw type and at, which fields were strings, each field's value kind, and
+// the first unknown or repeated field in line order.
 type seenFields struct {
 	typeVal []byte
 	at      []byte
-	bad     uint32
 	strings uint32
 	kinds   [16]uint8
+	fault   fault
 }
 
 // object parses a command object into c and seen, setting p.err when the
@@ -84,6 +100,7 @@ func (p *parser) object(c *Command, seen *seenFields) {
 			p.err = true
 			break
 		}
+		keyAt := p.i
 		key := p.str()
 		p.ws()
 		if p.err || p.i >= len(p.b) || p.b[p.i] != ':' {
@@ -95,7 +112,7 @@ func (p *parser) object(c *Command, seen *seenFields) {
 		if p.err {
 			break
 		}
-		seen.field(c, fieldBit(key), kind, s, n)
+		seen.field(c, fieldBit(key), keyAt, kind, s, n)
 		p.ws()
 		if p.i < len(p.b) && p.b[p.i] == ',' {
 			p.i++
@@ -110,10 +127,21 @@ func (p *parser) object(c *Command, seen *seenFields) {
 }
 
 // field stores one parsed field (bit 0 for an unknown key) in c, noting its
-// kind for validate.
-func (seen *seenFields) field(c *Command, bit uint32, kind int, s []byte, n int64) {
-	if bit == 0 {
-		seen.bad |= 1 << 31
+// kind for validate. An unknown or repeated field makes the command
+// invalid; the first one in line order is the fault. A repeated field
+// keeps its first value, and a repeated id echoes "": readers that keep the
+// first value and readers that keep the last would disagree (SPEC §6).
+func (seen *seenFields) field(c *Command, bit uint32, keyAt int, kind int, s []byte, n int64) {
+	if bit == 0 || c.Fields&bit != 0 {
+		if seen.fault.rule == faultNone {
+			seen.fault = fault{rule: faultUnknown, at: int32(keyAt)}
+			if bit != 0 {
+				seen.fault = fault{rule: faultRepeated, field: bitIndex(bit)}
+			}
+		}
+		if bit == fID {
+			seen.strings &^= fID
+		}
 		return
 	}
 	c.Fields |= bit
@@ -122,11 +150,7 @@ func (seen *seenFields) field(c *Command, bit uint32, kind int, s []byte, n int6
 	} else {
 		seen.strings &^= bit
 	}
-	idx := 0
-	for b := bit; b > 1; b >>= 1 {
-		idx++
-	}
-	seen.kinds[idx] = uint8(kind)
+	seen.kinds[bitIndex(bit)] = uint8(kind)
 	switch bit {
 	case fType:
 		seen.typeVal = s
@@ -210,89 +234,93 @@ func isIntField(bit uint32) bool {
 	return bit == fAmount || bit == fPoints || bit == fTimeout
 }
 
-func (c *Command) validate(typeVal []byte, badFields, stringFields uint32, kinds [16]uint8, at []byte) bool {
-	if badFields != 0 || c.Fields&fType == 0 || stringFields&fType == 0 {
-		return false
+// validate checks a parsed command's shape (validateShape) and values
+// (validateValues); the zero fault: valid.
+func (c *Command) validate(typeVal []byte, stringFields uint32, kinds [16]uint8, at []byte) fault {
+	if f := c.validateShape(typeVal, stringFields, kinds); f.rule != faultNone {
+		return f
+	}
+	return c.validateValues(at)
+}
+
+// validateShape checks the type, that the type's fields and no others are
+// present, and each value's JSON kind.
+func (c *Command) validateShape(typeVal []byte, stringFields uint32, kinds [16]uint8) fault {
+	if c.Fields&fType == 0 || stringFields&fType == 0 {
+		return fault{rule: faultType}
 	}
 	c.Type = typeOf(typeVal)
 	if c.Type == TypeNone {
-		return false
+		return fault{rule: faultType}
 	}
 	req, opt := requiredFields[c.Type], optionalFields[c.Type]
-	if c.Fields&req != req || c.Fields&^(req|opt) != 0 {
-		return false
+	if missing := req &^ c.Fields; missing != 0 {
+		return fault{rule: faultMissing, field: bitIndex(missing & -missing)}
 	}
-	for bit, idx := uint32(1), 0; bit <= fTimeout; bit, idx = bit<<1, idx+1 {
-		if c.Fields&bit == 0 {
-			continue
-		}
-		if isIntField(bit) {
-			if kinds[idx] != vInt {
-				return false
-			}
-		} else if stringFields&bit == 0 {
-			return false
-		}
+	if extra := c.Fields &^ (req | opt); extra != 0 {
+		return fault{rule: faultNotAllowed, field: bitIndex(extra & -extra)}
 	}
-	if c.Fields&fID != 0 && !validID(c.ID) {
-		return false
-	}
-	if c.Fields&fMember != 0 && !validMember(c.Member) {
-		return false
-	}
-	if c.Fields&fReferred != 0 && !validMember(c.Referred) {
-		return false
-	}
-	if c.Fields&fTo != 0 && !validMember(c.To) {
-		return false
-	}
-	if c.Fields&fPartner != 0 && !validToken(string(c.Partner), 32) {
-		return false
-	}
-	if c.Fields&fCategory != 0 && !validToken(string(c.Category), 32) {
-		return false
-	}
-	if c.Fields&fPlan != 0 && !validToken(string(c.Plan), 32) {
-		return false
-	}
-	if c.Fields&fAction != 0 && !validToken(string(c.Action), 32) {
-		return false
-	}
-	if c.Fields&fOriginal != 0 && !validID(c.Original) {
-		return false
-	}
-	if c.Fields&fReason != 0 && len(c.Reason) > maxReasonLen {
-		return false
-	}
-	if c.Fields&fAmount != 0 && (c.Amount < 1 || c.Amount > maxAmount) {
-		return false
-	}
-	if c.Fields&fPoints != 0 {
-		if c.Type == TypeAdjust {
-			if c.Points == 0 || c.Points < -maxPoints || c.Points > maxPoints {
-				return false
-			}
-		} else if c.Points < 1 || c.Points > maxPoints {
-			return false
+	for bit, idx := uint32(1), uint8(0); bit <= fTimeout; bit, idx = bit<<1, idx+1 {
+		switch {
+		case c.Fields&bit == 0:
+		case isIntField(bit) && kinds[idx] != vInt:
+			return fault{rule: faultNotInt, field: idx}
+		case !isIntField(bit) && stringFields&bit == 0:
+			return fault{rule: faultNotString, field: idx}
 		}
 	}
-	if c.Fields&fTimeout != 0 && (c.TimeoutS < 1 || c.TimeoutS > maxTimeoutS) {
-		return false
+	return fault{}
+}
+
+// validateValues checks each present field's value (SPEC §1, §5, §9).
+func (c *Command) validateValues(at []byte) fault {
+	has := func(bit uint32) bool { return c.Fields&bit != 0 }
+	bad := uint32(0)
+	switch {
+	case has(fID) && !validID(c.ID):
+		bad = fID
+	case has(fMember) && !validMember(c.Member):
+		bad = fMember
+	case has(fReferred) && !validMember(c.Referred):
+		bad = fReferred
+	case has(fTo) && !validMember(c.To):
+		bad = fTo
+	case has(fPartner) && !validToken(string(c.Partner), 32):
+		bad = fPartner
+	case has(fCategory) && !validToken(string(c.Category), 32):
+		bad = fCategory
+	case has(fPlan) && !validToken(string(c.Plan), 32):
+		bad = fPlan
+	case has(fAction) && !validToken(string(c.Action), 32):
+		bad = fAction
+	case has(fOriginal) && !validID(c.Original):
+		bad = fOriginal
+	case has(fReason) && len(c.Reason) > maxReasonLen:
+		bad = fReason
+	case has(fAmount) && (c.Amount < 1 || c.Amount > maxAmount):
+		bad = fAmount
+	case has(fPoints) && c.Type == TypeAdjust && (c.Points == 0 || c.Points < -maxPoints || c.Points > maxPoints):
+		bad = fPoints
+	case has(fPoints) && c.Type != TypeAdjust && (c.Points < 1 || c.Points > maxPoints):
+		bad = fPoints
+	case has(fTimeout) && (c.TimeoutS < 1 || c.TimeoutS > maxTimeoutS):
+		bad = fTimeout
+	case c.Type == TypeTransfer && string(c.Member) == string(c.To):
+		return fault{rule: faultSameMember, field: bitIndex(fTo)}
+	case c.Type == TypeReferral && string(c.Member) == string(c.Referred):
+		return fault{rule: faultSameMember, field: bitIndex(fReferred)}
 	}
-	if c.Type == TypeTransfer && string(c.Member) == string(c.To) {
-		return false
-	}
-	if c.Type == TypeReferral && string(c.Member) == string(c.Referred) {
-		return false
-	}
-	if c.Fields&fAt != 0 {
-		t, ok := parseRFC3339(at)
-		if !ok {
-			return false
+	if bad == 0 && has(fAt) {
+		if t, ok := parseRFC3339(at); ok {
+			c.AtMS = t
+		} else {
+			bad = fAt
 		}
-		c.AtMS = t
 	}
-	return true
+	if bad != 0 {
+		return fault{rule: faultValue, field: bitIndex(bad)}
+	}
+	return fault{}
 }
 
 // ValidID reports whether b is a well-formed command id (SPEC §1).

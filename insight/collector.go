@@ -50,7 +50,13 @@ type Collector struct {
 	byName  map[string]int32
 	members []memberStats
 
+	// partners are by the engine's partner index (entries name that); a
+	// program change appends partners, so the list grows as entries name
+	// them. newSpend is the spend of partners the collector's program did
+	// not have, by id (Compute names every partner from the engine's
+	// program in force).
 	partners []PartnerFigures
+	newSpend map[string]int64
 	months   map[int32]*flows
 	// cohort matrix: cohort month → active members per month offset
 	cohorts map[int32][]int64
@@ -59,6 +65,9 @@ type Collector struct {
 
 	partial bool // started on a non-empty engine (Live.Reset)
 
+	// commands = accepted + rejected + duplicates: ticks (the leader's
+	// clock, or sent) and quotes (never in the log) advance or answer
+	// nothing a KPI counts.
 	commands, accepted, rejected, duplicates, quotes int64
 	byType                                           [32]int64
 
@@ -124,18 +133,20 @@ func (c *Collector) Observe(cmds []engine.Command, results []engine.Result, entr
 
 // ObserveCommand feeds one applied command and its result, in log order.
 func (c *Collector) ObserveCommand(cmd *engine.Command, r *engine.Result) {
-	c.commands++
-	if cmd.Invalid {
+	switch {
+	case cmd.Invalid:
+		c.commands++
 		c.rejected++
 		return
-	}
-	switch {
 	case cmd.Type == engine.TypeQuote:
 		c.quotes++
 		return
 	case cmd.Type == engine.TypeTick:
 		c.advance(cmd)
 		return
+	}
+	c.commands++
+	switch {
 	case r.Duplicate:
 		c.duplicates++
 		return
@@ -160,15 +171,11 @@ func (c *Collector) ObserveCommand(cmd *engine.Command, r *engine.Result) {
 		}
 		m.spend += cmd.Amount
 		m.purchases++
-		if pi := c.prog.PartnerIndex(string(cmd.Partner)); pi >= 0 {
-			c.partners[pi].Spend += cmd.Amount
-		}
+		c.addSpend(cmd.Partner, cmd.Amount)
 		c.activity(m, t, mon)
 	case engine.TypeRefund:
 		m.spend = max(0, m.spend-cmd.Amount)
-		if pi := c.prog.PartnerIndex(string(cmd.Partner)); pi >= 0 {
-			c.partners[pi].Spend -= cmd.Amount
-		}
+		c.addSpend(cmd.Partner, -cmd.Amount)
 	case engine.TypeRedeem, engine.TypeHold:
 		c.activity(m, t, c.monthOf(t))
 	}
@@ -178,6 +185,28 @@ func (c *Collector) ObserveCommand(cmd *engine.Command, r *engine.Result) {
 		}
 		m.tier = int16(r.Tier)
 	}
+}
+
+// addSpend adds an accepted purchase's (or refund's, negative) amount to
+// its partner's spend.
+func (c *Collector) addSpend(partner []byte, amount int64) {
+	if pi := c.prog.PartnerIndex(string(partner)); pi >= 0 {
+		c.partners[pi].Spend += amount
+		return
+	}
+	if c.newSpend == nil {
+		c.newSpend = map[string]int64{}
+	}
+	c.newSpend[string(partner)] += amount // a partner added by a program change
+}
+
+// partner returns the figures of the engine's partner index ref, growing
+// the list for partners a program change added.
+func (c *Collector) partner(ref int32) *PartnerFigures {
+	for int(ref) >= len(c.partners) {
+		c.partners = append(c.partners, PartnerFigures{})
+	}
+	return &c.partners[ref]
 }
 
 // advance moves the collector's clock like the engine's (SPEC §1).
@@ -245,16 +274,16 @@ func (c *Collector) ObserveEntry(e *engine.Entry) {
 			f.adjusted -= e.Points
 		}
 	}
-	if e.Credit.Kind == engine.AccountPartnerIssued && int(e.Credit.Ref) < len(c.partners) {
-		c.partners[e.Credit.Ref].Issued += e.Points
+	switch {
+	case e.Credit.Kind == engine.AccountPartnerIssued:
+		c.partner(e.Credit.Ref).Issued += e.Points
+	case e.Credit.Kind == engine.AccountPartnerRedeemed:
+		c.partner(e.Credit.Ref).Returned += e.Points
 	}
-	if e.Debit.Kind == engine.AccountPartnerIssued && int(e.Debit.Ref) < len(c.partners) {
-		c.partners[e.Debit.Ref].ClawedBack += e.Points
-	}
-	if e.Debit.Kind == engine.AccountPartnerRedeemed && int(e.Debit.Ref) < len(c.partners) {
-		c.partners[e.Debit.Ref].Redeemed += e.Points
-	}
-	if e.Credit.Kind == engine.AccountPartnerRedeemed && int(e.Credit.Ref) < len(c.partners) {
-		c.partners[e.Credit.Ref].Returned += e.Points
+	switch {
+	case e.Debit.Kind == engine.AccountPartnerIssued:
+		c.partner(e.Debit.Ref).ClawedBack += e.Points
+	case e.Debit.Kind == engine.AccountPartnerRedeemed:
+		c.partner(e.Debit.Ref).Redeemed += e.Points
 	}
 }

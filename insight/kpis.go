@@ -222,13 +222,30 @@ func Compute(c *Collector, eng *engine.Engine, opt Options) *KPIs {
 	activeByMonth, newByMonth := k.addRetention(c)
 	k.addMonthly(c, activeByMonth, newByMonth)
 
-	k.Partners = make([]PartnerFigures, 0, len(c.partners))
-	for _, pf := range c.partners {
-		pf.Net = pf.Issued - pf.ClawedBack - pf.Redeemed + pf.Returned
-		k.Partners = append(k.Partners, pf)
-	}
-	sort.SliceStable(k.Partners, func(i, j int) bool { return k.Partners[i].Partner < k.Partners[j].Partner })
+	k.Partners = partnerFigures(c, p)
 	return k
+}
+
+// partnerFigures lists every partner of the program in force (p, which may
+// have more partners than the collector's, after PUT /v1/program) with the
+// figures observed for it, by id.
+func partnerFigures(c *Collector, p *engine.Program) []PartnerFigures {
+	n := max(len(p.Partners), len(c.partners))
+	out := make([]PartnerFigures, 0, n)
+	for i := 0; i < n; i++ {
+		var pf PartnerFigures
+		if i < len(c.partners) {
+			pf = c.partners[i]
+		}
+		if i < len(p.Partners) {
+			pf.Partner = p.Partners[i].ID
+		}
+		pf.Spend += c.newSpend[pf.Partner]
+		pf.Net = pf.Issued - pf.ClawedBack - pf.Redeemed + pf.Returned
+		out = append(out, pf)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Partner < out[j].Partner })
+	return out
 }
 
 // scanState walks every member's view at the clock: it fills the liability

@@ -12,18 +12,20 @@ type MemberLots struct {
 
 // Member is GET /v1/members/{id}.
 type Member struct {
-	Member       string       `json:"member"`
-	Available    int64        `json:"available"`
-	Pending      int64        `json:"pending"`
-	Held         int64        `json:"held"`
-	Tier         string       `json:"tier"`
-	DiscountBP   int64        `json:"discount_bp"`
-	Perks        []string     `json:"perks"`
-	Plan         string       `json:"plan,omitempty"`
-	Earned       int64        `json:"earned"`
-	Redeemed     int64        `json:"redeemed"`
-	Expired      int64        `json:"expired"`
-	Lots         []MemberLots `json:"lots"`
+	Member     string   `json:"member"`
+	Available  int64    `json:"available"`
+	Pending    int64    `json:"pending"`
+	Held       int64    `json:"held"`
+	Tier       string   `json:"tier"`
+	DiscountBP int64    `json:"discount_bp"`
+	Perks      []string `json:"perks"`
+	Plan       string   `json:"plan,omitempty"`
+	Earned     int64    `json:"earned"`
+	Redeemed   int64    `json:"redeemed"`
+	Expired    int64    `json:"expired"`
+	// Lots is there only when asked for (lots=true): nil leaves the field
+	// out, an empty list answers [].
+	Lots         []MemberLots `json:"lots,omitzero"`
 	AppliedIndex uint64       `json:"applied_index"`
 	Consistency  string       `json:"consistency"`
 }

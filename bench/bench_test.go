@@ -103,7 +103,7 @@ func TestReplayTarget(t *testing.T) {
 	if sum.Entries != entries || entries == 0 {
 		t.Fatalf("verify saw %d entries, want %d", sum.Entries, entries)
 	}
-	s := Scale(out, tg, entries, dir)
+	s := Scale(out, tg, entries, dir, nil)
 	if s.Commands != 3000 || s.BytesPerMember <= 0 || s.DiskBytesPerEntry <= 0 || s.YearHours <= 0 {
 		t.Fatalf("scale report %+v", s)
 	}
@@ -354,5 +354,27 @@ func TestProcessUsage(t *testing.T) {
 	}
 	if u.PeakRSSMB <= 0 {
 		t.Fatalf("usage %+v", u)
+	}
+}
+
+// TestSecondHalfGrowthIgnoresTheFirstHalf: the year's heap extrapolates
+// from the growth after half the run, when the window of resident records
+// and the population are full, not from the start-up.
+func TestSecondHalfGrowthIgnoresTheFirstHalf(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		samples []ScaleSample
+		want    float64
+	}{
+		{"none", nil, 0},
+		{"one", []ScaleSample{{Commands: 10, HeapBytes: 100}}, 0},
+		{"flat after a steep start", []ScaleSample{{Commands: 100, HeapBytes: 1000}, {Commands: 500, HeapBytes: 9000},
+			{Commands: 1000, HeapBytes: 9000}}, 0},
+		{"growing", []ScaleSample{{Commands: 100, HeapBytes: 0}, {Commands: 600, HeapBytes: 1000},
+			{Commands: 1000, HeapBytes: 2600}}, 4},
+	} {
+		if got := secondHalfGrowth(tc.samples); got != tc.want {
+			t.Errorf("%s: %v B/command, want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -24,11 +24,15 @@ type ScaleReport struct {
 	EntriesPerCommand float64 `json:"entries_per_command"`
 	YearCommands      int64   `json:"year_commands"`
 	YearHours         float64 `json:"year_replay_hours"`
-	YearHeapGB        float64 `json:"year_heap_gb"` // linear in commands (command records dominate)
-	YearDiskGB        float64 `json:"year_disk_gb"`
-	YearAvgRatePerS   float64 `json:"year_average_rate_per_s"` // what a year needs on average
-	HeadroomVsYearAvg float64 `json:"headroom_vs_year_average"`
-	Validation        string  `json:"note"`
+	// HeapGrowthPerCommand is the live heap's growth per command over the
+	// run's second half (from the samples): what a longer run adds, once
+	// the population and the resident window of command records are full.
+	HeapGrowthPerCommand float64 `json:"heap_growth_per_command_second_half"`
+	YearHeapGB           float64 `json:"year_heap_gb"` // the heap now plus the second half's growth to a year
+	YearDiskGB           float64 `json:"year_disk_gb"`
+	YearAvgRatePerS      float64 `json:"year_average_rate_per_s"` // what a year needs on average
+	HeadroomVsYearAvg    float64 `json:"headroom_vs_year_average"`
+	Validation           string  `json:"note"`
 }
 
 // DirSize is the total size of the regular files under dir.
@@ -47,13 +51,13 @@ func DirSize(dir string) int64 {
 
 // Scale computes the scale figures of a finished replay run; dataDir is the
 // ledger's directory (after Close, so the WAL is flushed).
-func Scale(o *Outcome, t *EngineTarget, entries uint64, dataDir string) ScaleReport {
+func Scale(o *Outcome, t *EngineTarget, entries uint64, dataDir string, samples []ScaleSample) ScaleReport {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	s := ScaleReport{Commands: o.Totals.Commands, ElapsedS: o.Elapsed.Seconds(), Members: t.Engine().Members(),
 		HeapInuseBytes: ms.HeapInuse, LedgerEntries: entries, DiskBytes: DirSize(dataDir), YearCommands: YearCommands,
-		Validation: "heap is measured after a GC with the engine live; year figures scale linearly with commands"}
+		Validation: "heap is measured after a GC with the engine live; the year's heap adds the second half's growth per command, its disk scales linearly with entries"}
 	if s.ElapsedS > 0 {
 		s.CommandsPerS = float64(s.Commands) / s.ElapsedS
 	}
@@ -63,7 +67,8 @@ func Scale(o *Outcome, t *EngineTarget, entries uint64, dataDir string) ScaleRep
 	if s.Commands > 0 {
 		s.BytesPerCommand = float64(s.HeapInuseBytes) / float64(s.Commands)
 		s.EntriesPerCommand = float64(entries) / float64(s.Commands)
-		s.YearHeapGB = s.BytesPerCommand * YearCommands / (1 << 30)
+		s.HeapGrowthPerCommand = secondHalfGrowth(samples)
+		s.YearHeapGB = (float64(s.HeapInuseBytes) + s.HeapGrowthPerCommand*float64(YearCommands-s.Commands)) / (1 << 30)
 	}
 	if entries > 0 {
 		s.DiskBytesPerEntry = float64(s.DiskBytes) / float64(entries)
@@ -77,4 +82,21 @@ func Scale(o *Outcome, t *EngineTarget, entries uint64, dataDir string) ScaleRep
 		s.HeadroomVsYearAvg = s.CommandsPerS / s.YearAvgRatePerS
 	}
 	return s
+}
+
+// secondHalfGrowth is the live heap's growth per command between the first
+// sample at or past half the run and the last sample; 0 without two such
+// samples. The live heap is read as of the last GC, so it grows in steps:
+// a run needs many GC cycles in its second half for this to be smooth.
+func secondHalfGrowth(samples []ScaleSample) float64 {
+	if len(samples) < 2 {
+		return 0
+	}
+	last := samples[len(samples)-1]
+	for _, first := range samples {
+		if 2*first.Commands >= last.Commands && first.Commands < last.Commands {
+			return (float64(last.HeapBytes) - float64(first.HeapBytes)) / float64(last.Commands-first.Commands)
+		}
+	}
+	return 0
 }

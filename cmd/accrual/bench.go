@@ -508,10 +508,11 @@ func benchScale(args []string, stdout, stderr io.Writer) error {
 	if runErr != nil {
 		return runErr
 	}
-	s := bench.Scale(out, rt, entries, dir)
+	s := bench.Scale(out, rt, entries, dir, t.Samples())
 	fmt.Fprintf(stdout, "scale run: %s, %d commands, %d members\n", wcfg.Profile, s.Commands, s.Members)
 	fmt.Fprintf(stdout, "  time            %s (%.0f commands/s)\n", out.Elapsed.Round(time.Millisecond), s.CommandsPerS)
-	fmt.Fprintf(stdout, "  heap in use     %.1f MB: %.0f B/member, %.1f B/command\n", float64(s.HeapInuseBytes)/(1<<20), s.BytesPerMember, s.BytesPerCommand)
+	fmt.Fprintf(stdout, "  heap in use     %.1f MB: %.0f B/member, %.1f B/command; second half: %.1f B/command more\n",
+		float64(s.HeapInuseBytes)/(1<<20), s.BytesPerMember, s.BytesPerCommand, s.HeapGrowthPerCommand)
 	fmt.Fprintf(stdout, "  ledger          %d entries (%.2f/command), %.1f MB on disk, %.1f B/entry\n", s.LedgerEntries, s.EntriesPerCommand, float64(s.DiskBytes)/(1<<20), s.DiskBytesPerEntry)
 	fmt.Fprintf(stdout, "  a year (%.1fB commands): replay %.1f h, heap %.1f GB, disk %.1f GB; average rate needed %.0f/s (%.0f× headroom)\n",
 		float64(s.YearCommands)/1e9, s.YearHours, s.YearHeapGB, s.YearDiskGB, s.YearAvgRatePerS, s.HeadroomVsYearAvg)

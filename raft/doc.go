@@ -2,7 +2,7 @@
 //
 // Data flow: HTTP → Submit (batcher) → one Raft entry per group commit →
 // ApplyBatch (FSM) → engine.Apply → views, NDJSON results back to the
-// waiting callers; the ledger writer, just behind, → ledger.Append.
+// waiting callers; the ledger writer, just behind, → ledger.AppendWithRecords.
 //
 // # Layout
 //
@@ -66,20 +66,33 @@
 // gauges, an ERROR log every minute); if its disk fills completely Pebble
 // stops the process, which a 3-node cluster survives.
 //
-// # Apply and the ledger (ledgerwriter.go)
+// # Apply, command records and the ledger (ledgerwriter.go)
 //
-// ApplyBatch runs engine.Apply once per command entry (keeping per-entry
-// result boundaries) and converts the engine's entries of the entries
-// above the ledger's position to ledger entries (owners via
-// Engine.AccountOwner). It does not write them: it hands the whole batch,
-// at the batch's last Raft index, to the ledger writer, a goroutine of its
-// own that makes ONE ledger.Append per batch. The apply path of one batch
-// (engine, read views, results) thus overlaps the ledger's Pebble writes of
-// the one before. The writer's queue is bounded (ledgerDepth, 2 batches):
-// when it is full the apply path waits, so memory stays bounded and the
-// ledger trails the applied index by a few batches at most (the queued
-// ones and the one being written). The ledger's Position() is the last
-// index written.
+// The engine is store-backed (engine.Options.StoreBacked): it keeps at
+// most Config.RecordsInMemory command records resident; every record is
+// also in the ledger's Pebble DB. ApplyBatch runs one apply.Step.ApplyAt
+// per command entry at the entry's Raft index: a prefetch reads the
+// records the entry names that the engine evicted (ids of duplicates and
+// the originals of refunds, cancellations, captures, releases), then
+// engine.Apply runs with no I/O, so its output never depends on what was
+// resident. A record that cannot be read stops the node (a panic):
+// applying without it could answer a duplicate as new, and the replicas
+// would diverge.
+//
+// For the entries above the ledger's position, ApplyBatch gathers their
+// ledger entries (owners via Engine.AccountOwner) and the command records
+// they created or changed. It does not write them: it hands the whole
+// batch, at the batch's last Raft index, to the ledger writer, a goroutine
+// of its own that makes ONE ledger.AppendWithRecords per batch: entries,
+// records and the position in one Pebble batch, so a crash leaves them
+// consistent. The apply path of one batch (engine, read views, results)
+// thus overlaps the ledger's Pebble writes of the one before. The writer's
+// queue is bounded (ledgerDepth, 2 batches): when it is full the apply
+// path waits, so memory stays bounded and the ledger trails the applied
+// index by a few batches at most (the queued ones and the one being
+// written). The ledger's Position() is the last index written; after each
+// batch the engine evicts records beyond its window, never one changed
+// after that position (its write may not be visible yet).
 //
 // Reads of the ledger go through Node.CurrentLedger, which waits (without
 // holding up applies) until the ledger holds every log applied when it was
@@ -89,9 +102,13 @@
 // error until it is restarted.
 //
 // On restart hraft restores the latest local snapshot (engine state at
-// index S) and replays the log after S. Entries with index ≤
-// ledger.Position() are applied to the engine but not appended again, so
-// the ledger never holds an entry twice. Because ledger writes are NoSync
+// index S, without command records) and replays the log after S. Entries
+// with index ≤ ledger.Position() are applied to the engine but not
+// appended again, so the ledger never holds an entry twice. The records in
+// the DB may then be ahead of the engine (written up to the ledger's
+// position): engine.LoadRecord ignores what was written at or after the
+// index being applied (the as-of rule), so a replayed command never finds
+// its own future record. Because ledger writes are NoSync
 // (and trail the apply path), a crash can lose its tail; the replay
 // re-appends it from the Raft log. A snapshot drains the writer, and its
 // Persist syncs the ledger's WAL, so the ledger is never behind the latest
@@ -110,9 +127,10 @@
 // applied them). Every replica's ledger then holds the same entries;
 // batch positions and the hash chain stay a replica's own, and
 // ledger.VerifySummary.Digest compares contents across replicas. The
-// section carries the whole ledger (hraft does not tell the leader where
-// the follower's ledger ends), so an install costs a read of the leader's
-// ledger; snapshots persisted locally stay engine-only.
+// section carries the whole ledger and every command record (hraft does
+// not tell the leader where the follower's ledger ends), so an install
+// costs a read of the leader's ledger; snapshots persisted locally stay
+// engine-only.
 //
 // # Snapshots
 //

@@ -43,8 +43,8 @@ func (d *Decoder) Decode(line []byte, c *Command) {
 		*c = Command{Invalid: true}
 		return
 	}
-	if c.Fields&fID == 0 || seen.strings&fID == 0 {
-		c.ID = nil
+	if c.Fields&fID == 0 || seen.strings&fID == 0 || seen.twice&fID != 0 {
+		c.ID = nil // nothing to echo, or no one id to echo (SPEC §6, v2.1)
 	}
 	c.Invalid = !c.validate(seen.typeVal, seen.bad, seen.strings, seen.kinds, seen.at)
 	if c.Invalid {
@@ -60,6 +60,7 @@ type seenFields struct {
 	typeVal []byte
 	at      []byte
 	bad     uint32
+	twice   uint32 // fields named more than once
 	strings uint32
 	kinds   [16]uint8
 }
@@ -112,8 +113,11 @@ func (p *parser) object(c *Command, seen *seenFields) {
 // field stores one parsed field (bit 0 for an unknown key) in c, noting its
 // kind for validate.
 func (seen *seenFields) field(c *Command, bit uint32, kind int, s []byte, n int64) {
-	if bit == 0 {
+	if bit == 0 || c.Fields&bit != 0 {
+		// Unknown, or named twice: readers keeping the first value and
+		// readers keeping the last must not see two commands (SPEC §6).
 		seen.bad |= 1 << 31
+		seen.twice |= c.Fields & bit
 		return
 	}
 	c.Fields |= bit
@@ -150,6 +154,8 @@ func (seen *seenFields) field(c *Command, bit uint32, kind int, s []byte, n int6
 		c.Action = s
 	case fTo:
 		c.To = s
+	case fReward:
+		c.Reward = s
 	case fAt:
 		seen.at = s
 	case fAmount:
@@ -193,6 +199,8 @@ func fieldBit(k []byte) uint32 {
 		return fTo
 	case "timeout_s":
 		return fTimeout
+	case "reward":
+		return fReward
 	}
 	return 0
 }
@@ -222,7 +230,7 @@ func (c *Command) validate(typeVal []byte, badFields, stringFields uint32, kinds
 	if c.Fields&req != req || c.Fields&^(req|opt) != 0 {
 		return false
 	}
-	for bit, idx := uint32(1), 0; bit <= fTimeout; bit, idx = bit<<1, idx+1 {
+	for bit, idx := uint32(1), 0; bit <= fReward; bit, idx = bit<<1, idx+1 {
 		if c.Fields&bit == 0 {
 			continue
 		}
@@ -256,6 +264,9 @@ func (c *Command) validate(typeVal []byte, badFields, stringFields uint32, kinds
 		return false
 	}
 	if c.Fields&fAction != 0 && !validToken(string(c.Action), 32) {
+		return false
+	}
+	if c.Fields&fReward != 0 && !validToken(string(c.Reward), 32) {
 		return false
 	}
 	if c.Fields&fOriginal != 0 && !validID(c.Original) {
@@ -359,6 +370,12 @@ func (c *Command) payloadHash() uint64 {
 	for _, s := range [...][]byte{c.ID, c.Member, c.Partner, c.Category, c.Original, c.Reason, c.Plan, c.Referred, c.Action, c.To} {
 		h = hashInt(h, int64(len(s)))
 		h = hashBytes(h, s)
+	}
+	if c.Fields&fReward != 0 {
+		// Only a claim carries it: every other command keeps the digest it
+		// had before claims existed, so stored records still match retries.
+		h = hashInt(h, int64(len(c.Reward)))
+		h = hashBytes(h, c.Reward)
 	}
 	h = hashInt(h, c.Amount)
 	h = hashInt(h, c.Points)

@@ -42,7 +42,9 @@ func (e *Engine) affordable(member []byte, pi int32, points, t int64, counter fu
 	return mi, OK
 }
 
-func (e *Engine) redeemedCounter(m *member, pi int32) int64 { return max(m.redeemed, e.partnerRedeemed[pi]) }
+func (e *Engine) redeemedCounter(m *member, pi int32) int64 {
+	return max(m.redeemed, e.partnerRedeemed[pi])
+}
 
 func (e *Engine) redeem(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
 	mi, pi, code := e.spendable(c, t, e.redeemedCounter)

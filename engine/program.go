@@ -229,6 +229,18 @@ func (p *Program) reward(id []byte) int {
 	return -1
 }
 
+// RewardPartner returns the partner of a reward of the catalogue, and
+// whether the program lists the reward (SPEC §10.5).
+func (p *Program) RewardPartner(id []byte) (string, bool) {
+	if p == nil {
+		return "", false
+	}
+	if i := p.reward(id); i >= 0 {
+		return p.Rewards[i].Partner, true
+	}
+	return "", false
+}
+
 // hasDayCounters reports whether members need SPEC §10.4's day counters.
 func (p *Program) hasDayCounters() bool { return p.CapPerMemberDay > 0 || p.PurchasesPerDay > 0 }
 

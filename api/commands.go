@@ -321,45 +321,6 @@ func (s *Server) postCommands(ctx *fasthttp.RequestCtx, p Principal) {
 	ctx.SetBody(out) // copies
 }
 
-// singleLine builds `{"type":"<t>",["original":"<o>",] …rest of body}`,
-// leaving out type and original when the body names them.
-func singleLine(dst []byte, body []byte, t engine.CommandType, original []byte) ([]byte, bool) {
-	i := 0
-	for i < len(body) && isWS(body[i]) {
-		i++
-	}
-	if i == len(body) || body[i] != '{' {
-		return dst, false
-	}
-	i++
-	// A field the body names itself is not added again: a command naming
-	// a field twice is invalid (SPEC §6), and the caller checks that the
-	// body's own type and original agree with the route.
-	dst = append(dst, '{')
-	sep := false
-	if !hasTopKey(body, "type") {
-		dst = append(dst, `"type":`...)
-		dst = appendJSONString(dst, t.String())
-		sep = true
-	}
-	if original != nil && !hasTopKey(body, "original") {
-		if sep {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, `"original":`...)
-		dst = appendJSONString(dst, original)
-		sep = true
-	}
-	j := i
-	for j < len(body) && isWS(body[j]) {
-		j++
-	}
-	if sep && (j == len(body) || body[j] != '}') {
-		dst = append(dst, ',')
-	}
-	return append(dst, body[i:]...), true
-}
-
 var codeMessages = map[string]string{
 	"invalid":                 "the command is malformed, misses a field or has a value out of range",
 	"id_conflict":             "the id was used before with a different payload",

@@ -1,6 +1,13 @@
 package api
 
-import "errors"
+// JSON text around commands without decoding them: splitting a batch's
+// array, finding a top-level key, and building a single command's line.
+
+import (
+	"errors"
+
+	"github.com/accrual/accrual/engine"
+)
 
 // span is one element of a JSON array: body[start:end].
 type span struct{ start, end int32 }
@@ -178,4 +185,43 @@ func nextIsColon(rest []byte) bool {
 		}
 	}
 	return false
+}
+
+// singleLine builds `{"type":"<t>",["original":"<o>",] …rest of body}`,
+// leaving out type and original when the body names them.
+func singleLine(dst []byte, body []byte, t engine.CommandType, original []byte) ([]byte, bool) {
+	i := 0
+	for i < len(body) && isWS(body[i]) {
+		i++
+	}
+	if i == len(body) || body[i] != '{' {
+		return dst, false
+	}
+	i++
+	// A field the body names itself is not added again: a command naming
+	// a field twice is invalid (SPEC §6), and the caller checks that the
+	// body's own type and original agree with the route.
+	dst = append(dst, '{')
+	sep := false
+	if !hasTopKey(body, "type") {
+		dst = append(dst, `"type":`...)
+		dst = appendJSONString(dst, t.String())
+		sep = true
+	}
+	if original != nil && !hasTopKey(body, "original") {
+		if sep {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `"original":`...)
+		dst = appendJSONString(dst, original)
+		sep = true
+	}
+	j := i
+	for j < len(body) && isWS(body[j]) {
+		j++
+	}
+	if sep && (j == len(body) || body[j] != '}') {
+		dst = append(dst, ',')
+	}
+	return append(dst, body[i:]...), true
 }

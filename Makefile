@@ -56,7 +56,7 @@ chaos: build
 	./$(BIN) chaos --duration 30m --nodes 3 --clients 2 $(if $(SEED),--seed $(SEED))
 
 conformance: build
-	python3 ../shared/conformance/check.py ./$(BIN)
+	python3 ../shared/conformance/check.py ./$(BIN) coalition cashback airline club retail
 
 lint:
 	gofmt -l . && $(GO) vet $(PKGS) && $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)

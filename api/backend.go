@@ -51,6 +51,24 @@ func NewStats(t engine.Totals, appliedIndex uint64) wire.Stats {
 	return s
 }
 
+// WithRetail adds the engine's campaign budgets and reward stock (SPEC
+// §10) to stats; call it with the engine the totals came from, under the
+// same lock.
+func WithRetail(s wire.Stats, e *engine.Engine) wire.Stats {
+	for _, b := range e.Budgets() {
+		s.Budgets = append(s.Budgets, wire.Budget{Campaign: b.Campaign, BudgetPoints: b.Budget, Spent: b.Spent, Left: b.Left})
+	}
+	for _, w := range e.Stock() {
+		st := wire.Stock{Reward: w.Reward, Partner: w.Partner, Points: w.Points, Stock: w.Stock, Claimed: w.Claimed}
+		if w.Left >= 0 {
+			left := w.Left
+			st.Left = &left
+		}
+		s.Catalogue = append(s.Catalogue, st)
+	}
+	return s
+}
+
 // DiskReporter is implemented by a Backend that watches the free space of
 // its data directory (the Raft node does); GET /metrics then exports it.
 type DiskReporter interface {

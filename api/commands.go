@@ -96,20 +96,25 @@ func (b *batch) add(line []byte, nowMS int64) {
 // partnerMay reports whether a partner key may send the command: only the
 // commands that name a partner, and only its own. A refund must also name
 // the original's partner (the engine rejects original_mismatch), so a
-// partner can only refund its own purchases. Commands without a partner
+// partner can only refund its own purchases. A claim may name only a
+// reward of the partner's (the program is read only for claims; an
+// unknown reward is the operator's to send). Commands without a partner
 // field (adjust, cancel_redemption, tick, membership, referral, action,
 // transfer, capture, release) are operator-only.
-func partnerMay(p Principal, c *engine.Command) bool {
+func partnerMay(p Principal, be Backend, c *engine.Command) bool {
 	switch c.Type {
 	case engine.TypePurchase, engine.TypeRefund, engine.TypeRedeem, engine.TypeHold, engine.TypeQuote:
 		return string(c.Partner) == p.Partner
+	case engine.TypeClaim:
+		partner, ok := be.Program().RewardPartner(c.Reward)
+		return ok && partner == p.Partner
 	}
 	return false
 }
 
 // authorize checks every decodable command against a partner key; it
 // returns the index of the first one not allowed, or -1.
-func (b *batch) authorize(p Principal) int {
+func (b *batch) authorize(p Principal, be Backend) int {
 	if p.Role == RoleOperator {
 		return -1
 	}
@@ -117,7 +122,7 @@ func (b *batch) authorize(p Principal) int {
 		if b.st[i] == stInvalid {
 			continue
 		}
-		if p.Role != RolePartner || !partnerMay(p, &b.cmds[i]) {
+		if p.Role != RolePartner || !partnerMay(p, be, &b.cmds[i]) {
 			return i
 		}
 	}
@@ -292,7 +297,7 @@ func (s *Server) postCommands(ctx *fasthttp.RequestCtx, p Principal) {
 	for _, sp := range b.spans {
 		b.add(b.body[sp.start:sp.end], now)
 	}
-	if i := b.authorize(p); i >= 0 {
+	if i := b.authorize(p, s.b); i >= 0 {
 		forbidden(ctx, fmt.Sprintf("command %d: a partner key may only send purchase, refund, redeem, hold and quote commands naming its own partner", i))
 		return
 	}
@@ -401,7 +406,7 @@ func (s *Server) stream(w *bufio.Writer, body io.Reader, conn net.Conn, p Princi
 			}
 		}
 		if len(b.cmds) > 0 {
-			if i := b.authorize(p); i >= 0 {
+			if i := b.authorize(p, s.b); i >= 0 {
 				s.streamError(w, wire.Forbidden, "a partner key may only send purchase, refund, redeem, hold and quote commands naming its own partner", "")
 				return
 			}

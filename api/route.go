@@ -63,6 +63,7 @@ var convenience = map[string]engine.CommandType{
 	"actions":     engine.TypeAction,
 	"transfers":   engine.TypeTransfer,
 	"holds":       engine.TypeHold,
+	"claims":      engine.TypeClaim,
 }
 
 // route dispatches a request; it records the route label in *route.
@@ -320,6 +321,12 @@ func (s *Server) adminRoute(ctx *fasthttp.RequestCtx, name string, seg [][]byte)
 		return r, true
 	case name == "program" && len(seg) == 1:
 		return getRoute(rProgram, func(p Principal) { s.getProgram(ctx) }), true
+	case name == "program" && len(seg) == 2 && string(seg[1]) == "state":
+		return getRoute(rProgram, s.operatorRead(ctx, "the program's budgets and stock need an operator or readonly key",
+			func() any {
+				st := s.b.Stats()
+				return wire.ProgramState{Budgets: nonNil(st.Budgets), Catalogue: nonNil(st.Catalogue), AppliedIndex: st.AppliedIndex}
+			})), true
 	case name == "cluster" && len(seg) == 1:
 		return getRoute(rCluster, s.operatorRead(ctx, "cluster status needs an operator or readonly key",
 			func() any { return s.b.Status() })), true
@@ -342,4 +349,12 @@ func (s *Server) operatorRead(ctx *fasthttp.RequestCtx, refusal string, read fun
 		}
 		s.writeJSON(ctx, read())
 	}
+}
+
+// nonNil makes an empty list answer [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

@@ -101,6 +101,9 @@ var codeMessages = map[string]string{
 	"insufficient_points":     "the member's available points are not enough",
 	"overflow":                "a balance or counter would exceed ±2^62",
 	"at_in_future":            "`at` is more than 5 minutes ahead of the server clock",
+	"velocity_limit":          "the member reached the program's purchases per day",
+	"unknown_reward":          "the reward is not in the program's catalogue",
+	"out_of_stock":            "the reward's stock is claimed",
 }
 
 // writeResult answers a single command's result: 200 with the result when
@@ -151,7 +154,7 @@ func (s *Server) postSingle(ctx *fasthttp.RequestCtx, p Principal, t engine.Comm
 		writeError(ctx, wire.Invalid, "use POST /v1/quote")
 		return
 	}
-	if b.authorize(p) >= 0 {
+	if b.authorize(p, s.b) >= 0 {
 		forbidden(ctx, "a partner key may only send purchase, refund, redeem and hold commands naming its own partner")
 		return
 	}
@@ -172,7 +175,7 @@ func (s *Server) postQuote(ctx *fasthttp.RequestCtx, p Principal) {
 	if !s.readBody(ctx, b, 1<<20) || !s.decodeSingle(ctx, b, engine.TypeQuote, nil) {
 		return
 	}
-	if b.authorize(p) >= 0 {
+	if b.authorize(p, s.b) >= 0 {
 		forbidden(ctx, "a partner key may only quote for its own partner")
 		return
 	}

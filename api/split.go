@@ -1,6 +1,12 @@
 package api
 
-import "errors"
+// JSON text around commands without decoding them: splitting a batch's
+// array, finding a top-level key, and building a single command's line.
+
+import (
+	"errors"
+
+)
 
 // span is one element of a JSON array: body[start:end].
 type span struct{ start, end int32 }
@@ -126,3 +132,57 @@ func trailing(b []byte, i int) error {
 	}
 	return nil
 }
+
+// hasTopKey reports whether the JSON object in body names key at its top
+// level (a malformed body may answer either way: the decoder judges it).
+func hasTopKey(body []byte, key string) bool {
+	depth, inStr, esc, start := 0, false, false, -1
+	for i, c := range body {
+		switch {
+		case inStr && esc:
+			esc = false
+		case inStr && c == '\\':
+			esc = true
+		case inStr && c == '"':
+			inStr = false
+			if start >= 0 {
+				if string(body[start:i]) == key && nextIsColon(body[i+1:]) {
+					return true
+				}
+				start = -1
+			}
+		case inStr:
+		case c == '"':
+			inStr = true
+			if depth == 1 && isKeyStart(body[:i]) {
+				start = i + 1
+			}
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return false
+}
+
+// isKeyStart reports whether a string opening after before is an object
+// key: the last non-space byte before it is '{' or ','.
+func isKeyStart(before []byte) bool {
+	for k := len(before) - 1; k >= 0; k-- {
+		if !isWS(before[k]) {
+			return before[k] == '{' || before[k] == ','
+		}
+	}
+	return false
+}
+
+func nextIsColon(rest []byte) bool {
+	for _, c := range rest {
+		if !isWS(c) {
+			return c == ':'
+		}
+	}
+	return false
+}
+

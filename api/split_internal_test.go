@@ -165,3 +165,24 @@ func TestResultCode(t *testing.T) {
 		t.Error(c)
 	}
 }
+
+// TestHasTopKey: only keys of the outer object count, not values, nested
+// keys or strings that merely contain the name.
+func TestHasTopKey(t *testing.T) {
+	for _, c := range []struct {
+		body string
+		want bool
+	}{
+		{`{"type":"quote","member":"m"}`, true},
+		{`{ "member":"m" , "type" : "quote"}`, true},
+		{`{"member":"type"}`, false},
+		{`{"x":{"type":"a"}}`, false},
+		{`{"x":["type"],"y":"\"type\""}`, false},
+		{`{"ty\"pe":1}`, false},
+		{`{}`, false},
+	} {
+		if got := hasTopKey([]byte(c.body), "type"); got != c.want {
+			t.Errorf("%s: %v, want %v", c.body, got, c.want)
+		}
+	}
+}

@@ -7,7 +7,8 @@ import (
 
 // The binary form of a validated command, as carried in Raft log entries:
 // a version byte, the type, the field bits, the payload hash, the integers
-// as varints and the strings as length-prefixed bytes. It is compact
+// as varints and the strings as length-prefixed bytes (a claim's reward
+// last, present only when its field bit is). It is compact
 // (≈60–90 bytes for a purchase) and decodes without allocation.
 
 const binaryVersion = 1
@@ -28,6 +29,11 @@ func AppendBinary(dst []byte, c *Command) []byte {
 	for _, s := range [...][]byte{c.ID, c.Member, c.Partner, c.Category, c.Original, c.Reason, c.Plan, c.Referred, c.Action, c.To} {
 		dst = binary.AppendUvarint(dst, uint64(len(s)))
 		dst = append(dst, s...)
+	}
+	if c.Fields&fReward != 0 {
+		// Only a claim carries it, so every other command keeps its bytes.
+		dst = binary.AppendUvarint(dst, uint64(len(c.Reward)))
+		dst = append(dst, c.Reward...)
 	}
 	return dst
 }
@@ -60,7 +66,12 @@ func DecodeBinary(src []byte, c *Command) ([]byte, error) {
 		*p = v
 		src = src[n:]
 	}
-	for _, p := range [...]*[]byte{&c.ID, &c.Member, &c.Partner, &c.Category, &c.Original, &c.Reason, &c.Plan, &c.Referred, &c.Action, &c.To} {
+	strs := [...]*[]byte{&c.ID, &c.Member, &c.Partner, &c.Category, &c.Original, &c.Reason, &c.Plan, &c.Referred, &c.Action, &c.To, &c.Reward}
+	count := len(strs) - 1
+	if c.Fields&fReward != 0 {
+		count++
+	}
+	for _, p := range strs[:count] {
 		l, n := binary.Uvarint(src)
 		if n <= 0 || l > uint64(len(src)-n) {
 			return nil, ErrBinary

@@ -5,9 +5,11 @@ import "fmt"
 // A program change (PUT /v1/program) travels through the log like a
 // command. It takes effect for the first command whose effective time is at
 // or after its `at`, on every replica alike. The engine keeps its tables
-// indexed by partner, tier level, plan, action and challenge, so a new
-// program must keep the old ones, in the same order, and may add more at the
-// end; Compatible says which field breaks that.
+// indexed by partner, tier level, plan, action, challenge, offer and
+// reward, so a new program must keep the old ones, in the same order, and
+// may add more at the end; Compatible says which field breaks that.
+// Campaign budgets are kept by campaign id (retail.go), so campaigns may
+// change freely: a campaign that keeps its id keeps what it spent.
 
 // Compatible reports whether next can replace cur without reindexing
 // state; the error is a ProgramError naming the field.
@@ -34,6 +36,8 @@ func Compatible(cur, next *Program) error {
 		{"plans", ids(len(cur.Plans), func(i int) string { return cur.Plans[i].ID }), ids(len(next.Plans), func(i int) string { return next.Plans[i].ID })},
 		{"actions", ids(len(cur.Actions), func(i int) string { return cur.Actions[i].ID }), ids(len(next.Actions), func(i int) string { return next.Actions[i].ID })},
 		{"challenges", ids(len(cur.Challenges), func(i int) string { return cur.Challenges[i].ID }), ids(len(next.Challenges), func(i int) string { return next.Challenges[i].ID })},
+		{"offers", ids(len(cur.Offers), func(i int) string { return cur.Offers[i].ID }), ids(len(next.Offers), func(i int) string { return next.Offers[i].ID })},
+		{"rewards", ids(len(cur.Rewards), func(i int) string { return cur.Rewards[i].ID }), ids(len(next.Rewards), func(i int) string { return next.Rewards[i].ID })},
 	} {
 		if err := keepsOrder(f.field, f.cur, f.next); err != nil {
 			return err
@@ -67,6 +71,9 @@ func (e *Engine) switchProgram(t int64) {
 	for len(e.partnerIssued) < len(e.prog.Partners) {
 		e.partnerIssued = append(e.partnerIssued, 0)
 		e.partnerRedeemed = append(e.partnerRedeemed, 0)
+	}
+	for len(e.claimed) < len(e.prog.Rewards) {
+		e.claimed = append(e.claimed, 0)
 	}
 }
 

@@ -1,6 +1,6 @@
 package engine
 
-// CommandType is the kind of a command (SPEC §5, §9).
+// CommandType is the kind of a command (SPEC §5, §9, §10).
 type CommandType uint8
 
 // Command types. The zero value is no valid type.
@@ -20,11 +20,12 @@ const (
 	TypeHold
 	TypeCapture
 	TypeRelease
+	TypeClaim
 	typeCount
 )
 
 var typeNames = [typeCount]string{"", "purchase", "refund", "redeem", "cancel_redemption", "adjust", "tick",
-	"quote", "membership", "referral", "action", "transfer", "hold", "capture", "release"}
+	"quote", "membership", "referral", "action", "transfer", "hold", "capture", "release", "claim"}
 
 func (t CommandType) String() string {
 	if t < typeCount {
@@ -50,9 +51,10 @@ const (
 	fAction
 	fTo
 	fTimeout
+	fReward
 )
 
-// required and allowed fields per type (SPEC §5, §9).
+// required and allowed fields per type (SPEC §5, §9, §10).
 var (
 	requiredFields = [typeCount]uint32{
 		TypePurchase:         fType | fID | fMember | fPartner | fAmount,
@@ -69,6 +71,7 @@ var (
 		TypeHold:             fType | fID | fMember | fPartner | fPoints,
 		TypeCapture:          fType | fID | fOriginal,
 		TypeRelease:          fType | fID | fOriginal,
+		TypeClaim:            fType | fID | fMember | fReward,
 	}
 	optionalFields = [typeCount]uint32{
 		TypePurchase:         fAt | fCategory,
@@ -85,6 +88,7 @@ var (
 		TypeHold:             fAt | fTimeout,
 		TypeCapture:          fAt | fPoints,
 		TypeRelease:          fAt,
+		TypeClaim:            fAt,
 	}
 )
 
@@ -109,6 +113,7 @@ type Command struct {
 	Referred []byte
 	Action   []byte
 	To       []byte
+	Reward   []byte
 	Amount   int64
 	Points   int64
 	TimeoutS int64

@@ -174,6 +174,8 @@ func (seen *seenFields) field(c *Command, bit uint32, keyAt int, kind int, s []b
 		c.Action = s
 	case fTo:
 		c.To = s
+	case fReward:
+		c.Reward = s
 	case fAt:
 		seen.at = s
 	case fAmount:
@@ -217,6 +219,8 @@ func fieldBit(k []byte) uint32 {
 		return fTo
 	case "timeout_s":
 		return fTimeout
+	case "reward":
+		return fReward
 	}
 	return 0
 }
@@ -260,7 +264,7 @@ func (c *Command) validateShape(typeVal []byte, stringFields uint32, kinds [16]u
 	if extra := c.Fields &^ (req | opt); extra != 0 {
 		return fault{rule: faultNotAllowed, field: bitIndex(extra & -extra)}
 	}
-	for bit, idx := uint32(1), uint8(0); bit <= fTimeout; bit, idx = bit<<1, idx+1 {
+	for bit, idx := uint32(1), uint8(0); bit <= fReward; bit, idx = bit<<1, idx+1 {
 		switch {
 		case c.Fields&bit == 0:
 		case isIntField(bit) && kinds[idx] != vInt:
@@ -293,6 +297,8 @@ func (c *Command) validateValues(at []byte) fault {
 		bad = fPlan
 	case has(fAction) && !validToken(string(c.Action), 32):
 		bad = fAction
+	case has(fReward) && !validToken(string(c.Reward), 32):
+		bad = fReward
 	case has(fOriginal) && !validID(c.Original):
 		bad = fOriginal
 	case has(fReason) && len(c.Reason) > maxReasonLen:
@@ -387,6 +393,12 @@ func (c *Command) payloadHash() uint64 {
 	for _, s := range [...][]byte{c.ID, c.Member, c.Partner, c.Category, c.Original, c.Reason, c.Plan, c.Referred, c.Action, c.To} {
 		h = hashInt(h, int64(len(s)))
 		h = hashBytes(h, s)
+	}
+	if c.Fields&fReward != 0 {
+		// Only a claim carries it: every other command keeps the digest it
+		// had before claims existed, so stored records still match retries.
+		h = hashInt(h, int64(len(c.Reward)))
+		h = hashBytes(h, c.Reward)
 	}
 	h = hashInt(h, c.Amount)
 	h = hashInt(h, c.Points)

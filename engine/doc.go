@@ -1,5 +1,5 @@
 // Package engine is the deterministic state machine of Accrual: it parses a
-// loyalty program (SPEC §2, §9), decodes commands strictly (SPEC §6), and
+// loyalty program (SPEC §2, §9, §10), decodes commands strictly (SPEC §6), and
 // applies them in batches to member state, producing one result per command
 // and the double-entry ledger entries each accepted command causes (SPEC §7).
 //
@@ -11,12 +11,16 @@
 //
 // Memory (pinned by TestMemoryFootprint): a member costs 152 bytes of
 // fixed state plus its id bytes and an 8-byte index slot (at ≤ 75 % load),
-// and 24 bytes per lot; a §9 feature adds 88 bytes (plus slices) once it
-// touches the member (a plan, holds, challenge progress, action counters).
+// and 24 bytes per lot; a §9 feature adds 96 bytes (plus slices) once it
+// touches the member (a plan, holds, challenge progress, action counters),
+// and §10's offers and day counters 40 bytes more (plus 8 per offer), only
+// in programs that have offers or daily limits. §10's program-wide state
+// (budgets spent by campaign id, claims per reward) is a few words per
+// campaign and reward, in the snapshot like the rest.
 // Each command id keeps an 88-byte record, its bytes and an index slot, so
 // that its outcome stays final (SPEC §6); a purchase keeps 40 bytes more for
-// refunds (and 24 per refund), a redemption or hold 32–40 bytes plus 16 per
-// lot part it took. Members and records grow in 16,384-row chunks, never by
+// refunds (and 24 per refund), a redemption, claim or hold 32–40 bytes plus
+// 16 per lot part it took. Members and records grow in 16,384-row chunks, never by
 // copying.
 //
 // Command records: keep-all or store-backed. A keep-all engine (New, the

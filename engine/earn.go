@@ -7,7 +7,7 @@ import (
 )
 
 // Purchase arithmetic (SPEC §5 purchase steps 1–6) and the bonus lots a
-// purchase can bring: rewards and challenges.
+// purchase can bring: rewards and challenges (with §10.3's collections).
 
 // mulDiv returns floor(a×b×c×d×f / (g×h)) for non-negative inputs, exactly.
 func mulDivFloor(nums [5]int64, den1, den2 int64) int64 {
@@ -39,44 +39,31 @@ func mulDivBig(nums [5]int64, den1, den2 int64) int64 {
 	return x.Int64()
 }
 
-// earn computes SPEC §5 purchase steps 1–6 for member m (brought to t) and
-// returns the total of the purchase's own lot, and the tier used.
+// earn computes SPEC §5 purchase steps 1–6, with §10's budgets, offers
+// and daily cap, for member m (brought to t) and returns the total of the
+// purchase's own lot, and the tier used. It changes nothing: what the
+// purchase would spend and use stays in e.buy for commitRetail.
 func (e *Engine) earn(m *member, partner int32, amount int64, category []byte, t int64) (int64, uint8, bool) {
 	p := e.prog
 	tier := e.tierOf(m)
 	rate := p.rateFor(partner, category)
-	cBP, bonus := int64(10000), int64(0)
-	matched := false
-	for ci := range p.Campaigns {
-		c := &p.Campaigns[ci]
-		if t < c.FromMS || t >= c.ToMS || amount < c.MinAmount {
-			continue
-		}
-		if len(c.partnerIdx) > 0 && !containsI32(c.partnerIdx, partner) {
-			continue
-		}
-		if len(c.tierIdx) > 0 && !containsI32(c.tierIdx, int32(tier)) {
-			continue
-		}
-		if len(c.Categories) > 0 && (len(category) == 0 || !containsStr(c.Categories, category)) {
-			continue
-		}
-		if !matched || c.MultiplierBP > cBP {
-			cBP = c.MultiplierBP
-		}
-		matched = true
-		bonus = min(bonus+c.BonusPoints, bound+1)
-	}
+	cBP, giverC, giverO := e.bonusMultiplier(m, partner, amount, category, tier, t)
 	planBP := int64(10000)
 	if m.ext != nil && m.ext.plan >= 0 && t < m.ext.planUntilMS {
 		planBP = p.Plans[m.ext.plan].MultiplierBP
 	}
-	points := mulDivFloor([5]int64{amount, rate.Points, p.Levels[tier].MultiplierBP, cBP, planBP}, rate.Per, 1_000_000_000_000)
-	// Saturating sums: each term is at most bound+1, so nothing wraps.
-	total := min(points, bound+1)
-	total = min(total+min(bonus, bound+1), bound+1)
+	// base = floor(X × 10000 / D) and E = floor(X × C / D) − base (SPEC
+	// §10.1 step 3), so base + E is §5's points with one floor at the end.
+	x := [5]int64{amount, rate.Points, p.Levels[tier].MultiplierBP, planBP, 10000}
+	base := mulDivFloor(x, rate.Per, 1_000_000_000_000)
+	x[4] = cBP
+	full := mulDivFloor(x, rate.Per, 1_000_000_000_000)
+	if base > bound || full > bound {
+		return bound + 1, tier, false
+	}
+	total := satAdd(base, e.contributions(full-base, giverC, giverO))
 	if !m.firstDone {
-		total = min(total+p.WelcomeBonus, bound+1)
+		total = satAdd(total, p.WelcomeBonus)
 	}
 	if p.CapPerPurchase > 0 {
 		total = min(total, p.CapPerPurchase)
@@ -84,8 +71,12 @@ func (e *Engine) earn(m *member, partner int32, amount int64, category []byte, t
 	if p.CapPerMemberMonth > 0 {
 		total = min(total, max(0, p.CapPerMemberMonth-m.earnedThisMonth(t)))
 	}
+	if p.CapPerMemberDay > 0 {
+		_, today := m.today(t)
+		total = min(total, max(0, p.CapPerMemberDay-today))
+	}
 	ok := total <= bound
-	return total, tier, ok
+	return max(total, 0), tier, ok
 }
 
 func containsI32(s []int32, v int32) bool {
@@ -135,7 +126,7 @@ func (e *Engine) reward(m *member, mi int32, points, matureAt, expiresAt, t int6
 	e.rewards -= points
 }
 
-func (e *Engine) challenges(m *member, mi, pi int32, amount, expiresAt, t int64) {
+func (e *Engine) challenges(m *member, mi, pi int32, amount int64, category []byte, expiresAt, t int64) {
 	chs := e.prog.Challenges
 	for k := range chs {
 		ch := &chs[k]
@@ -151,7 +142,11 @@ func (e *Engine) challenges(m *member, mi, pi int32, amount, expiresAt, t int64)
 		if int64(len(pr.partners)) < ch.DistinctPartners && !containsI32(pr.partners, pi) {
 			pr.partners = append(pr.partners, pi)
 		}
-		if !pr.done && pr.purchases >= ch.Purchases && int64(len(pr.partners)) >= ch.DistinctPartners {
+		if int64(len(pr.categories)) < ch.DistinctCategories && len(category) > 0 && !containsStr(pr.categories, category) {
+			pr.categories = append(pr.categories, e.names.str(category))
+		}
+		if !pr.done && pr.purchases >= ch.Purchases && int64(len(pr.partners)) >= ch.DistinctPartners &&
+			int64(len(pr.categories)) >= ch.DistinctCategories {
 			pr.done = true
 			e.reward(m, mi, ch.BonusPoints, t, expiresAt, t)
 		}

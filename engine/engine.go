@@ -31,6 +31,10 @@ type Engine struct {
 	breakage        int64
 	adjustments     int64
 	rewards         int64
+	// SPEC §10's program-wide state: campaign budgets spent, rewards claimed
+	budgets budgetTable
+	claimed []int64 // per reward index: claims not cancelled
+	buy     buyScratch
 
 	// per-Apply context
 	epoch   uint32
@@ -67,6 +71,7 @@ func NewWithOptions(p *Program, o Options) *Engine {
 		ids:             newHashIndex(),
 		partnerIssued:   make([]int64, len(p.Partners)),
 		partnerRedeemed: make([]int64, len(p.Partners)),
+		claimed:         make([]int64, len(p.Rewards)),
 		emit:            true,
 	}
 }
@@ -199,6 +204,8 @@ func (e *Engine) execute(c *Command, t int64, ri int32) (int32, int64, ErrorCode
 		return e.hold(c, t, ri)
 	case TypeCapture, TypeRelease:
 		return e.closeHold(c, t, ri)
+	case TypeClaim:
+		return e.claim(c, t, ri)
 	}
 	return -1, 0, ErrInvalid
 }

@@ -38,7 +38,7 @@ type fault struct {
 
 // fieldNames are the JSON names of the field bits, in bit order.
 var fieldNames = [...]string{"type", "id", "member", "partner", "amount", "category", "at",
-	"original", "points", "reason", "plan", "referred", "action", "to", "timeout_s"}
+	"original", "points", "reason", "plan", "referred", "action", "to", "timeout_s", "reward"}
 
 func bitIndex(bit uint32) uint8 { return uint8(bits.TrailingZeros32(bit)) }
 

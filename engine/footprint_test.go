@@ -14,7 +14,8 @@ func TestMemoryFootprint(t *testing.T) {
 	}{
 		{"lot", unsafe.Sizeof(lot{}), 24},
 		{"member", unsafe.Sizeof(member{}), 152},
-		{"memberExt", unsafe.Sizeof(memberExt{}), 88},
+		{"memberExt", unsafe.Sizeof(memberExt{}), 96},
+		{"memberRetail", unsafe.Sizeof(memberRetail{}), 40},
 		{"record", unsafe.Sizeof(record{}), 88},
 		{"refundEvent", unsafe.Sizeof(refundEvent{}), 24},
 		{"purchaseRec", unsafe.Sizeof(purchaseRec{}), 40},

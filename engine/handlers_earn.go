@@ -9,6 +9,11 @@ func (e *Engine) purchase(c *Command, t int64, ri int32) (int32, int64, ErrorCod
 		return -1, 0, ErrUnknownPartner
 	}
 	mi := e.lookup(c.Member)
+	if lim := e.prog.PurchasesPerDay; lim > 0 && mi >= 0 {
+		if n, _ := e.members.at(mi).today(t); n >= lim {
+			return -1, 0, ErrVelocityLimit
+		}
+	}
 	isNew := mi < 0
 	if isNew {
 		mi = e.create(c.Member, t)
@@ -63,7 +68,8 @@ func (e *Engine) purchase(c *Command, t int64, ri int32) (int32, int64, ErrorCod
 		e.repayDebt(r)
 		m = e.members.at(mi)
 	}
-	e.challenges(m, mi, pi, c.Amount, expiresAt, t)
+	e.challenges(m, mi, pi, c.Amount, c.Category, expiresAt, t)
+	e.commitRetail(m, pi, c.Amount, c.Category, total, t)
 	m.firstDone = true
 	m.metric += metricAdd
 	e.activity(m, mi, t)

@@ -1,7 +1,8 @@
 package engine
 
-// Commands that spend points: redeem and its cancellation, and holds with
-// their capture or release (SPEC §9.7).
+// Commands that spend points: redeem and its cancellation, claims of the
+// reward catalogue (SPEC §10.5), and holds with their capture or release
+// (SPEC §9.7).
 
 // spendable runs the checks a redemption and a hold share (SPEC §5
 // redeem, §9.7): the partner, the minimum, and the member's available
@@ -15,53 +16,92 @@ func (e *Engine) spendable(c *Command, t int64, counter func(m *member, pi int32
 	if c.Points < e.prog.MinRedemption {
 		return -1, -1, ErrBelowMinRedemption
 	}
-	mi := e.lookup(c.Member)
+	mi, code := e.affordable(c.Member, pi, c.Points, t, counter)
+	return mi, pi, code
+}
+
+// affordable checks that member has points available at t, and that the
+// counter the command raises by points stays in bounds. On success the
+// member has been brought to t.
+func (e *Engine) affordable(member []byte, pi int32, points, t int64, counter func(m *member, pi int32) int64) (int32, ErrorCode) {
+	mi := e.lookup(member)
 	if mi < 0 {
-		return -1, -1, ErrInsufficientPoints
+		return -1, ErrInsufficientPoints
 	}
 	e.tryBring(mi, t)
 	m := e.members.at(mi)
-	if m.available() < c.Points {
+	if m.available() < points {
 		e.rollback(mi)
-		return -1, -1, ErrInsufficientPoints
+		return -1, ErrInsufficientPoints
 	}
-	if !addFits(counter(m, pi), c.Points) {
+	if !addFits(counter(m, pi), points) {
 		e.rollback(mi)
-		return -1, -1, ErrOverflow
+		return -1, ErrOverflow
 	}
 	e.keep()
-	return mi, pi, OK
+	return mi, OK
+}
+
+func (e *Engine) redeemedCounter(m *member, pi int32) int64 {
+	return max(m.redeemed, e.partnerRedeemed[pi])
 }
 
 func (e *Engine) redeem(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
-	mi, pi, code := e.spendable(c, t, func(m *member, pi int32) int64 {
-		return max(m.redeemed, e.partnerRedeemed[pi])
-	})
+	mi, pi, code := e.spendable(c, t, e.redeemedCounter)
 	if code != OK {
 		return -1, 0, code
 	}
+	return mi, e.redeemAt(mi, pi, ri, c.Points, -1, t), OK
+}
+
+// claim takes a reward of the catalogue (SPEC §10.5): a redemption of the
+// reward's points at its partner, that also takes one item of its stock.
+func (e *Engine) claim(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
+	wi := e.prog.reward(c.Reward)
+	if wi < 0 {
+		return -1, 0, ErrUnknownReward
+	}
+	w := &e.prog.Rewards[wi]
+	if w.Stock > 0 && e.claimed[wi] >= w.Stock {
+		return -1, 0, ErrOutOfStock
+	}
+	mi, code := e.affordable(c.Member, w.partnerIdx, w.Points, t, e.redeemedCounter)
+	if code != OK {
+		return -1, 0, code
+	}
+	e.claimed[wi]++
+	return mi, e.redeemAt(mi, w.partnerIdx, ri, w.Points, int32(wi), t), OK
+}
+
+// redeemAt redeems points of member mi (brought to t, with enough
+// available) at partner pi as the redemption of command record ri, and
+// returns the member's available + pending before.
+func (e *Engine) redeemAt(mi, pi, ri int32, points int64, reward int32, t int64) int64 {
 	m := e.members.at(mi)
 	before := m.available() + m.pending
 	off := uint32(len(e.parts))
-	left := e.consume(m, c.Points, true)
+	left := e.consume(m, points, true)
 	assert(left == 0, "redeem consumed less than available")
-	m.redeemed += c.Points
-	e.partnerRedeemed[pi] += c.Points
-	e.record(KindRedeem, t, partnerAcct(AccountPartnerRedeemed, pi), memberAcct(AccountMemberAvailable, mi), c.Points)
+	m.redeemed += points
+	e.partnerRedeemed[pi] += points
+	e.record(KindRedeem, t, partnerAcct(AccountPartnerRedeemed, pi), memberAcct(AccountMemberAvailable, mi), points)
 	e.activity(m, mi, t)
-	e.recs.at(ri).ref = e.addRedemption(redemptionRec{points: c.Points, member: mi, partner: pi}, off)
-	return mi, before, OK
+	e.recs.at(ri).ref = e.addRedemption(redemptionRec{points: points, member: mi, partner: pi, reward: reward}, off)
+	return before
 }
 
 func (e *Engine) cancel(c *Command, t int64) (int32, int64, ErrorCode) {
 	oi, ok := e.ids.find(idKeys{e}, c.Original)
-	if !ok || (e.recs.at(oi).typ != TypeRedeem && e.recs.at(oi).typ != TypeCapture) || e.recs.at(oi).err != OK {
+	if !ok || detailOf(e.recs.at(oi).typ, e.recs.at(oi).err) != detailRedemption {
 		return -1, 0, ErrUnknownOriginal
 	}
 	di := e.recs.at(oi).ref
 	rd := e.redeems.at(di)
 	if rd.cancelled {
 		return -1, 0, ErrAlreadyCancelled
+	}
+	if e.recs.at(oi).typ == TypeClaim {
+		e.claimed[rd.reward]-- // the item goes back to stock (SPEC §10.5)
 	}
 	mi := rd.member
 	e.bring(mi, t)

@@ -39,9 +39,41 @@ type Campaign struct {
 	MinAmount    int64
 	MultiplierBP int64
 	BonusPoints  int64
+	BudgetPoints int64 // SPEC §10.1; 0: no budget
 
 	partnerIdx []int32 // resolved; -1 for a partner the program does not list
 	tierIdx    []int32
+}
+
+// Selector picks purchases by partner, category and amount, as a
+// campaign does (SPEC §10.2: an offer's trigger and reward).
+type Selector struct {
+	Partners   []string
+	Categories []string
+	MinAmount  int64
+
+	partnerIdx []int32 // resolved; -1 for a partner the program does not list
+}
+
+// Offer is a sales-spiral offer (SPEC §10.2): a purchase matching Trigger
+// gives the member the offer for Days; a later purchase matching Reward
+// uses it.
+type Offer struct {
+	ID           string
+	Trigger      Selector
+	Reward       Selector
+	MultiplierBP int64
+	BonusPoints  int64
+	Days         int64
+}
+
+// Reward is an item of the reward catalogue (SPEC §10.5).
+type Reward struct {
+	ID         string
+	Points     int64
+	Partner    string
+	Stock      int64 // 0: unlimited
+	partnerIdx int32
 }
 
 // Plan is a paid club (SPEC §9.2).
@@ -53,12 +85,13 @@ type Plan struct {
 
 // Challenge is a game (SPEC §9.4).
 type Challenge struct {
-	ID               string
-	FromMS, ToMS     int64
-	Purchases        int64
-	DistinctPartners int64
-	MinAmount        int64
-	BonusPoints      int64
+	ID                 string
+	FromMS, ToMS       int64
+	Purchases          int64
+	DistinctPartners   int64
+	MinAmount          int64
+	BonusPoints        int64
+	DistinctCategories int64 // SPEC §10.3
 }
 
 // Action is a rewarded task (SPEC §9.5).
@@ -78,7 +111,7 @@ const (
 	ExpiryAnnual     = "annual"
 )
 
-// Program is a validated loyalty program (SPEC §2, §9).
+// Program is a validated loyalty program (SPEC §2, §9, §10).
 type Program struct {
 	ID                string
 	Unit              string
@@ -95,6 +128,8 @@ type Program struct {
 	Levels            []Level
 	CapPerPurchase    int64
 	CapPerMemberMonth int64
+	CapPerMemberDay   int64 // SPEC §10.4; 0: none
+	PurchasesPerDay   int64 // limits.purchases_per_member_day; 0: none
 	WelcomeBonus      int64
 	MinRedemption     int64
 	HoldTimeoutS      int64
@@ -108,6 +143,8 @@ type Program struct {
 	Actions           []Action
 	HasTransfers      bool
 	MinTransfer       int64
+	Offers            []Offer
+	Rewards           []Reward
 
 	// Source is the document the program was parsed from.
 	Source []byte
@@ -182,6 +219,30 @@ func (p *Program) action(id []byte) int {
 	}
 	return -1
 }
+
+func (p *Program) reward(id []byte) int {
+	for i := range p.Rewards {
+		if p.Rewards[i].ID == string(id) {
+			return i
+		}
+	}
+	return -1
+}
+
+// RewardPartner returns the partner of a reward of the catalogue, and
+// whether the program lists the reward (SPEC §10.5).
+func (p *Program) RewardPartner(id []byte) (string, bool) {
+	if p == nil {
+		return "", false
+	}
+	if i := p.reward(id); i >= 0 {
+		return p.Rewards[i].Partner, true
+	}
+	return "", false
+}
+
+// hasDayCounters reports whether members need SPEC §10.4's day counters.
+func (p *Program) hasDayCounters() bool { return p.CapPerMemberDay > 0 || p.PurchasesPerDay > 0 }
 
 // levelFor returns the level index reached by a metric value.
 func (p *Program) levelFor(metric int64) int {

@@ -7,7 +7,7 @@ import (
 )
 
 // Parsing the §9 kinds of a program: plans, referral, challenges, actions
-// and transfers.
+// and transfers (the §10 ones are in program_retail.go).
 
 func (p *Program) parseKinds(f *fields) error {
 	if err := p.parsePlans(f); err != nil {
@@ -22,7 +22,10 @@ func (p *Program) parseKinds(f *fields) error {
 	if err := p.parseActions(f); err != nil {
 		return err
 	}
-	return p.parseTransfers(f)
+	if err := p.parseTransfers(f); err != nil {
+		return err
+	}
+	return p.parseRetail(f)
 }
 
 func (p *Program) parsePlans(f *fields) error {
@@ -111,7 +114,8 @@ func (p *Program) parseChallenges(f *fields) error {
 
 func (p *Program) parseChallenge(n *yaml.Node, path string) (Challenge, error) {
 	var c Challenge
-	cf, err := mapping(n, path, "id", "from", "to", "purchases", "distinct_partners", "min_amount", "bonus_points")
+	cf, err := mapping(n, path, "id", "from", "to", "purchases", "distinct_partners", "distinct_categories",
+		"min_amount", "bonus_points")
 	if err != nil {
 		return c, err
 	}
@@ -135,7 +139,12 @@ func (p *Program) parseChallenge(n *yaml.Node, path string) (Challenge, error) {
 	if c.Purchases, err = cf.int("purchases", 1, 0, 1<<31); err != nil {
 		return c, err
 	}
-	if c.DistinctPartners, err = cf.int("distinct_partners", 1, 0, 1<<16); err != nil {
+	// Default 0 since SPEC §10.3; a counting purchase always adds its
+	// partner, so the old default of 1 completed the same challenges.
+	if c.DistinctPartners, err = cf.int("distinct_partners", 0, 0, 1<<16); err != nil {
+		return c, err
+	}
+	if c.DistinctCategories, err = cf.int("distinct_categories", 0, 0, 1<<16); err != nil {
 		return c, err
 	}
 	if c.MinAmount, err = cf.int("min_amount", 0, 0, maxPointsValue); err != nil {

@@ -12,7 +12,7 @@ import (
 func (p *Program) parse(root *yaml.Node) error {
 	f, err := mapping(root, "", "program", "unit", "currency", "earn", "pending_days", "expiry", "tiers",
 		"caps", "welcome_bonus", "redemption", "partners", "campaigns",
-		"plans", "referral", "challenges", "actions", "transfers")
+		"plans", "referral", "challenges", "actions", "transfers", "offers", "rewards", "limits")
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func (p *Program) parse(root *yaml.Node) error {
 		return err
 	}
 	if n, ok := f.m["caps"]; ok && !isNull(n) {
-		cf, err := mapping(n, "caps", "per_purchase", "per_member_month")
+		cf, err := mapping(n, "caps", "per_purchase", "per_member_month", "per_member_day")
 		if err != nil {
 			return err
 		}
@@ -64,6 +64,9 @@ func (p *Program) parse(root *yaml.Node) error {
 			return err
 		}
 		if p.CapPerMemberMonth, err = cf.int("per_member_month", 0, 0, maxPointsValue); err != nil {
+			return err
+		}
+		if p.CapPerMemberDay, err = cf.int("per_member_day", 0, 0, maxPointsValue); err != nil {
 			return err
 		}
 	}
@@ -251,7 +254,7 @@ func (p *Program) parseCampaigns(f *fields) error {
 	for i, cn := range list {
 		path := fmt.Sprintf("campaigns[%d]", i)
 		cf, err := mapping(cn, path, "id", "from", "to", "partners", "categories", "tiers",
-			"min_amount", "multiplier_bp", "bonus_points")
+			"min_amount", "multiplier_bp", "bonus_points", "budget_points")
 		if err != nil {
 			return err
 		}
@@ -295,6 +298,9 @@ func (p *Program) parseCampaigns(f *fields) error {
 		}
 		if c.BonusPoints < 0 {
 			return perr(path+".bonus_points", "must not be negative")
+		}
+		if c.BudgetPoints, err = cf.int("budget_points", 0, 1, maxPointsValue); err != nil {
+			return err
 		}
 		// Names the program does not list never match; SPEC does not make them invalid.
 		for _, id := range c.Partners {

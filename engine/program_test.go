@@ -30,6 +30,23 @@ func TestProgramErrorsNameTheField(t *testing.T) {
 		{"discount_over_100_percent", "program: x\ntiers: {levels: [{name: a, threshold: 0, discount_bp: 10001}]}", "tiers.levels[0].discount_bp"},
 		{"hold_timeout_too_long", "program: x\nredemption: {hold_timeout_s: 86401}", "redemption.hold_timeout_s"},
 		{"missing_program_id", "unit: points", "program"},
+		// SPEC §10
+		{"budget_zero", "program: x\ncampaigns: [{id: c, from: 2026-01-01T00:00:00Z, to: 2026-02-01T00:00:00Z, budget_points: 0}]", "campaigns[0].budget_points"},
+		{"offer_days_zero", "program: x\noffers: [{id: o, trigger: {}, reward: {}, days: 0}]", "offers[0].days"},
+		{"offer_days_over_3650", "program: x\noffers: [{id: o, trigger: {}, reward: {}, days: 3651}]", "offers[0].days"},
+		{"offer_days_missing", "program: x\noffers: [{id: o, trigger: {}, reward: {}}]", "offers[0].days"},
+		{"offer_repeats", "program: x\noffers: [{id: o, trigger: {}, reward: {}, days: 1}, {id: o, trigger: {}, reward: {}, days: 1}]", "offers[1].id"},
+		{"offer_trigger_multiplier", "program: x\noffers: [{id: o, trigger: {multiplier_bp: 20000}, reward: {}, days: 1}]", "offers[0].trigger.multiplier_bp"},
+		{"offer_reward_multiplier_range", "program: x\noffers: [{id: o, trigger: {}, reward: {multiplier_bp: 100001}, days: 1}]", "offers[0].reward.multiplier_bp"},
+		{"reward_partner_not_listed", "program: x\npartners: [{id: a}]\nrewards: [{id: mug, points: 10, partner: b}]", "rewards[0].partner"},
+		{"reward_points_zero", "program: x\npartners: [{id: a}]\nrewards: [{id: mug, points: 0, partner: a}]", "rewards[0].points"},
+		{"reward_points_over_1e15", "program: x\npartners: [{id: a}]\nrewards: [{id: mug, points: 1000000000000001, partner: a}]", "rewards[0].points"},
+		{"reward_repeats", "program: x\npartners: [{id: a}]\nrewards: [{id: mug, points: 1, partner: a}, {id: mug, points: 2, partner: a}]", "rewards[1].id"},
+		{"reward_id_not_a_token", "program: x\npartners: [{id: a}]\nrewards: [{id: Mug, points: 1, partner: a}]", "rewards[0].id"},
+		{"reward_negative_stock", "program: x\npartners: [{id: a}]\nrewards: [{id: mug, points: 1, partner: a, stock: -1}]", "rewards[0].stock"},
+		{"daily_cap_negative", "program: x\ncaps: {per_member_day: -1}", "caps.per_member_day"},
+		{"limits_unknown_field", "program: x\nlimits: {purchases_per_member_week: 3}", "limits.purchases_per_member_week"},
+		{"collection_negative", "program: x\nchallenges: [{id: c, from: 2026-01-01T00:00:00Z, to: 2026-02-01T00:00:00Z, distinct_categories: -1}]", "challenges[0].distinct_categories"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -24,7 +24,12 @@ func genStream(t *rapid.T, prog *Program) []byte {
 	var ids []string
 	for i := 0; i < n; i++ {
 		// Time mostly moves forward, by up to ~40 days, sometimes backwards.
-		at += rapid.Int64Range(-86_400_000, 40*86_400_000).Draw(t, "dt")
+		// Now and then within hours, so that daily limits bite.
+		if rapid.IntRange(0, 3).Draw(t, "soon") == 0 {
+			at += rapid.Int64Range(0, 7_200_000).Draw(t, "dtSoon")
+		} else {
+			at += rapid.Int64Range(-86_400_000, 40*86_400_000).Draw(t, "dt")
+		}
 		ts := FormatTime(at)
 		m := rapid.SampledFrom(members).Draw(t, "member")
 		m2 := rapid.SampledFrom(members).Draw(t, "member2")
@@ -37,9 +42,10 @@ func genStream(t *rapid.T, prog *Program) []byte {
 		amount := rapid.Int64Range(1, 200000).Draw(t, "amount")
 		pts := rapid.Int64Range(1, 3000).Draw(t, "points")
 		var line string
-		switch rapid.IntRange(0, 15).Draw(t, "kind") {
+		switch rapid.IntRange(0, 16).Draw(t, "kind") {
 		case 0, 1, 2, 3:
-			line = fmt.Sprintf(`{"type":"purchase","id":%q,"member":%q,"partner":%q,"amount":%d,"category":"fuel","at":%q}`, id, m, p, amount, ts)
+			cat := rapid.SampledFrom(propertyCategories).Draw(t, "category")
+			line = fmt.Sprintf(`{"type":"purchase","id":%q,"member":%q,"partner":%q,"amount":%d,"category":%q,"at":%q}`, id, m, p, amount, cat, ts)
 		case 4:
 			line = fmt.Sprintf(`{"type":"refund","id":%q,"member":%q,"partner":%q,"original":%q,"amount":%d,"at":%q}`, id, m, p, orig, amount/10+1, ts)
 		case 5:
@@ -75,6 +81,13 @@ func genStream(t *rapid.T, prog *Program) []byte {
 			}
 		case 14:
 			line = fmt.Sprintf(`{"type":"quote","member":%q,"partner":%q,"amount":%d,"at":%q}`, m, p, amount, ts)
+		case 16:
+			rewards := []string{"nothing"}
+			for _, w := range prog.Rewards {
+				rewards = append(rewards, w.ID)
+			}
+			w := rapid.SampledFrom(rewards).Draw(t, "reward")
+			line = fmt.Sprintf(`{"type":"claim","id":%q,"member":%q,"reward":%q,"at":%q}`, id, m, w, ts)
 		case 15:
 			// a retry of an earlier line, or a malformed one
 			if rapid.Bool().Draw(t, "retry") && buf.Len() > 0 {
@@ -91,7 +104,11 @@ func genStream(t *rapid.T, prog *Program) []byte {
 	return buf.Bytes()
 }
 
-var propertyPrograms = []string{"club", "coalition", "airline", "cashback"}
+var propertyPrograms = []string{"club", "coalition", "airline", "cashback", "retail"}
+
+// propertyCategories are the categories purchases draw: the ones the
+// programs' rates, campaigns, offers and collections name.
+var propertyCategories = []string{"fuel", "machines", "frothers", "capsules", "pans", "charms", "beans"}
 
 func programForProperty(t *rapid.T) *Program {
 	name := rapid.SampledFrom(propertyPrograms).Draw(t, "program")

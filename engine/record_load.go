@@ -57,6 +57,9 @@ func (e *Engine) checkRecordValue(v *recordValue) error {
 		if v.redeem.partner >= np {
 			return fmt.Errorf("redemption partner %d out of range", v.redeem.partner)
 		}
+		if r.typ == TypeClaim && int(v.redeem.reward) >= len(e.claimed) {
+			return fmt.Errorf("claim reward %d out of range", v.redeem.reward)
+		}
 		for k, p := range v.parts {
 			if int(p.lot) >= len(e.members.at(r.member).lots) {
 				return fmt.Errorf("part %d: lot %d out of range", k, p.lot)

@@ -18,6 +18,8 @@ import (
 //	                 u n, n × (u position, i refunded after), oldest first
 //	redeem, capture: i points, i partner, u n, n × (u lot, i points),
 //	                 u cancelled (0 or 1), then u its position if 1
+//	claim:           as redeem, then i the reward's index (claims came
+//	                 after format 1, so no older value has this type)
 //	hold:            i index into the holds table (holds stay resident)
 //
 // Members are never removed, so member, lot and hold indices are stable.
@@ -45,7 +47,7 @@ func detailOf(typ CommandType, err ErrorCode) detail {
 	switch typ {
 	case TypePurchase:
 		return detailPurchase
-	case TypeRedeem, TypeCapture:
+	case TypeRedeem, TypeCapture, TypeClaim:
 		return detailRedemption
 	case TypeHold:
 		return detailHold
@@ -61,7 +63,7 @@ type recordValue struct {
 	row         record
 	buy         purchaseRec   // amount, points, partner, lot
 	events      []refundEvent // oldest first; prev unused
-	redeem      redemptionRec // points, partner, cancelled
+	redeem      redemptionRec // points, partner, cancelled, a claim's reward
 	cancelledAt uint64
 	parts       []part
 	holdRef     int32
@@ -102,6 +104,9 @@ func (e *Engine) appendRecordValue(dst []byte, ri int32) []byte {
 		dst = binary.AppendUvarint(dst, uint64(boolInt(rd.cancelled)))
 		if rd.cancelled {
 			dst = binary.AppendUvarint(dst, r.changed) // a cancel is a redemption's only change
+		}
+		if r.typ == TypeClaim {
+			dst = binary.AppendVarint(dst, int64(rd.reward))
 		}
 	case detailHold:
 		dst = binary.AppendVarint(dst, int64(r.ref))
@@ -206,6 +211,9 @@ func decodeRecordValue(b []byte, v *recordValue) error {
 			v.decodePurchase(r)
 		case detailRedemption:
 			v.decodeRedemption(r)
+			if row.typ == TypeClaim {
+				v.redeem.reward = r.i32("reward", 0)
+			}
 		case detailHold:
 			v.holdRef = r.i32("hold", 0)
 		}

@@ -122,7 +122,7 @@ func checkRoundTrip(t fataler, snap []byte, store fakeStore) {
 // TestConformanceStoreBacked runs SPEC's vectors through a store-backed
 // engine that keeps one record resident.
 func TestConformanceStoreBacked(t *testing.T) {
-	for _, name := range []string{"coalition", "cashback", "airline", "club"} {
+	for _, name := range conformanceVectors {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join("..", "testdata", "conformance")
 			prog := loadProgramFile(t, filepath.Join(dir, name+".program.json"))

@@ -2,10 +2,10 @@ package engine
 
 import "strconv"
 
-// ErrorCode is a stable machine-readable rejection reason (SPEC §6, §9.9).
+// ErrorCode is a stable machine-readable rejection reason (SPEC §6, §9.9, §10).
 type ErrorCode uint8
 
-// Error codes, in SPEC's order of checks.
+// Error codes, in SPEC's order of checks up to ErrAtInFuture.
 const (
 	OK ErrorCode = iota
 	ErrInvalid
@@ -28,6 +28,11 @@ const (
 	ErrInsufficientPoints
 	ErrOverflow
 	ErrAtInFuture
+	// SPEC §10; appended, since stored records and snapshots keep codes by
+	// number (so the numbers no longer follow SPEC's order of checks).
+	ErrVelocityLimit
+	ErrUnknownReward
+	ErrOutOfStock
 	errorCount
 )
 
@@ -35,7 +40,7 @@ var errorNames = [errorCount]string{"", "invalid", "id_conflict", "unknown_partn
 	"unknown_action", "action_limit", "referrals_disabled", "referral_invalid", "transfers_disabled",
 	"below_min_transfer", "unknown_original", "original_mismatch", "already_cancelled", "hold_closed",
 	"capture_exceeds_hold", "refund_exceeds_purchase", "below_min_redemption", "insufficient_points",
-	"overflow", "at_in_future"}
+	"overflow", "at_in_future", "velocity_limit", "unknown_reward", "out_of_stock"}
 
 func (c ErrorCode) String() string {
 	if c < errorCount {

@@ -16,12 +16,18 @@ import (
 // command record; a store-backed one writes version 3, where the record,
 // purchase and redemption tables are replaced by the count of records ever
 // made (the records are in the caller's store), so that the snapshot is the
-// same whatever the resident window.
+// same whatever the resident window. Versions 4 and 5 are 2 and 3 with
+// SPEC §10's state: rewards claimed and budgets spent after the partner
+// totals, a challenge's categories, a member's offers and day counters,
+// and a claim's reward in its redemption row. Restore reads all four.
 const (
-	snapshotMagic   = "ACCRUALS"
-	snapshotVersion = 2
-	// snapshotVersionStoreBacked is version 2 without the records.
-	snapshotVersionStoreBacked = 3
+	snapshotMagic = "ACCRUALS"
+	// snapshotVersionV2 and snapshotVersionStoreBackedV2 are read only.
+	snapshotVersionV2            = 2
+	snapshotVersionStoreBackedV2 = 3
+	snapshotVersion              = 4
+	// snapshotVersionStoreBacked is version 4 without the records.
+	snapshotVersionStoreBacked = 5
 	// maxSnapshotCount bounds every table length read back, so a corrupt
 	// snapshot cannot make Restore allocate without limit.
 	maxSnapshotCount = 1 << 34
@@ -86,6 +92,15 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		s.i(e.partnerIssued[k])
 		s.i(e.partnerRedeemed[k])
 	}
+	s.u(uint64(len(e.claimed)))
+	for _, n := range e.claimed {
+		s.i(n)
+	}
+	s.u(uint64(len(e.budgets.ids)))
+	for k, id := range e.budgets.ids {
+		s.str(id)
+		s.i(e.budgets.spent[k])
+	}
 	s.u(uint64(e.members.len()))
 	for k := 0; k < e.members.len(); k++ {
 		s.member(e.members.at(int32(k)))
@@ -132,12 +147,29 @@ func (s *snapWriter) member(m *member) {
 		for _, p := range c.partners {
 			s.i(int64(p))
 		}
+		s.u(uint64(len(c.categories)))
+		for _, cat := range c.categories {
+			s.str(cat)
+		}
 	}
 	s.u(uint64(len(x.actions)))
 	for _, a := range x.actions {
 		s.i(int64(a.month))
 		s.i(int64(a.count))
 	}
+	if x.retail == nil {
+		s.u(0)
+		return
+	}
+	r := x.retail
+	s.u(1)
+	s.u(uint64(len(r.offers)))
+	for _, until := range r.offers {
+		s.i(until)
+	}
+	s.i(int64(r.day))
+	s.i(int64(r.dayPurchases))
+	s.i(r.dayEarned)
 }
 
 // writeTables writes every table after the members: command records (or
@@ -190,15 +222,16 @@ func (e *Engine) writeRecords(s *snapWriter) {
 	s.u(uint64(e.redeems.len()))
 	for k := 0; k < e.redeems.len(); k++ {
 		r := e.redeems.at(int32(k))
-		for _, v := range [...]int64{r.points, int64(r.partsOff), int64(r.partsLen), int64(r.member), int64(r.partner), boolInt(r.cancelled)} {
+		for _, v := range [...]int64{r.points, int64(r.partsOff), int64(r.partsLen), int64(r.member), int64(r.partner), boolInt(r.cancelled), int64(r.reward)} {
 			s.i(v)
 		}
 	}
 }
 
 type snapReader struct {
-	r   *bufio.Reader
-	err error
+	r      *bufio.Reader
+	err    error
+	retail bool // version 4 or 5: SPEC §10's state is there
 }
 
 func (s *snapReader) fail(err error) {
@@ -278,6 +311,9 @@ func Restore(r io.Reader) (*Engine, error) {
 		e.partnerIssued[k] = s.i()
 		e.partnerRedeemed[k] = s.i()
 	}
+	if s.retail {
+		e.readRetail(s)
+	}
 	nm := s.n()
 	for k := 0; k < nm && s.err == nil; k++ {
 		m := s.member(&e.names)
@@ -299,10 +335,11 @@ func Restore(r io.Reader) (*Engine, error) {
 func (s *snapReader) programs() (p, next *Program, nextAt int64, storeBacked bool, err error) {
 	s.magic()
 	v := s.u()
-	if s.err == nil && v != snapshotVersion && v != snapshotVersionStoreBacked {
-		return nil, nil, 0, false, fmt.Errorf("engine snapshot: version %d, want %d or %d", v, snapshotVersion, snapshotVersionStoreBacked)
+	if s.err == nil && (v < snapshotVersionV2 || v > snapshotVersionStoreBacked) {
+		return nil, nil, 0, false, fmt.Errorf("engine snapshot: version %d, want %d … %d", v, snapshotVersionV2, snapshotVersionStoreBacked)
 	}
-	storeBacked = v == snapshotVersionStoreBacked
+	storeBacked = v == snapshotVersionStoreBacked || v == snapshotVersionStoreBackedV2
+	s.retail = v >= snapshotVersion
 	src := s.bytes()
 	if s.err != nil {
 		return nil, nil, 0, false, s.err
@@ -343,12 +380,12 @@ func (s *snapReader) member(names *arena) member {
 		m.lots = append(m.lots, lot{points: s.i(), matureAtMS: s.i(), expiresAtMS: s.i()})
 	}
 	if s.u() == 1 {
-		m.ext = s.memberExt()
+		m.ext = s.memberExt(names)
 	}
 	return m
 }
 
-func (s *snapReader) memberExt() *memberExt {
+func (s *snapReader) memberExt(names *arena) *memberExt {
 	x := &memberExt{}
 	x.planUntilMS, x.plan, x.referrer = s.i(), s.i32(), s.i32()
 	for j, nh := 0, s.n(); j < nh && s.err == nil; j++ {
@@ -359,12 +396,51 @@ func (s *snapReader) memberExt() *memberExt {
 		for q, np := 0, s.n(); q < np && s.err == nil; q++ {
 			c.partners = append(c.partners, s.i32())
 		}
+		for q, nc := 0, s.retailN(); q < nc && s.err == nil; q++ {
+			c.categories = append(c.categories, names.str(s.bytes()))
+		}
 		x.challenges = append(x.challenges, c)
 	}
 	for j, na := 0, s.n(); j < na && s.err == nil; j++ {
 		x.actions = append(x.actions, actionCount{month: s.i32(), count: s.i32()})
 	}
+	if s.retailN() == 1 {
+		r := &memberRetail{}
+		for j, no := 0, s.n(); j < no && s.err == nil; j++ {
+			r.offers = append(r.offers, s.i())
+		}
+		r.day, r.dayPurchases, r.dayEarned = s.i32(), s.i32(), s.i()
+		x.retail = r
+	}
 	return x
+}
+
+// retailN reads a count that only versions 4 and 5 write (0 before).
+func (s *snapReader) retailN() int {
+	if !s.retail {
+		return 0
+	}
+	return s.n()
+}
+
+// readRetail reads SPEC §10's program-wide state: rewards claimed and
+// budgets spent.
+func (e *Engine) readRetail(s *snapReader) {
+	nc := s.n()
+	if nc > maxRewards+len(e.prog.Rewards) {
+		s.fail(fmt.Errorf("engine snapshot: %d rewards claimed, the program has %d", nc, len(e.prog.Rewards)))
+		return
+	}
+	for len(e.claimed) < nc {
+		e.claimed = append(e.claimed, 0)
+	}
+	for k := 0; k < nc && s.err == nil; k++ {
+		e.claimed[k] = s.i()
+	}
+	for k, nb := 0, s.n(); k < nb && s.err == nil; k++ {
+		e.budgets.ids = append(e.budgets.ids, e.names.str(s.bytes()))
+		e.budgets.spent = append(e.budgets.spent, s.i())
+	}
 }
 
 // readTables reads what writeTables wrote.
@@ -408,7 +484,11 @@ func (e *Engine) readRecords(s *snapReader) {
 		e.buys.add(b)
 	}
 	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
-		e.redeems.add(redemptionRec{points: s.i(), partsOff: uint32(s.i()), partsLen: uint32(s.i()), member: s.i32(), partner: s.i32(), cancelled: s.i() == 1})
+		rd := redemptionRec{points: s.i(), partsOff: uint32(s.i()), partsLen: uint32(s.i()), member: s.i32(), partner: s.i32(), cancelled: s.i() == 1}
+		if s.retail {
+			rd.reward = s.i32()
+		}
+		e.redeems.add(rd)
 	}
 }
 
@@ -425,8 +505,11 @@ func (e *Engine) check() error {
 			return bad("record", i)
 		}
 		if r.ref >= 0 && ((r.typ == TypePurchase && int(r.ref) >= e.buys.len()) ||
-			((r.typ == TypeRedeem || r.typ == TypeCapture) && int(r.ref) >= e.redeems.len()) ||
+			(detailOf(r.typ, r.err) == detailRedemption && int(r.ref) >= e.redeems.len()) ||
 			(r.typ == TypeHold && int(r.ref) >= e.holds.len())) {
+			return bad("record", i)
+		}
+		if r.typ == TypeClaim && r.err == OK && r.ref >= 0 && int(e.redeems.at(r.ref).reward) >= len(e.claimed) {
 			return bad("record", i)
 		}
 	}
@@ -466,7 +549,8 @@ func (e *Engine) check() error {
 			return bad("member", i)
 		}
 		if x := m.ext; x != nil {
-			if int(x.plan) >= len(e.prog.Plans) || x.referrer >= nm || len(x.challenges) > len(e.prog.Challenges) || len(x.actions) > len(e.prog.Actions) {
+			if int(x.plan) >= len(e.prog.Plans) || x.referrer >= nm || len(x.challenges) > len(e.prog.Challenges) || len(x.actions) > len(e.prog.Actions) ||
+				(x.retail != nil && len(x.retail.offers) > len(e.prog.Offers)) {
 				return bad("member", i)
 			}
 			for _, h := range x.holds {

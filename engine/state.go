@@ -53,7 +53,7 @@ type member struct {
 // available is the member's available balance (SPEC §3).
 func (m *member) available() int64 { return m.avail - m.debt }
 
-// memberExt holds §9 state: 80 bytes plus its slices.
+// memberExt holds §9 state: 96 bytes plus its slices and retail part.
 type memberExt struct {
 	planUntilMS int64
 	plan        int32 // -1: none
@@ -61,12 +61,22 @@ type memberExt struct {
 	holds       []uint32
 	challenges  []challengeProgress
 	actions     []actionCount
+	retail      *memberRetail // nil unless the program has offers or daily limits
 }
 
 type challengeProgress struct {
-	purchases int64
-	partners  []int32 // distinct partners seen, up to the target
-	done      bool
+	purchases  int64
+	partners   []int32  // distinct partners seen, up to the target
+	categories []string // distinct categories seen, up to the target (SPEC §10.3)
+	done       bool
+}
+
+// memberRetail holds a member's SPEC §10 state: 40 bytes plus its offers.
+type memberRetail struct {
+	offers       []int64 // per offer index: valid until; noOffer: not held
+	dayEarned    int64   // purchase points earned on day
+	day          int32   // dayKey of the counters
+	dayPurchases int32   // accepted purchases on day
 }
 
 type actionCount struct {
@@ -118,6 +128,7 @@ type redemptionRec struct {
 	partsLen  uint32
 	member    int32
 	partner   int32
+	reward    int32 // a claim's reward index (read for records of type claim only)
 	cancelled bool
 }
 

@@ -26,7 +26,7 @@ func (m *Mem) Status() wire.Status {
 func (m *Mem) Stats() wire.Stats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return api.NewStats(m.eng.Totals(), m.applied)
+	return api.WithRetail(api.NewStats(m.eng.Totals(), m.applied), m.eng)
 }
 
 // entry is ledger entry i as the reads answer it; seqs start at 1, as

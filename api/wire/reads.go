@@ -109,6 +109,39 @@ type Stats struct {
 	RedemptionRate float64 `json:"redemption_rate"` // redeemed / (issued + rewards + adjustments)
 	BreakageRate   float64 `json:"breakage_rate"`   // breakage / (issued + rewards + adjustments)
 	AppliedIndex   uint64  `json:"applied_index"`
+	// SPEC §10: each campaign budget and each reward of the catalogue;
+	// absent when the program has none.
+	Budgets   []Budget `json:"budgets,omitempty"`
+	Catalogue []Stock  `json:"catalogue,omitempty"`
+}
+
+// Budget is a campaign's budget (SPEC §10.1): what accepted purchases
+// have spent of it and what is left.
+type Budget struct {
+	Campaign     string `json:"campaign"`
+	BudgetPoints int64  `json:"budget_points"`
+	Spent        int64  `json:"spent"`
+	Left         int64  `json:"left"`
+}
+
+// Stock is a reward of the catalogue (SPEC §10.5): its claims not
+// cancelled and, for a limited stock, what is left (absent: unlimited).
+type Stock struct {
+	Reward  string `json:"reward"`
+	Partner string `json:"partner"`
+	Points  int64  `json:"points"`
+	Stock   int64  `json:"stock"` // 0: unlimited
+	Claimed int64  `json:"claimed"`
+	Left    *int64 `json:"left,omitempty"`
+}
+
+// ProgramState is GET /v1/program/state: the program's budgets and
+// catalogue as of AppliedIndex (the program document itself is GET
+// /v1/program).
+type ProgramState struct {
+	Budgets      []Budget `json:"budgets"`
+	Catalogue    []Stock  `json:"catalogue"`
+	AppliedIndex uint64   `json:"applied_index"`
 }
 
 // Status is GET /v1/cluster: the answering node's view of the cluster.

@@ -66,7 +66,13 @@ func (b nodeBackend) StateHashAt(ctx context.Context, at uint64) (hash, index ui
 	return b.n.StateHashAt(ctx, at)
 }
 
-func (b nodeBackend) Stats() wire.Stats { return api.NewStats(b.n.Totals(), b.n.AppliedIndex()) }
+// Stats reads the totals, budgets and stock under one apply lock, so they
+// agree with each other.
+func (b nodeBackend) Stats() wire.Stats {
+	var s wire.Stats
+	b.n.WithEngine(func(e *engine.Engine) { s = api.WithRetail(api.NewStats(e.Totals(), b.n.AppliedIndex()), e) })
+	return s
+}
 
 func (b nodeBackend) Statement(member, cursor string, limit int) (wire.Statement, error) {
 	led, err := b.n.CurrentLedger(context.Background())

@@ -26,6 +26,7 @@ const (
 	entryCommands byte = 1 // codec.Compress(uvarint count ++ engine.AppendBinary…)
 	entryRegister byte = 2 // uvarint len ++ node id ++ uvarint len ++ HTTP address
 	entryProgram  byte = 3 // varint effective time (ms) ++ program source (YAML or JSON)
+	entryGenesis  byte = 4 // program source: the program of record, at index 2 (genesis.go)
 )
 
 // maxEntryBytes caps one decoded command entry (a corrupt or hostile entry
@@ -147,6 +148,10 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
 				f.log.Warn("program change refused", "index", l.Index, "err", err)
 			}
 			resp[i] = &entryResponse{err: err}
+		case entryGenesis:
+			if err := f.applyGenesis(l.Index, l.Data[1:]); err != nil {
+				f.log.Error("genesis entry refused", "index", l.Index, "err", err)
+			}
 		default:
 			f.log.Error("unknown entry kind", "index", l.Index, "kind", l.Data[0])
 		}

@@ -25,7 +25,7 @@ var consoleFiles embed.FS
 // console serves GET /console and /console/<file>. The page is public: it
 // holds no data, and every data call it makes carries the operator's key.
 func (s *Server) console(ctx *fasthttp.RequestCtx, seg [][]byte, route *int) {
-	*route = rNotFound // static files: no route label of their own
+	*route = rConsole
 	if !ctx.IsGet() && !ctx.IsHead() {
 		methodNotAllowed(ctx, "GET")
 		return

@@ -56,6 +56,23 @@ func (m *kpiMem) KPIs() any {
 
 var _ api.KPISource = (*kpiMem)(nil)
 
+// chromiumArgs are the flags of a headless run with a fresh profile.
+func chromiumArgs(t *testing.T) []string {
+	return []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+		"--user-data-dir=" + t.TempDir(), "--virtual-time-budget=6000"}
+}
+
+// dumpDOM loads url in headless Chromium and returns the DOM once the
+// page's scripts ran.
+func dumpDOM(t *testing.T, ctx context.Context, chromium, url string) string {
+	t.Helper()
+	out, err := exec.CommandContext(ctx, chromium, append(chromiumArgs(t), "--dump-dom", url)...).Output()
+	if err != nil {
+		t.Fatalf("chromium --dump-dom: %v", err)
+	}
+	return string(out)
+}
+
 // findChromium returns a headless-capable browser, or "".
 func findChromium() string {
 	if p := os.Getenv("CHROMIUM"); p != "" {
@@ -105,11 +122,16 @@ func consoleServer(t *testing.T) (base string, mem *kpiMem) {
 			t.Fatal(err)
 		}
 	}
+	return serveConsole(t, mem, time.UnixMilli(lastMS).Add(time.Hour)), mem
+}
+
+// serveConsole starts api.New over mem, with the clock at now.
+func serveConsole(t *testing.T, mem *kpiMem, now time.Time) string {
+	t.Helper()
 	keys, err := api.NewKeys([]api.Key{{Key: consoleKey, Role: "operator"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.UnixMilli(lastMS).Add(time.Hour)
 	s, err := api.New(api.Config{Addr: "127.0.0.1:0", Backend: mem, Keys: keys, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +147,7 @@ func consoleServer(t *testing.T) (base string, mem *kpiMem) {
 		s.ShutdownWithContext(ctx)
 		<-done
 	})
-	return "http://" + s.Addr(), mem
+	return "http://" + s.Addr()
 }
 
 func getJSON(t *testing.T, url string, v any) {
@@ -214,16 +236,10 @@ func TestConsoleBrowser(t *testing.T) {
 	partner := mem.Program().Partners[0].ID
 
 	url := fmt.Sprintf("%s/console#key=%s&member=%s&partner=%s", base, consoleKey, member, partner)
-	profile := t.TempDir()
-	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-		"--user-data-dir=" + profile, "--virtual-time-budget=6000"}
+	args := chromiumArgs(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, chromium, append(args, "--dump-dom", url)...).Output()
-	if err != nil {
-		t.Fatalf("chromium --dump-dom: %v", err)
-	}
-	dom := string(out)
+	dom := dumpDOM(t, ctx, chromium, url)
 	shown := map[string]string{}
 	for _, m := range dataValue.FindAllStringSubmatch(dom, -1) {
 		shown[m[1]] = m[2]

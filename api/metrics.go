@@ -28,12 +28,13 @@ const (
 	rMetrics
 	rHealth
 	rReady
+	rConsole
 	rNotFound
 	routeCount
 )
 
 var routeNames = [routeCount]string{"commands", "stream", "convenience", "quote", "member", "statement",
-	"balance", "command", "settlement", "stats", "program", "cluster", "metrics", "healthz", "readyz", "unmatched"}
+	"balance", "command", "settlement", "stats", "program", "cluster", "metrics", "healthz", "readyz", "console", "unmatched"}
 
 // metrics of one server (its own registry, so tests can run many servers).
 type metrics struct {

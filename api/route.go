@@ -102,6 +102,9 @@ func (s *Server) healthz(ctx *fasthttp.RequestCtx, seg [][]byte) {
 	ctx.SetBodyString(`{"status":"ok"}`)
 }
 
+// notReady is the error message of /v1 requests while /readyz answers 503.
+const notReady = "the node is not ready: starting (loading its state, applying its log, waiting for a leader) or shutting down; retry"
+
 func (s *Server) readyz(ctx *fasthttp.RequestCtx, seg [][]byte) {
 	if len(seg) != 1 {
 		notFound(ctx)
@@ -180,6 +183,14 @@ func (s *Server) routeV1(ctx *fasthttp.RequestCtx, seg [][]byte, route *int) {
 	}
 	if write && p.Role == RoleReadonly {
 		forbidden(ctx, "a readonly key may only GET")
+		return
+	}
+	// A node that is not ready would answer reads from a state it has not
+	// finished loading (stale reads, stats, its ledger); the cluster
+	// routes stay open so an operator can see why. Writes need a ready
+	// leader anyway (a follower names it).
+	if !s.ready.Load() && !write && r.label != rCluster {
+		writeError(ctx, wire.Unavailable, notReady)
 		return
 	}
 	if write {

@@ -5,7 +5,6 @@ package api
 
 import (
 	"errors"
-
 )
 
 // span is one element of a JSON array: body[start:end].
@@ -185,4 +184,3 @@ func nextIsColon(rest []byte) bool {
 	}
 	return false
 }
-

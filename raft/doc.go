@@ -26,6 +26,13 @@
 //     (when missing or different), and AddVoter proposes the new node's
 //     entry before adding it. The directory is part of every snapshot.
 //     hraft has no per-server metadata, hence a log entry.
+//   - 3, program: varint effective time (ms) and a program source, from
+//     SetProgram (PUT /v1/program); checked again on every replica.
+//   - 4, genesis: the program of record (genesis.go). Bootstrap writes it at
+//     index 2, right after hraft's configuration entry, so every replica
+//     applies every command under the cluster's program whatever its own
+//     Config.Program: a joining node takes the program from the log, or
+//     from the leader's snapshot, which carries it in the engine's stream.
 //
 // # Group commit (Submit)
 //
@@ -183,6 +190,14 @@
 // snapshot-receive, falls inside hraft's write of a received snapshot: it
 // sits in a snapshot-store wrapper of raft/faultinject, installed through
 // Seams.Snapshots. Unarmed, a hook costs one branch on a bool.
+//
+// # Readiness (ready.go)
+//
+// Ready is false until the state machine has applied the last entry the
+// log held at Open (the restored snapshot alone is an older state), a node
+// that held nothing has applied something (genesis or a snapshot), and a
+// leader is known; then it stays true. accrual serve answers /readyz 503,
+// and /v1 reads of the local state too, until then.
 //
 // # Cluster identity (clusterid.go)
 //

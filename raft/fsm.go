@@ -26,6 +26,7 @@ const (
 	entryCommands byte = 1 // codec.Compress(uvarint count ++ engine.AppendBinary…)
 	entryRegister byte = 2 // uvarint len ++ node id ++ uvarint len ++ HTTP address
 	entryProgram  byte = 3 // varint effective time (ms) ++ program source (YAML or JSON)
+	entryGenesis  byte = 4 // program source: the program of record, at index 2 (genesis.go)
 )
 
 // maxEntryBytes caps one decoded command entry (a corrupt or hostile entry
@@ -87,7 +88,7 @@ type fsm struct {
 func newFSM(prog *engine.Program, led *ledger.Ledger, log hclog.Logger, render func() bool, recordsInMemory int) *fsm {
 	f := &fsm{
 		log: log, prog: prog, led: led, render: render,
-		eng:     engine.NewWithOptions(prog, engine.Options{StoreBacked: true}),
+		eng:     newEngine(prog),
 		records: led.NewRecordReader(),
 		nodes:   map[string]string{},
 		views:   newViewStore(),
@@ -95,6 +96,12 @@ func newFSM(prog *engine.Program, led *ledger.Ledger, log hclog.Logger, render f
 	f.step = apply.NewStoreBacked(f.eng, f.records, recordsInMemory)
 	f.lw = newLedgerWriter(led, &f.fatal)
 	return f
+}
+
+// newEngine is the engine of a node: store-backed, its command records in
+// the ledger's DB.
+func newEngine(p *engine.Program) *engine.Engine {
+	return engine.NewWithOptions(p, engine.Options{StoreBacked: true})
 }
 
 // close stops the ledger writer and closes the record reader: both before
@@ -159,6 +166,10 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
 				f.log.Warn("program change refused", "index", l.Index, "err", err)
 			}
 			resp[i] = &entryResponse{err: err}
+		case entryGenesis:
+			if err := f.applyGenesis(l.Index, l.Data[1:]); err != nil {
+				f.log.Error("genesis entry refused", "index", l.Index, "err", err)
+			}
 		default:
 			f.log.Error("unknown entry kind", "index", l.Index, "kind", l.Data[0])
 		}

@@ -39,6 +39,8 @@ type Node struct {
 	inflight atomic.Int64 // entries proposed and not yet answered
 
 	readyTerm atomic.Uint64 // term in which this leader's Barrier completed
+	readyAt   uint64        // the index the state must reach before Ready (ready.go)
+	ready     atomic.Bool
 	verifier  verifier
 
 	closeMu   sync.RWMutex
@@ -94,6 +96,9 @@ func Open(cfg Config) (_ *Node, err error) {
 		if err := n.bootstrap(rc, logs, snaps); err != nil {
 			return nil, err
 		}
+	}
+	if n.readyAt, err = lastStateIndex(logs, snaps); err != nil { // ready.go
+		return nil, err
 	}
 	r, err := hraft.NewRaft(rc, n.fsm, logs, logs, snaps, n.trans)
 	if err != nil {
@@ -178,8 +183,9 @@ func raftConfig(cfg Config) (*hraft.Config, error) {
 	return rc, hraft.ValidateConfig(rc)
 }
 
-// bootstrap starts a one-node cluster, with a new cluster id, when the
-// node has no Raft state yet.
+// bootstrap starts a one-node cluster, with a new cluster id and
+// Config.Program as its program of record, when the node has no Raft state
+// yet.
 func (n *Node) bootstrap(rc *hraft.Config, logs RaftStore, snaps hraft.SnapshotStore) error {
 	has, err := hraft.HasExistingState(logs, logs, snaps)
 	if err != nil || has {
@@ -189,7 +195,10 @@ func (n *Node) bootstrap(rc *hraft.Config, logs RaftStore, snaps hraft.SnapshotS
 		return err
 	}
 	conf := hraft.Configuration{Servers: []hraft.Server{{Suffrage: hraft.Voter, ID: rc.LocalID, Address: n.trans.LocalAddr()}}}
-	return hraft.BootstrapCluster(rc, logs, logs, snaps, n.trans, conf)
+	if err := hraft.BootstrapCluster(rc, logs, logs, snaps, n.trans, conf); err != nil {
+		return err
+	}
+	return writeGenesis(logs, n.cfg.Program.Source) // genesis.go
 }
 
 // startBackground starts the node's goroutines: the disk guard (when on),

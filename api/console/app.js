@@ -89,8 +89,9 @@
   // bars: one series of values (may be negative) with labels.
   function barChart(labels, values, color) {
     if (!values.length) return '<p class="muted small">no data</p>';
-    const max = niceMax(Math.max(0, ...values)), min = -niceMax(-Math.min(0, ...values)) || 0;
-    const lo = min < 0 ? min : 0;
+    // The axis reaches below 0 only for negative values (niceMax(0) is 1).
+    const top = Math.max(0, ...values), bottom = Math.min(0, ...values);
+    const lo = bottom < 0 ? -niceMax(-bottom) : 0, max = top > 0 ? niceMax(top) : lo < 0 ? 0 : 1;
     const ih = H - PAD.t - PAD.b, iw = W - PAD.l - PAD.r, n = values.length;
     const y = (v) => PAD.t + ih - ((v - lo) * ih) / (max - lo);
     let s = axes(lo, max, labels, Math.ceil(n / 10));
@@ -113,8 +114,12 @@
     const y = (v) => PAD.t + ih - ((v - lo) * ih) / (max - lo || 1);
     let s = axes(lo, max, labels, Math.ceil(n / (opts.ticks || 10)));
     series.forEach((ser, k) => {
-      const pts = ser.values.map((v, i) => (v === null ? null : `${x(i).toFixed(1)},${y(v).toFixed(1)}`)).filter(Boolean);
-      s += `<polyline fill="none" stroke="${ser.color || COLORS[k]}" stroke-width="2" points="${pts.join(" ")}"/>`;
+      const pts = ser.values.map((v, i) => (v === null ? null : [x(i).toFixed(1), y(v).toFixed(1)])).filter(Boolean);
+      const color = ser.color || COLORS[k];
+      s += `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map((p) => p.join(",")).join(" ")}"/>`;
+      // A line through one point has no length: the first month of a new
+      // install would show nothing. Few points get a dot each.
+      if (pts.length <= 3) for (const [px, py] of pts) s += `<circle cx="${px}" cy="${py}" r="3.5" fill="${color}"/>`;
     });
     const legend = series.map((ser, k) => `<span><i class="sw" style="background:${ser.color || COLORS[k]}"></i>${esc(ser.name)}</span>`).join("");
     return svg(s) + `<div class="legend small">${legend}</div>`;
@@ -279,6 +284,18 @@
       ps.map((p) => [`<a href="#" data-partner="${esc(p.partner)}">${esc(p.partner)}</a>`, fmt(p.issued), fmt(p.clawed_back), fmt(p.redeemed), fmt(p.returned), fmt(p.net), fmt(p.spend_minor)]));
   }
 
+  // signedPoints shows whether an entry's points came to the member (+) or
+  // went (−): points move from the credit account to the debit account. A
+  // move between the member's own accounts (pending → available) names them.
+  function signedPoints(e, member) {
+    const own = (acct) => typeof acct === "string" && acct.startsWith("member:" + member + ":");
+    const sub = (acct) => acct.slice(("member:" + member + ":").length);
+    if (own(e.debit) && own(e.credit)) return `<span class="pts move">${fmt(e.points)} ${esc(sub(e.credit))}→${esc(sub(e.debit))}</span>`;
+    if (own(e.debit)) return `<span class="pts in">+${fmt(e.points)}</span>`;
+    if (own(e.credit)) return `<span class="pts out">−${fmt(e.points)}</span>`;
+    return fmt(e.points);
+  }
+
   // --- member lookup ---
   async function lookupMember(id) {
     const body = $("member-body");
@@ -299,9 +316,9 @@
       if (lots.length) html += "<h3>Points by expiry month</h3>" + table(["expires", "available", "pending"], lots);
       const es = st && (st.entries || []);
       if (es && es.length) {
-        html += "<h3>Statement (latest)</h3>" + '<div class="scroll">' + table(["at", "command", "kind", "points", "debit", "credit"], es.map((e) => [
-          esc(e.at || (e.at_ms ? new Date(e.at_ms).toISOString() : "")), esc(e.command_id || e.command || ""), esc(e.kind),
-          fmt(e.points), esc(e.debit), esc(e.credit)])) + "</div>";
+        html += "<h3>Statement (latest)</h3>" + '<div class="scroll">' + table(["at", "points", "kind", "command", "debit", "credit"], es.map((e) => [
+          esc(e.at || (e.at_ms ? new Date(e.at_ms).toISOString() : "")), signedPoints(e, m.member), esc(e.kind),
+          esc(e.command_id || e.command || ""), esc(e.debit), esc(e.credit)])) + "</div>";
       }
       body.innerHTML = html;
     } catch (e) {

@@ -2,13 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	_ "embed"
 	"encoding/json"
-	"errors"
+
 	"flag"
 	"fmt"
-	"io/fs"
+
 	"net/http"
 	"os"
 	"os/signal"
@@ -102,10 +103,11 @@ func cmdServe(args []string) error {
 		}
 		defer stop()
 	}
-	prog, err := serveProgram(f.dataDir, f.programPath)
+	pick, err := serveProgram(f) // serveprogram.go
 	if err != nil {
 		return err
 	}
+	prog := pick.prog
 	keys, generated, err := serveKeys(f.dataDir, f.keysPath)
 	if err != nil {
 		return err
@@ -133,15 +135,34 @@ func cmdServe(args []string) error {
 	if err != nil {
 		return err
 	}
+	return serveUntilStopped(f, node, srv, pick, generated)
+}
+
+// serveUntilStopped serves HTTP, joins the cluster when asked to, and once
+// the node is ready (raft/ready.go; /readyz answers 503 until then) checks
+// --program and prints how to try it; it returns on SIGINT or SIGTERM.
+func serveUntilStopped(f serveFlags, node *raft.Node, srv *api.Server, pick programPick, generatedKey bool) error {
+	srv.SetReady(false)
+	stop := stopSignals()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
+	fmt.Printf("accrual: node %s starting on %s (raft %s, data %s); ready once its state is loaded and a leader is known\n",
+		f.nodeID, f.httpAddr, f.raftAddr, f.dataDir)
 	if f.join != "" {
 		if err := joinCluster(f); err != nil {
 			return err
 		}
 	}
-	printServing(f, prog, generated)
-	if err := awaitStop(errc); err != nil {
+	stopped, err := awaitReady(node, stop, errc)
+	if err != nil || stopped {
+		return err
+	}
+	if err := pick.check(node.Program()); err != nil {
+		return err
+	}
+	srv.SetReady(true)
+	printServing(f, node.Program(), generatedKey)
+	if err := awaitStop(stop, errc); err != nil {
 		return err
 	}
 	if err := srv.Shutdown(); err != nil {
@@ -220,13 +241,14 @@ func (f serveFlags) nodeConfig(prog *engine.Program, kpis *insight.Live) (raft.C
 	}, nil
 }
 
-// printServing tells the operator where the node serves and how to try it.
+// printServing tells the operator, once the node is ready, which program
+// it serves and how to try it (with a partner of that program).
 func printServing(f serveFlags, prog *engine.Program, generatedKey bool) {
 	scheme := "http"
 	if f.tlsCert != "" {
 		scheme = "https"
 	}
-	fmt.Printf("accrual: node %s serving program %q on %s://%s (raft %s, data %s)\n", f.nodeID, prog.ID, scheme, f.httpAddr, f.raftAddr, f.dataDir)
+	fmt.Printf("accrual: node %s ready, serving program %q on %s://%s (raft %s, data %s)\n", f.nodeID, prog.ID, scheme, f.httpAddr, f.raftAddr, f.dataDir)
 	if generatedKey {
 		// The key itself is never printed: a server's output ends up in logs.
 		fmt.Printf("accrual: generated operator key, kept in %s (mode 0600)\n", filepath.Join(f.dataDir, "operator.key"))
@@ -235,60 +257,61 @@ func printServing(f serveFlags, prog *engine.Program, generatedKey bool) {
 	if f.keysPath != "" {
 		keyRef = "$ACCRUAL_KEY"
 	}
-	fmt.Printf("try:\n  curl -s -H \"Authorization: Bearer %s\" -d '{\"id\":\"try-1\",\"member\":\"alice\",\"partner\":\"grocer\",\"amount\":4200}' %s://%s/v1/purchases\n",
-		keyRef, scheme, f.httpAddr)
+	fmt.Printf("try:\n  curl -s -H \"Authorization: Bearer %s\" -d '%s' %s://%s/v1/purchases\n",
+		keyRef, tryPurchase(prog), scheme, f.httpAddr)
 	fmt.Printf("  curl -s -H \"Authorization: Bearer %s\" %s://%s/v1/members/alice\n", keyRef, scheme, f.httpAddr)
+}
+
+// tryPurchase is the purchase of the try lines: at grocer when the program
+// has it (the README's demo), else at its first partner.
+func tryPurchase(prog *engine.Program) string {
+	partner := ""
+	for i, p := range prog.Partners {
+		if i == 0 || p.ID == "grocer" {
+			partner = p.ID
+		}
+	}
+	if partner == "" {
+		return `{"id":"try-1","member":"alice","amount":4200}`
+	}
+	return fmt.Sprintf(`{"id":"try-1","member":"alice","partner":%q,"amount":4200}`, partner)
+}
+
+// stopSignals delivers SIGINT and SIGTERM.
+func stopSignals() <-chan os.Signal {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	return sig
+}
+
+// awaitReady waits until the node is ready; stopped: a signal came first
+// (then the node just closes), err: the HTTP server ended.
+func awaitReady(node *raft.Node, stop <-chan os.Signal, errc <-chan error) (stopped bool, err error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan error, 1)
+	go func() { ready <- node.WaitReady(ctx) }()
+	select {
+	case err := <-ready:
+		return false, err
+	case s := <-stop:
+		fmt.Printf("accrual: %v before the node was ready: shutting down\n", s)
+		return true, nil
+	case err := <-errc:
+		return false, err
+	}
 }
 
 // awaitStop waits for SIGINT or SIGTERM, or for the HTTP server to end
 // (its error, if any).
-func awaitStop(errc <-chan error) error {
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+func awaitStop(stop <-chan os.Signal, errc <-chan error) error {
 	select {
-	case s := <-sig:
+	case s := <-stop:
 		fmt.Printf("accrual: %v: shutting down\n", s)
 		return nil
 	case err := <-errc:
 		return err
 	}
-}
-
-// serveProgram picks the program: --program, else the one stored in the data
-// directory by an earlier start, else the demo. The choice is stored, and a
-// restart with a different --program is refused: the state was built under
-// the stored rules.
-func serveProgram(dataDir, path string) (*engine.Program, error) {
-	stored := filepath.Join(dataDir, "program.yaml")
-	prev, err := os.ReadFile(stored)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	src := prev
-	switch {
-	case path != "":
-		if src, err = os.ReadFile(path); err != nil {
-			return nil, err
-		}
-		if prev != nil && !bytes.Equal(prev, src) {
-			return nil, fmt.Errorf("serve: %s differs from the program this data directory was built with (%s)", path, stored)
-		}
-	case prev == nil:
-		src = demoProgram
-	}
-	prog, err := engine.ParseProgram(src)
-	if err != nil {
-		if path != "" {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		return nil, err
-	}
-	if prev == nil {
-		if err := os.WriteFile(stored, src, 0o600); err != nil {
-			return nil, err
-		}
-	}
-	return prog, nil
 }
 
 // serveKeys loads --keys, else DATA/keys.yaml, creating it with one fresh
@@ -319,19 +342,13 @@ func serveKeys(dataDir, path string) (keys *api.Keys, generated bool, err error)
 // joinCluster asks a node of the cluster to add this one as a voter,
 // following a not-leader answer to the leader, retrying for a while.
 func joinCluster(f serveFlags) error {
-	key := f.joinKey
-	if key == "" {
-		key = os.Getenv("ACCRUAL_KEY")
-	}
+	key := joinKey(f)
 	body, _ := json.Marshal(map[string]string{"id": f.nodeID, "raft_addr": f.raftAddr, "http_addr": f.httpAddr})
 	target := f.join
 	client := &http.Client{Timeout: 10 * time.Second}
 	var last error
 	for attempt := 0; attempt < 30; attempt++ {
-		url := target
-		if !strings.Contains(url, "://") {
-			url = "http://" + url
-		}
+		url := httpURL(target)
 		req, _ := http.NewRequest("POST", url+"/v1/cluster/join", bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+key)
 		resp, err := client.Do(req)
@@ -358,4 +375,20 @@ func joinCluster(f serveFlags) error {
 		time.Sleep(time.Second)
 	}
 	return last
+}
+
+// joinKey is the operator key of --join: --join-key, else $ACCRUAL_KEY.
+func joinKey(f serveFlags) string {
+	if f.joinKey != "" {
+		return f.joinKey
+	}
+	return os.Getenv("ACCRUAL_KEY")
+}
+
+// httpURL adds http:// to an address without a scheme.
+func httpURL(addr string) string {
+	if strings.Contains(addr, "://") {
+		return addr
+	}
+	return "http://" + addr
 }

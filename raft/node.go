@@ -40,6 +40,7 @@ type Node struct {
 
 	readyTerm atomic.Uint64 // term in which this leader's Barrier completed
 	verifier  verifier
+	pager     memberPager // MemberPage's id order (memberpage.go)
 
 	closeMu   sync.RWMutex
 	closed    bool

@@ -29,11 +29,13 @@ const (
 	rHealth
 	rReady
 	rNotFound
+	rMembers
 	routeCount
 )
 
 var routeNames = [routeCount]string{"commands", "stream", "convenience", "quote", "member", "statement",
-	"balance", "command", "settlement", "stats", "program", "cluster", "metrics", "healthz", "readyz", "unmatched"}
+	"balance", "command", "settlement", "stats", "program", "cluster", "metrics", "healthz", "readyz", "unmatched",
+	"members"}
 
 // metrics of one server (its own registry, so tests can run many servers).
 type metrics struct {

@@ -24,6 +24,7 @@ type readQuery struct {
 	toMS        int64
 	has         uint8
 	lots        bool
+	after       string // a member id
 }
 
 const (
@@ -34,6 +35,7 @@ const (
 	qFrom
 	qTo
 	qLots
+	qAfter
 )
 
 const (
@@ -77,6 +79,8 @@ func parseReadQuery(a *fasthttp.Args, allowed uint8) (readQuery, error) {
 			bit = qTo
 		case "lots":
 			bit = qLots
+		case "after":
+			bit = qAfter
 		}
 		if bit == 0 || allowed&bit == 0 {
 			err = fmt.Errorf("unknown query parameter %q", k)
@@ -120,6 +124,11 @@ func parseReadQuery(a *fasthttp.Args, allowed uint8) (readQuery, error) {
 			q.fromMS, err = parseTimeParam(v)
 		case qTo:
 			q.toMS, err = parseTimeParam(v)
+		case qAfter:
+			if !validMember(v) {
+				err = errors.New("after must be a member id")
+			}
+			q.after = string(v)
 		case qLots:
 			switch string(v) {
 			case "true", "1":
@@ -227,6 +236,29 @@ func (s *Server) getMember(ctx *fasthttp.RequestCtx, name string) {
 		}
 	}
 	s.writeJSON(ctx, r)
+}
+
+// getMembers is GET /v1/members: a page of all members, an export (so
+// not for partner keys, which read members one at a time).
+func (s *Server) getMembers(ctx *fasthttp.RequestCtx, p Principal) {
+	if p.Role == RolePartner {
+		forbidden(ctx, "the member list needs an operator or readonly key")
+		return
+	}
+	q, ok := s.query(ctx, qConsistency|qLimit|qAfter)
+	if !ok {
+		return
+	}
+	page, err := s.b.Members(q.after, q.limit, q.consistency)
+	if err != nil {
+		s.backendError(ctx, err)
+		return
+	}
+	if page.Members == nil {
+		page.Members = []wire.MemberDump{}
+	}
+	page.Consistency = q.consistency
+	s.writeJSON(ctx, page)
 }
 
 func (s *Server) getStatement(ctx *fasthttp.RequestCtx, member string) {

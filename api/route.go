@@ -191,6 +191,8 @@ func (s *Server) classifyV1(ctx *fasthttp.RequestCtx, seg [][]byte) (v1Route, bo
 		return s.writeRoute(ctx, name), true
 	case (name == "redemptions" || name == "holds") && len(seg) == 3:
 		return s.actionRoute(ctx, name, seg[1], string(seg[2]))
+	case name == "members" && len(seg) == 1:
+		return getRoute(rMembers, func(p Principal) { s.getMembers(ctx, p) }), true
 	case name == "members" && (len(seg) == 2 || len(seg) == 3):
 		return s.memberRoute(ctx, seg)
 	case name == "commands" && len(seg) == 2:

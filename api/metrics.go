@@ -30,12 +30,13 @@ const (
 	rReady
 	rNotFound
 	rMembers
+	rOpenAPI
 	routeCount
 )
 
 var routeNames = [routeCount]string{"commands", "stream", "convenience", "quote", "member", "statement",
 	"balance", "command", "settlement", "stats", "program", "cluster", "metrics", "healthz", "readyz", "unmatched",
-	"members"}
+	"members", "openapi"}
 
 // metrics of one server (its own registry, so tests can run many servers).
 type metrics struct {

@@ -65,12 +65,20 @@ var convenience = map[string]engine.CommandType{
 	"holds":       engine.TypeHold,
 }
 
-// route dispatches a request; it records the route label in *route.
+// route dispatches a request; it records the route label in *route. The
+// route table (routes.go) decides first whether the path and method exist.
 func (s *Server) route(ctx *fasthttp.RequestCtx, route *int) {
 	var buf [6][]byte
 	seg, ok := segments(ctx.URI().PathOriginal(), buf[:])
 	if !ok || len(seg) == 0 {
 		notFound(ctx)
+		return
+	}
+	if known, allow := routeGate(seg, ctx.Method()); !known {
+		notFound(ctx)
+		return
+	} else if allow != "" {
+		methodNotAllowed(ctx, allow)
 		return
 	}
 	switch string(seg[0]) {
@@ -85,6 +93,9 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, route *int) {
 		s.metrics(ctx, seg)
 	case "console":
 		s.console(ctx, seg, route)
+	case "openapi.json":
+		*route = rOpenAPI
+		s.openAPI(ctx)
 	case "v1":
 		s.routeV1(ctx, seg[1:], route)
 	default:

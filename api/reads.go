@@ -55,6 +55,10 @@ func parseTimeParam(v []byte) (int64, error) {
 	return t.UnixMilli(), nil
 }
 
+// queryBits names the q* bit of each query parameter.
+var queryBits = map[string]uint8{"consistency": qConsistency, "cursor": qCursor, "limit": qLimit,
+	"at": qAt, "from": qFrom, "to": qTo, "lots": qLots, "after": qAfter}
+
 // parseReadQuery parses the parameters allowed (a bit set of q*).
 func parseReadQuery(a *fasthttp.Args, allowed uint8) (readQuery, error) {
 	q := readQuery{consistency: "linearizable", limit: defaultLimit}
@@ -63,25 +67,7 @@ func parseReadQuery(a *fasthttp.Args, allowed uint8) (readQuery, error) {
 		if err != nil {
 			break
 		}
-		var bit uint8
-		switch string(k) {
-		case "consistency":
-			bit = qConsistency
-		case "cursor":
-			bit = qCursor
-		case "limit":
-			bit = qLimit
-		case "at":
-			bit = qAt
-		case "from":
-			bit = qFrom
-		case "to":
-			bit = qTo
-		case "lots":
-			bit = qLots
-		case "after":
-			bit = qAfter
-		}
+		bit := queryBits[string(k)]
 		if bit == 0 || allowed&bit == 0 {
 			err = fmt.Errorf("unknown query parameter %q", k)
 			continue

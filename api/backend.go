@@ -36,6 +36,17 @@ type Backend interface {
 	BalanceAt(member string, atMS int64) (wire.Balance, error)
 	CommandEntries(id string) (wire.CommandEntries, error)
 	Settlement(partner string, fromMS, toMS int64) (wire.Settlement, error)
+	// Members is one page of all members with ids greater than after (""
+	// from the first), in id byte order, as of one applied index (at the
+	// consistency level, as Member); at most limit of them. It costs about
+	// O(limit·log n), not O(n), for n members.
+	Members(after string, limit int, consistency string) (wire.Members, error)
+}
+
+// NewMemberDump is a member view as a dump line (SPEC §8, §9.9).
+func NewMemberDump(v *engine.MemberView) wire.MemberDump {
+	return wire.MemberDump{Member: v.Member, Available: v.Available, Pending: v.Pending, Tier: v.Tier,
+		Earned: v.Earned, Redeemed: v.Redeemed, Expired: v.Expired, Held: v.Held, Plan: v.Plan}
 }
 
 // NewStats is GET /v1/stats from an engine's totals and the log index

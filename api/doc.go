@@ -8,6 +8,12 @@
 // missing `at`, checks keys and scopes, and hands valid commands to the
 // Backend (the Raft node in `accrual serve`).
 //
+// Routes: the route table (routes.go) is every method and path the server
+// answers; the router checks a request against it before any handler, and
+// the OpenAPI 3.1 description served at GET /openapi.json (openapi.json,
+// embedded) lists exactly its routes, which a test checks, together with
+// the curl examples of docs/API.md.
+//
 // Connections are bounded (Config): Concurrency caps open connections in
 // all (503) and MaxConnsPerIP per address (429), both refused by fasthttp
 // before any byte is read; HeaderTimeout cuts a client that does not

@@ -30,11 +30,14 @@ const (
 	rReady
 	rConsole
 	rNotFound
+	rMembers
+	rOpenAPI
 	routeCount
 )
 
 var routeNames = [routeCount]string{"commands", "stream", "convenience", "quote", "member", "statement",
-	"balance", "command", "settlement", "stats", "program", "cluster", "metrics", "healthz", "readyz", "console", "unmatched"}
+	"balance", "command", "settlement", "stats", "program", "cluster", "metrics", "healthz", "readyz", "console", "unmatched",
+	"members", "openapi"}
 
 // metrics of one server (its own registry, so tests can run many servers).
 type metrics struct {

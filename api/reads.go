@@ -25,6 +25,7 @@ type readQuery struct {
 	toMS        int64
 	has         uint8
 	lots        bool
+	after       string // a member id
 }
 
 const (
@@ -35,6 +36,7 @@ const (
 	qFrom
 	qTo
 	qLots
+	qAfter
 )
 
 const (
@@ -54,6 +56,10 @@ func parseTimeParam(v []byte) (int64, error) {
 	return t.UnixMilli(), nil
 }
 
+// queryBits names the q* bit of each query parameter.
+var queryBits = map[string]uint8{"consistency": qConsistency, "cursor": qCursor, "limit": qLimit,
+	"at": qAt, "from": qFrom, "to": qTo, "lots": qLots, "after": qAfter}
+
 // parseReadQuery parses the parameters allowed (a bit set of q*).
 func parseReadQuery(a *fasthttp.Args, allowed uint8) (readQuery, error) {
 	q := readQuery{consistency: "linearizable", limit: defaultLimit}
@@ -62,23 +68,7 @@ func parseReadQuery(a *fasthttp.Args, allowed uint8) (readQuery, error) {
 		if err != nil {
 			break
 		}
-		var bit uint8
-		switch string(k) {
-		case "consistency":
-			bit = qConsistency
-		case "cursor":
-			bit = qCursor
-		case "limit":
-			bit = qLimit
-		case "at":
-			bit = qAt
-		case "from":
-			bit = qFrom
-		case "to":
-			bit = qTo
-		case "lots":
-			bit = qLots
-		}
+		bit := queryBits[string(k)]
 		if bit == 0 || allowed&bit == 0 {
 			err = fmt.Errorf("unknown query parameter %q", k)
 			continue
@@ -121,6 +111,11 @@ func parseReadQuery(a *fasthttp.Args, allowed uint8) (readQuery, error) {
 			q.fromMS, err = parseTimeParam(v)
 		case qTo:
 			q.toMS, err = parseTimeParam(v)
+		case qAfter:
+			if !validMember(v) {
+				err = errors.New("after must be a member id")
+			}
+			q.after = string(v)
 		case qLots:
 			switch string(v) {
 			case "true", "1":
@@ -232,6 +227,29 @@ func (s *Server) getMember(ctx *fasthttp.RequestCtx, name string) {
 		}
 	}
 	s.writeJSON(ctx, r)
+}
+
+// getMembers is GET /v1/members: a page of all members, an export (so
+// not for partner keys, which read members one at a time).
+func (s *Server) getMembers(ctx *fasthttp.RequestCtx, p Principal) {
+	if p.Role == RolePartner {
+		forbidden(ctx, "the member list needs an operator or readonly key")
+		return
+	}
+	q, ok := s.query(ctx, qConsistency|qLimit|qAfter)
+	if !ok {
+		return
+	}
+	page, err := s.b.Members(q.after, q.limit, q.consistency)
+	if err != nil {
+		s.backendError(ctx, err)
+		return
+	}
+	if page.Members == nil {
+		page.Members = []wire.MemberDump{}
+	}
+	page.Consistency = q.consistency
+	s.writeJSON(ctx, page)
 }
 
 func (s *Server) getStatement(ctx *fasthttp.RequestCtx, p Principal, member string) {

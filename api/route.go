@@ -66,12 +66,20 @@ var convenience = map[string]engine.CommandType{
 	"claims":      engine.TypeClaim,
 }
 
-// route dispatches a request; it records the route label in *route.
+// route dispatches a request; it records the route label in *route. The
+// route table (routes.go) decides first whether the path and method exist.
 func (s *Server) route(ctx *fasthttp.RequestCtx, route *int) {
 	var buf [6][]byte
 	seg, ok := segments(ctx.URI().PathOriginal(), buf[:])
 	if !ok || len(seg) == 0 {
 		notFound(ctx)
+		return
+	}
+	if known, allow := routeGate(seg, ctx.Method()); !known {
+		notFound(ctx)
+		return
+	} else if allow != "" {
+		methodNotAllowed(ctx, allow)
 		return
 	}
 	switch string(seg[0]) {
@@ -86,6 +94,9 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, route *int) {
 		s.metrics(ctx, seg)
 	case "console":
 		s.console(ctx, seg, route)
+	case "openapi.json":
+		*route = rOpenAPI
+		s.openAPI(ctx)
 	case "v1":
 		s.routeV1(ctx, seg[1:], route)
 	default:
@@ -210,6 +221,8 @@ func (s *Server) classifyV1(ctx *fasthttp.RequestCtx, seg [][]byte) (v1Route, bo
 		return s.writeRoute(ctx, name), true
 	case (name == "redemptions" || name == "holds") && len(seg) == 3:
 		return s.actionRoute(ctx, name, seg[1], string(seg[2]))
+	case name == "members" && len(seg) == 1:
+		return getRoute(rMembers, func(p Principal) { s.getMembers(ctx, p) }), true
 	case name == "members" && (len(seg) == 2 || len(seg) == 3):
 		return s.memberRoute(ctx, seg)
 	case name == "commands" && len(seg) == 2:

@@ -201,3 +201,6 @@ func (s *swapBackend) CommandEntries(id string) (wire.CommandEntries, error) {
 func (s *swapBackend) Settlement(p string, f, t int64) (wire.Settlement, error) {
 	return s.Load().Settlement(p, f, t)
 }
+func (s *swapBackend) Members(a string, l int, c string) (wire.Members, error) {
+	return s.Load().Members(a, l, c)
+}

@@ -403,6 +403,28 @@ func (c *Client) Settlement(ctx context.Context, partner string, from, to time.T
 	return getAs[wire.Settlement](ctx, c, path)
 }
 
+// Members reads one page of all members in id byte order (GET
+// /v1/members), those with ids greater than after ("": from the first);
+// limit 0 is the server's default (100), consistency "" linearizable. Pass
+// the page's Next as after for the following page; Next is "" on the last.
+func (c *Client) Members(ctx context.Context, after string, limit int, consistency string) (*wire.Members, error) {
+	q := url.Values{}
+	if after != "" {
+		q.Set("after", after)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if consistency != "" {
+		q.Set("consistency", consistency)
+	}
+	path := "/v1/members"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	return getAs[wire.Members](ctx, c, path)
+}
+
 // Stats reads the program's running totals (GET /v1/stats).
 func (c *Client) Stats(ctx context.Context) (*wire.Stats, error) {
 	return getAs[wire.Stats](ctx, c, "/v1/stats")

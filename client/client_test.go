@@ -169,4 +169,12 @@ func TestClientReads(t *testing.T) {
 	if err != nil || cl.State != "Leader" {
 		t.Fatalf("cluster %+v %v", cl, err)
 	}
+	ms, err := c.Members(ctx, "", 1, "leader")
+	if err != nil || len(ms.Members) != 1 || ms.Members[0].Member != "M1" || ms.Members[0].Earned != 100 ||
+		ms.Next != "" || ms.Consistency != "leader" {
+		t.Fatalf("members %+v %v", ms, err)
+	}
+	if ms, err = c.Members(ctx, "M1", 0, ""); err != nil || len(ms.Members) != 0 {
+		t.Fatalf("members after the last %+v %v", ms, err)
+	}
 }

@@ -177,6 +177,13 @@
 // reader joins the next round to start), checks the term is unchanged and
 // waits until the applied index reaches the noted commit index.
 //
+// MemberPage(after, limit, c) pages through all members in id order (GET
+// /v1/members, the member export). Not over the views: a page is one state
+// and must equal replay's dump, so its views are computed from the engine
+// in one hold of the apply lock, O(limit·log n), after a seek in an order
+// of member ids kept as sorted runs (memberorder.go), built only once
+// someone pages and extended 16384 new members per hold of the lock.
+//
 // # Crash points
 //
 // Package raft/crashpoint kills the process with SIGKILL at a named point in

@@ -42,6 +42,7 @@ type Node struct {
 	readyAt   uint64        // the index the state must reach before Ready (ready.go)
 	ready     atomic.Bool
 	verifier  verifier
+	pager     memberPager // MemberPage's id order (memberpage.go)
 
 	closeMu   sync.RWMutex
 	closed    bool

@@ -2,6 +2,7 @@ package apitest
 
 import (
 	"cmp"
+	"errors"
 	"slices"
 	"strconv"
 	"time"
@@ -207,4 +208,31 @@ func addDay(ps *wire.PartnerSettlement, atMS int64, f wire.PartnerFigures) {
 		ps.Days = append(ps.Days, wire.PartnerDay{Day: day.Format("2006-01-02"), StartMS: day.UnixMilli()})
 	}
 	sum(&ps.Days[i].PartnerFigures)
+}
+
+// Members pages through engine.Dump: O(n log n) a page, which a test
+// backend can afford.
+func (m *Mem) Members(after string, limit int, consistency string) (wire.Members, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return wire.Members{}, m.err
+	}
+	page := wire.Members{Members: []wire.MemberDump{}, AppliedIndex: m.applied}
+	errFull := errors.New("page full")
+	err := m.eng.Dump(func(v *engine.MemberView) error {
+		if v.Member <= after {
+			return nil
+		}
+		if len(page.Members) == limit {
+			page.Next = page.Members[limit-1].Member
+			return errFull
+		}
+		page.Members = append(page.Members, api.NewMemberDump(v))
+		return nil
+	})
+	if err != nil && err != errFull {
+		return wire.Members{}, err
+	}
+	return page, nil
 }

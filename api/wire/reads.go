@@ -30,6 +30,31 @@ type Member struct {
 	Consistency  string       `json:"consistency"`
 }
 
+// MemberDump is one member in the form of `accrual replay --dump`'s
+// member lines (SPEC §8; held and plan, SPEC §9.9, only when not 0 / not
+// empty), in the same field order.
+type MemberDump struct {
+	Member    string `json:"member"`
+	Available int64  `json:"available"`
+	Pending   int64  `json:"pending"`
+	Tier      string `json:"tier"`
+	Earned    int64  `json:"earned"`
+	Redeemed  int64  `json:"redeemed"`
+	Expired   int64  `json:"expired"`
+	Held      int64  `json:"held,omitempty"`
+	Plan      string `json:"plan,omitempty"`
+}
+
+// Members is GET /v1/members: one page of all members in id byte order,
+// every member as of the same applied index.
+type Members struct {
+	Members []MemberDump `json:"members"`
+	// Next is the after= of the next page, "" when this page is the last.
+	Next         string `json:"next"`
+	AppliedIndex uint64 `json:"applied_index"`
+	Consistency  string `json:"consistency"`
+}
+
 // Entry is one ledger entry as the ledger reads answer it.
 type Entry struct {
 	Seq       uint64 `json:"seq"`

@@ -47,15 +47,35 @@ func (b nodeBackend) Submit(ctx context.Context, cmds []engine.Command) ([]byte,
 }
 
 func (b nodeBackend) Member(name, consistency string) (engine.MemberView, uint64, bool, error) {
-	c := raft.Linearizable
-	switch consistency {
-	case "leader":
-		c = raft.Leader
-	case "stale":
-		c = raft.Stale
-	}
-	v, idx, ok, err := b.n.Member(name, c)
+	v, idx, ok, err := b.n.Member(name, consistencyOf(consistency))
 	return v, idx, ok, mapNodeErr(err)
+}
+
+// Members pages over raft.Node.MemberPage (one apply-lock hold a page,
+// O(limit·log n); see there).
+func (b nodeBackend) Members(after string, limit int, consistency string) (wire.Members, error) {
+	views, applied, more, err := b.n.MemberPage(context.Background(), after, limit, consistencyOf(consistency))
+	if err != nil {
+		return wire.Members{}, mapNodeErr(err)
+	}
+	page := wire.Members{Members: make([]wire.MemberDump, len(views)), AppliedIndex: applied}
+	for i := range views {
+		page.Members[i] = api.NewMemberDump(&views[i])
+	}
+	if more {
+		page.Next = views[len(views)-1].Member
+	}
+	return page, nil
+}
+
+func consistencyOf(s string) raft.Consistency {
+	switch s {
+	case "leader":
+		return raft.Leader
+	case "stale":
+		return raft.Stale
+	}
+	return raft.Linearizable
 }
 
 func (b nodeBackend) Quote(cmd *engine.Command) ([]byte, error) { return b.n.Quote(cmd), nil }

@@ -21,6 +21,7 @@ commands:
   bench    gen|program|run|scale … (accrual bench -h)
   cluster  status|add|remove|transfer-leadership [--addr HTTPADDR] [--key KEY]
            [--id ID --raft-addr ADDR --http-addr ADDR]
+  export   members [--addr HTTPADDR] [--key KEY] [--page N] [--consistency C] > members.ndjson
 `
 
 func main() {
@@ -38,6 +39,8 @@ func main() {
 		err = cmdVerify(os.Args[2:])
 	case "cluster":
 		err = cmdCluster(os.Args[2:], os.Stdout)
+	case "export":
+		err = cmdExport(os.Args[2:], os.Stdout)
 	case "bench":
 		err = cmdBench(os.Args[2:])
 	case "chaos":

@@ -36,7 +36,7 @@ func (e *Engine) dropLast() {
 	if n := len(e.touched); n > 0 && e.touched[n-1] == last {
 		e.touched = e.touched[:n-1]
 	}
-	e.byName.remove(memberKeys{e}, e.members.at(last).name, last)
+	e.byName.remove(e.members.at(last).name, last)
 	e.members.pop()
 }
 

@@ -221,7 +221,7 @@ func (e *Engine) evictable(ri int32, writtenThrough uint64) bool {
 // drop removes resident record ri and its details.
 func (e *Engine) drop(ri int32) {
 	r := e.recs.at(ri)
-	e.ids.remove(idKeys{e}, r.id, ri)
+	e.ids.remove(r.id, ri)
 	switch detailOf(r.typ, r.err) {
 	case detailPurchase:
 		for ev := e.buys.at(r.ref).lastRefund; ev >= 0; {

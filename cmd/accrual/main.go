@@ -14,6 +14,7 @@ commands:
            [--max-conns N] [--max-conns-per-ip N] [--header-timeout D] [--read-timeout D]
            [--write-timeout D] [--idle-timeout D]
   replay   --program FILE [--dump] [--data DIR] < commands.ndjson
+  import   --program FILE --data DIR [--node-id ID] [--raft-addr ADDR] [--dump] < history.ndjson
   verify   --data DIR
   chaos    --duration D [--seed S] [--nodes N] [--dir DIR]
   report   --program FILE [--json] [--point-value-minor N] < history.ndjson
@@ -35,6 +36,8 @@ func main() {
 		err = cmdReplay(os.Args[2:])
 	case "serve":
 		err = cmdServe(os.Args[2:])
+	case "import":
+		err = cmdImport(os.Args[2:])
 	case "verify":
 		err = cmdVerify(os.Args[2:])
 	case "cluster":

@@ -55,7 +55,14 @@ func SeedDataDir(dataDir string, self SeedNode, led *ledger.Ledger, eng *engine.
 	f.step.SetEngine(eng)
 	f.mu.Unlock()
 	f.applied.Store(index)
-	if err := persistSeed(f, snaps, self, index); err != nil {
+	return seedFrom(dataDir, f, snaps, self)
+}
+
+// seedFrom writes f's state at its applied index as dataDir's snapshot,
+// then gives the directory a new cluster id: a seeded node starts a new
+// cluster, never one whose nodes hold other state.
+func seedFrom(dataDir string, f *fsm, snaps *hraft.FileSnapshotStore, self SeedNode) error {
+	if err := persistSeed(f, snaps, self, f.applied.Load()); err != nil {
 		return err
 	}
 	ids, err := loadClusterID(dataDir, hclog.NewNullLogger())

@@ -16,6 +16,8 @@ commands:
   replay   --program FILE [--dump] [--data DIR] < commands.ndjson
   import   --program FILE --data DIR [--node-id ID] [--raft-addr ADDR] [--dump] < history.ndjson
   verify   --data DIR
+  backup   --out FILE [--addr HTTPADDR] [--key KEY]
+  restore  --in FILE --data DIR [--node-id ID] [--raft-addr ADDR]
   chaos    --duration D [--seed S] [--nodes N] [--dir DIR]
   report   --program FILE [--json] [--point-value-minor N] < history.ndjson
   simulate --program FILE --candidate FILE [--json] [--top N] < history.ndjson
@@ -38,6 +40,10 @@ func main() {
 		err = cmdServe(os.Args[2:])
 	case "import":
 		err = cmdImport(os.Args[2:])
+	case "backup":
+		err = cmdBackup(os.Args[2:], os.Stdout)
+	case "restore":
+		err = cmdRestore(os.Args[2:], os.Stdout)
 	case "verify":
 		err = cmdVerify(os.Args[2:])
 	case "cluster":

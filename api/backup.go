@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/accrual/accrual/api/wire"
 	"github.com/valyala/fasthttp"
@@ -55,12 +56,32 @@ func (s *Server) getBackup(ctx *fasthttp.RequestCtx, p Principal) {
 	}
 	ctx.SetContentType("application/octet-stream")
 	ctx.Response.Header.Set(BackupIndexHeader, strconv.FormatUint(b.BackupIndex(), 10))
+	conn := ctx.Conn()
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer b.Close()
-		if _, err := b.WriteTo(w); err != nil {
+		// WriteTimeout bounds each write here, as on /v1/stream, not the
+		// whole answer: a backup of a large ledger takes longer.
+		dw := &deadlineWriter{w: w, extend: func() {
+			if conn != nil {
+				conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+			}
+		}}
+		if _, err := b.WriteTo(dw); err != nil {
 			s.log.Warn("api: backup cut short", "err", err)
 			return
 		}
 		w.Flush()
 	})
+}
+
+// deadlineWriter extends the connection's write deadline before each
+// write.
+type deadlineWriter struct {
+	w      io.Writer
+	extend func()
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	d.extend()
+	return d.w.Write(p)
 }

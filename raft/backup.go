@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -62,18 +63,26 @@ func (n *Node) OpenBackup() (*Backup, error) {
 	if err != nil && !errors.Is(err, hraft.ErrNothingNewToSnapshot) {
 		return nil, fmt.Errorf("raft: backup: take a snapshot: %w", err)
 	}
-	metas, err := n.ship.List()
-	if err != nil {
-		return nil, err
+	// The latest snapshot is the one just taken, or a newer one; one the
+	// store reaps (it keeps SnapshotRetain) between List and Open is
+	// looked for again.
+	for try := 0; ; try++ {
+		metas, err := n.ship.List()
+		if err != nil {
+			return nil, err
+		}
+		if len(metas) == 0 {
+			return nil, errors.New("raft: backup: the node has no snapshot (it has applied nothing yet)")
+		}
+		meta, rc, err := n.ship.openWithLedger(metas[0].ID)
+		if errors.Is(err, fs.ErrNotExist) && try < 3 {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("raft: backup: %w", err)
+		}
+		return &Backup{BackupInfo: BackupInfo{Index: meta.Index, Term: meta.Term}, rc: rc}, nil
 	}
-	if len(metas) == 0 {
-		return nil, errors.New("raft: backup: the node has no snapshot (it has applied nothing yet)")
-	}
-	meta, rc, err := n.ship.openWithLedger(metas[0].ID)
-	if err != nil {
-		return nil, fmt.Errorf("raft: backup: %w", err)
-	}
-	return &Backup{BackupInfo: BackupInfo{Index: meta.Index, Term: meta.Term}, rc: rc}, nil
 }
 
 // WriteTo writes the backup file (see above) to w.

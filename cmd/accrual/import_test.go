@@ -14,10 +14,10 @@ import (
 
 // TestImportEqualsReplayAndServes: `accrual import` over a conformance
 // stream prints exactly replay's results and dump, and the data directory
-// it builds starts a node whose members equal replay's dump line for line
+// it builds passes verify and starts a node whose members equal replay's dump line for line
 // and that a second node joins with the same state.
 func TestImportEqualsReplayAndServes(t *testing.T) {
-	for _, name := range []string{"club", "coalition"} {
+	for _, name := range []string{"club", "coalition", "airline", "cashback", "retail"} {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join("..", "..", "testdata", "conformance")
 			programPath := filepath.Join(dir, name+".program.json")
@@ -32,6 +32,7 @@ func TestImportEqualsReplayAndServes(t *testing.T) {
 			if !bytes.Equal(imported, replayed) {
 				t.Fatalf("import's output differs from replay's:\n got %s\nwant %s", imported, replayed)
 			}
+			runAccrual(t, nil, nil, "verify", "--data", data)
 			leader, addr := serveDataDir(t, "n1", raftAddr, data)
 			got := runAccrual(t, nil, []string{"ACCRUAL_KEY=" + exportKey}, "export", "members", "--addr", addr)
 			if want := dumpLines(replayed); !bytes.Equal(got, want) {

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/accrual/accrual/api"
+	"github.com/accrual/accrual/engine"
 	"github.com/accrual/accrual/raft"
 	"github.com/hashicorp/go-hclog"
 )
@@ -27,8 +30,10 @@ func TestImportEqualsReplayAndServes(t *testing.T) {
 			}
 			replayed := runAccrual(t, stream, nil, "replay", "--program", programPath, "--dump")
 			data, raftAddr := filepath.Join(t.TempDir(), "data"), freeAddr(t)
+			// A small window: most command records are read back from the
+			// ledger, by the import and by the node that serves it.
 			imported := runAccrual(t, stream, nil, "import", "--program", programPath, "--data", data,
-				"--node-id", "n1", "--raft-addr", raftAddr, "--dump")
+				"--node-id", "n1", "--raft-addr", raftAddr, "--dump", "--records-in-memory", "16")
 			if !bytes.Equal(imported, replayed) {
 				t.Fatalf("import's output differs from replay's:\n got %s\nwant %s", imported, replayed)
 			}
@@ -38,7 +43,11 @@ func TestImportEqualsReplayAndServes(t *testing.T) {
 			if want := dumpLines(replayed); !bytes.Equal(got, want) {
 				t.Fatalf("the imported node's members differ from replay --dump:\n got %s\nwant %s", got, want)
 			}
+			resubmitFirst(t, leader, stream)
 			joinAndCompare(t, leader)
+			if stderr := runAccrualFails(t, "import", "--program", programPath, "--data", data); !strings.Contains(stderr, "is not empty") {
+				t.Fatalf("a second import into %s said %q, want a refusal of a used directory", data, stderr)
+			}
 		})
 	}
 }
@@ -105,5 +114,26 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
+	}
+}
+
+// resubmitFirst submits the history's first command again: the imported
+// node must know its id (a duplicate), as replay would.
+func resubmitFirst(t *testing.T, node *raft.Node, stream []byte) {
+	t.Helper()
+	var dec engine.Decoder
+	cmds := make([]engine.Command, 1)
+	first, _, _ := bytes.Cut(stream, []byte("\n"))
+	if dec.Decode(first, &cmds[0]); cmds[0].Invalid {
+		t.Fatalf("the first line is not a command: %s", first)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := node.Submit(ctx, cmds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(out, []byte(`"duplicate":true`)) {
+		t.Fatalf("the history's first command submitted again answered %s, want a duplicate", out)
 	}
 }

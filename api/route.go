@@ -330,7 +330,7 @@ func (s *Server) settlementRoute(ctx *fasthttp.RequestCtx, idSeg []byte) v1Route
 }
 
 // adminRoute: /v1/stats[/kpis], GET and PUT /v1/program, GET /v1/cluster,
-// GET /v1/cluster/state-hash, POST /v1/cluster/<op>.
+// GET /v1/cluster/state-hash and /v1/cluster/backup, POST /v1/cluster/<op>.
 func (s *Server) adminRoute(ctx *fasthttp.RequestCtx, name string, seg [][]byte) (v1Route, bool) {
 	switch {
 	case name == "stats" && len(seg) == 1:
@@ -356,6 +356,8 @@ func (s *Server) adminRoute(ctx *fasthttp.RequestCtx, name string, seg [][]byte)
 			func() any { return s.b.Status() })), true
 	case name == "cluster" && len(seg) == 2 && string(seg[1]) == "state-hash":
 		return getRoute(rCluster, func(p Principal) { s.stateHash(ctx, p) }), true
+	case name == "cluster" && len(seg) == 2 && string(seg[1]) == "backup":
+		return getRoute(rCluster, func(p Principal) { s.getBackup(ctx, p) }), true
 	case name == "cluster" && len(seg) == 2:
 		op := string(seg[1])
 		return postRoute(rCluster, func(p Principal) { s.clusterAdmin(ctx, p, op) }), true

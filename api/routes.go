@@ -47,6 +47,7 @@ var routeTable = []Route{
 	{"GET", "/v1/program/state"},
 	{"GET", "/v1/cluster"},
 	{"GET", "/v1/cluster/state-hash"},
+	{"GET", "/v1/cluster/backup"},
 	{"POST", "/v1/cluster/join"},
 	{"POST", "/v1/cluster/remove"},
 	{"POST", "/v1/cluster/transfer-leadership"},

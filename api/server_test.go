@@ -313,6 +313,7 @@ func TestAuthMatrix(t *testing.T) {
 		"stats":       func() call { return call{"GET", "/v1/stats", ""} },
 		"cluster":     func() call { return call{"GET", "/v1/cluster", ""} },
 		"state hash":  func() call { return call{"GET", "/v1/cluster/state-hash?at=1", ""} },
+		"backup":      func() call { return call{"GET", "/v1/cluster/backup", ""} },
 		"command":     func() call { return call{"GET", "/v1/commands/seed", ""} },
 		"program":     func() call { return call{"GET", "/v1/program", ""} },
 		"metrics":     func() call { return call{"GET", "/metrics", ""} },
@@ -334,6 +335,7 @@ func TestAuthMatrix(t *testing.T) {
 		"stats":         {401, 401, 200, 403, 200},
 		"cluster":       {401, 401, 200, 403, 200},
 		"state hash":    {401, 401, 501, 403, 501}, // the in-memory backend has no replicated state
+		"backup":        {401, 401, 501, 403, 403}, // operator only; nothing to back up in memory
 		"command":       {401, 401, 200, 403, 200},
 		"program":       {401, 401, 200, 200, 200},
 		"metrics":       {401, 401, 200, 403, 200},

@@ -12,6 +12,11 @@
 //	snapshots/  hraft.FileSnapshotStore (engine snapshots, zstd streams)
 //	ledger/     the ledger (Pebble, NoSync; the Raft log is the durable source)
 //
+// A data directory can also be seeded offline, from an imported history
+// or a backup (seed.go, backup.go): a ledger and one snapshot of a
+// one-voter cluster, with an empty log; Open starts from it as from any
+// restart.
+//
 // # Log entries
 //
 // Every LogCommand entry starts with a kind byte:

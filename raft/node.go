@@ -28,7 +28,8 @@ type Node struct {
 	logs  *logstore.Store
 	led   *ledger.Ledger
 	fsm   *fsm
-	disk  *diskGuard // nil when Config.DiskReserveBytes < 0
+	disk  *diskGuard     // nil when Config.DiskReserveBytes < 0
+	ship  *shippingStore // the snapshot store, for backups (backup.go)
 
 	ids *clusterID // the cluster this node belongs to (clusterid.go)
 
@@ -145,6 +146,7 @@ func (n *Node) openStores(d dataDirs) (RaftStore, hraft.SnapshotStore, error) {
 	}
 	shipping := &shippingStore{FileSnapshotStore: fileSnaps, dir: d.snapshots, led: n.led, leader: n.isLeader}
 	shipping.removeStale()
+	n.ship = shipping
 	seams := n.cfg.Seams
 	return wrap(seams.RaftStore, RaftStore(n.logs)), wrap(seams.Snapshots, hraft.SnapshotStore(shipping)), nil
 }

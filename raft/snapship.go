@@ -38,8 +38,17 @@ type shippingStore struct {
 }
 
 func (s *shippingStore) Open(id string) (*hraft.SnapshotMeta, io.ReadCloser, error) {
+	if !s.leader() {
+		return s.FileSnapshotStore.Open(id)
+	}
+	return s.openWithLedger(id)
+}
+
+// openWithLedger opens a snapshot with its ledger section (the leader's
+// send, or a backup).
+func (s *shippingStore) openWithLedger(id string) (*hraft.SnapshotMeta, io.ReadCloser, error) {
 	meta, rc, err := s.FileSnapshotStore.Open(id)
-	if err != nil || !s.leader() {
+	if err != nil {
 		return meta, rc, err
 	}
 	tmp, err := s.writeSection(meta.Index)

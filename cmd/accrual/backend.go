@@ -199,3 +199,18 @@ func (b nodeBackend) MemberLots(name string) []engine.LotView {
 	})
 	return lots
 }
+
+var _ api.BackupTaker = nodeBackend{}
+
+// OpenBackup takes an online backup on the leader (raft/backup.go).
+func (b nodeBackend) OpenBackup() (api.BackupStream, error) {
+	bk, err := b.n.OpenBackup()
+	if err != nil {
+		return nil, mapNodeErr(err)
+	}
+	return nodeBackup{bk}, nil
+}
+
+type nodeBackup struct{ *raft.Backup }
+
+func (b nodeBackup) BackupIndex() uint64 { return b.Index }

@@ -14,7 +14,10 @@ commands:
            [--max-conns N] [--max-conns-per-ip N] [--header-timeout D] [--read-timeout D]
            [--write-timeout D] [--idle-timeout D]
   replay   --program FILE [--dump] [--data DIR] < commands.ndjson
+  import   --program FILE --data DIR [--node-id ID] [--raft-addr ADDR] [--dump] < history.ndjson
   verify   --data DIR
+  backup   --out FILE [--addr HTTPADDR] [--key KEY]
+  restore  --in FILE --data DIR [--node-id ID] [--raft-addr ADDR]
   chaos    --duration D [--seed S] [--nodes N] [--dir DIR]
   report   --program FILE [--json] [--point-value-minor N] < history.ndjson
   simulate --program FILE --candidate FILE [--json] [--top N] < history.ndjson
@@ -35,6 +38,12 @@ func main() {
 		err = cmdReplay(os.Args[2:])
 	case "serve":
 		err = cmdServe(os.Args[2:])
+	case "import":
+		err = cmdImport(os.Args[2:])
+	case "backup":
+		err = cmdBackup(os.Args[2:], os.Stdout)
+	case "restore":
+		err = cmdRestore(os.Args[2:], os.Stdout)
 	case "verify":
 		err = cmdVerify(os.Args[2:])
 	case "cluster":

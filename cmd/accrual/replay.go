@@ -58,18 +58,22 @@ func cmdReplay(args []string) error {
 		return err
 	}
 	if *dump {
-		var line []byte
-		err := step.Engine().Dump(func(v *engine.MemberView) error {
-			line = engine.AppendDumpJSON(line[:0], v)
-			line = append(line, '\n')
-			_, err := out.Write(line)
-			return err
-		})
-		if err != nil {
+		if err := writeDump(step.Engine(), out); err != nil {
 			return err
 		}
 	}
 	return out.Flush()
+}
+
+// writeDump writes replay --dump's member lines.
+func writeDump(eng *engine.Engine, out *bufio.Writer) error {
+	var line []byte
+	return eng.Dump(func(v *engine.MemberView) error {
+		line = engine.AppendDumpJSON(line[:0], v)
+		line = append(line, '\n')
+		_, err := out.Write(line)
+		return err
+	})
 }
 
 // replay streams NDJSON commands through the engine in batches (decoded

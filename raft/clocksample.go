@@ -83,10 +83,15 @@ func (n *Node) sampleClock(sv hraft.Server) {
 	n.clock.record(p.node, wallMS, sent, received)
 }
 
-// ClusterTime is the time this node would stamp, in Unix ms, and whether
-// it may: a leader ticks and fills a missing `at` only while synchronized
-// (clock.go). The time is also the bound of at_in_future.
-func (n *Node) ClusterTime() (nowMS int64, synchronized bool) { return n.clock.now() }
+// ClusterTime is the time to stamp, in Unix ms (to fill a missing `at`,
+// and the bound of at_in_future), and whether it may be stamped: false
+// only on a leader whose clock is unsynchronized (clock.go). A follower
+// stamps nothing (Submit answers not-leader; the leader stamps the
+// resent command), so it never refuses on its own clock's account.
+func (n *Node) ClusterTime() (nowMS int64, ok bool) {
+	ms, synced := n.clock.now()
+	return ms, synced || !n.isLeader()
+}
 
 // Clock is the node's view of the cluster clock.
 func (n *Node) Clock() ClockStatus { return *n.clock.status.Load() }

@@ -78,6 +78,9 @@ type ClockStatus struct {
 	ToleranceMS  int64
 	Agreeing     int // sources (this node included) within the agreed interval
 	Voters       int
+	// EngineMS is the engine clock (SPEC §1) as of the applied index: the
+	// latest time stamped into the log; it never goes back.
+	EngineMS int64
 }
 
 // peerSample is a peer's clock as last sampled.

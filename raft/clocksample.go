@@ -94,4 +94,8 @@ func (n *Node) ClusterTime() (nowMS int64, ok bool) {
 }
 
 // Clock is the node's view of the cluster clock.
-func (n *Node) Clock() ClockStatus { return *n.clock.status.Load() }
+func (n *Node) Clock() ClockStatus {
+	st := *n.clock.status.Load()
+	st.EngineMS = n.fsm.clockMS.Load()
+	return st
+}

@@ -198,6 +198,7 @@ type ClockStatus struct {
 	ToleranceMS  int64 `json:"ToleranceMS"`
 	Agreeing     int   `json:"Agreeing"` // clocks (this node's included) that agree
 	Voters       int   `json:"Voters"`
+	EngineMS     int64 `json:"EngineMS"` // the engine clock as of AppliedIndex (Unix ms)
 }
 
 // DiskStatus is the node's disk guard.

@@ -30,7 +30,7 @@ func statusOf(st raft.Status) wire.Status {
 
 func clockOf(c raft.ClockStatus) wire.ClockStatus {
 	return wire.ClockStatus{OffsetMS: c.OffsetMS, Synchronized: c.Synchronized, ToleranceMS: c.ToleranceMS,
-		Agreeing: c.Agreeing, Voters: c.Voters}
+		Agreeing: c.Agreeing, Voters: c.Voters, EngineMS: c.EngineMS}
 }
 
 func statementOf(page ledger.StatementPage) wire.Statement {

@@ -88,6 +88,18 @@ type DiskReporter interface {
 	Disk() (freeBytes uint64, writesRefused bool)
 }
 
+// ClockReporter is implemented by a Backend with a cluster clock (the
+// Raft node, raft/clock.go): a missing `at` is filled, and at_in_future
+// bounded, from its time instead of Config.Now, and GET /metrics exports
+// it.
+type ClockReporter interface {
+	// ClusterTime is the time to stamp, in Unix ms, and whether it may be
+	// stamped (false: commands without `at` are refused,
+	// clock_unsynchronized).
+	ClusterTime() (nowMS int64, synchronized bool)
+	Clock() wire.ClockStatus
+}
+
 type sentinel string
 
 func (s sentinel) Error() string { return string(s) }
@@ -121,6 +133,7 @@ const (
 	errInvalidArg
 	errTimeout
 	errCanceled
+	errNoClock
 )
 
 // classify returns the kind of a backend error and, for errNotLeader, the
@@ -145,6 +158,9 @@ func classify(err error) (errKind, string) {
 	var ia interface{ InvalidArgument() bool }
 	if errors.Is(err, ErrInvalidArgument) || (errors.As(err, &ia) && ia.InvalidArgument()) {
 		return errInvalidArg, ""
+	}
+	if errors.Is(err, errClockUnsynchronized) {
+		return errNoClock, ""
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return errTimeout, ""

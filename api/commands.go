@@ -22,7 +22,20 @@ const (
 	stInvalid
 	stFuture
 	stQuote
+	stNoClock // no `at`, and the clock may not be stamped
 )
+
+// errClockUnsynchronized: a command without `at` while the leader's clock
+// disagrees with the cluster's (answered clock_unsynchronized, nothing
+// proposed).
+var errClockUnsynchronized error = sentinel("clock unsynchronized")
+
+// clockNow is the time a request's commands are stamped with, and whether
+// it may be (ClockReporter).
+type clockNow struct {
+	ms int64
+	ok bool
+}
 
 // batch is the per-request working set of the command paths. Batches are
 // pooled, so a request allocates nothing per command once the pool is warm
@@ -65,11 +78,11 @@ func (b *batch) resetCommands() {
 	b.dec.Reset()
 }
 
-func (s *Server) nowMS() int64 { return s.cfg.Now().UnixMilli() }
+func (s *Server) nowMS() int64 { return s.clock().ms }
 
 // add decodes one command line into the batch, fills a missing `at` and
 // checks at_in_future (SPEC §1).
-func (b *batch) add(line []byte, nowMS int64) {
+func (b *batch) add(line []byte, now clockNow) {
 	n := len(b.cmds)
 	if n < cap(b.cmds) {
 		b.cmds = b.cmds[:n+1]
@@ -82,9 +95,11 @@ func (b *batch) add(line []byte, nowMS int64) {
 	switch {
 	case c.Invalid:
 		st = stInvalid
+	case !c.HasAt() && !now.ok:
+		st = stNoClock
 	case !c.HasAt():
-		c.SetAt(nowMS)
-	case c.AtMS > nowMS+futureSkewMS:
+		c.SetAt(now.ms)
+	case c.AtMS > now.ms+futureSkewMS:
 		st = stFuture
 	}
 	if st == stValid && c.Type == engine.TypeQuote {
@@ -149,6 +164,11 @@ func (s *Server) run(ctx context.Context, b *batch) error {
 		b.res = make([][]byte, n, max(n, 2*cap(b.res)))
 	}
 	b.res = b.res[:n]
+	for _, st := range b.st {
+		if st == stNoClock {
+			return errClockUnsynchronized // before anything is proposed
+		}
+	}
 	// Size errBuf once so the slices we take from it stay in one array.
 	if need := 0; true {
 		for i := range b.st {
@@ -293,7 +313,7 @@ func (s *Server) postCommands(ctx *fasthttp.RequestCtx, p Principal) {
 		}
 		return
 	}
-	now := s.nowMS()
+	now := s.clock()
 	for _, sp := range b.spans {
 		b.add(b.body[sp.start:sp.end], now)
 	}
@@ -370,7 +390,7 @@ func (s *Server) stream(w *bufio.Writer, body io.Reader, conn net.Conn, p Princi
 		}
 		var readErr error
 		eof := false
-		now := s.nowMS()
+		now := s.clock()
 		for len(b.cmds) < StreamChunk {
 			line, err := br.ReadSlice('\n')
 			if errors.Is(err, bufio.ErrBufferFull) {
@@ -422,6 +442,8 @@ func (s *Server) stream(w *bufio.Writer, body io.Reader, conn net.Conn, p Princi
 					s.streamError(w, wire.Overloaded, "overloaded; results above are final, retry the rest with the same ids", "")
 				case errDiskFull:
 					s.streamError(w, wire.DiskFull, err.Error()+"; results above are final", "")
+				case errNoClock:
+					s.streamError(w, wire.ClockUnsynchronized, wire.ClockUnsynchronized.Sentence()+"; results above are final", "")
 				case errTimeout, errCanceled:
 					s.streamError(w, wire.Timeout, "timed out; results above are final, retry the rest with the same ids", "")
 				default:

@@ -101,6 +101,23 @@ func (m *metrics) registerDisk(d DiskReporter) {
 	)
 }
 
+// registerClock exports a backend's cluster clock; read at scrape time.
+func (m *metrics) registerClock(c ClockReporter) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "accrual_clock_offset_ms", Help: "This node's wall clock minus the time a majority of the voters' clocks agree on.",
+		}, func() float64 { return float64(c.Clock().OffsetMS) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "accrual_clock_synchronized", Help: "1 while a majority of the voters' clocks agrees with this node's within the tolerance, else 0: a leader then ticks no time and refuses commands without at (clock_unsynchronized).",
+		}, func() float64 {
+			if c.Clock().Synchronized {
+				return 1
+			}
+			return 0
+		}),
+	)
+}
+
 // request counts one finished request; status-code labels are cached.
 func (m *metrics) request(route int, code int, seconds float64) {
 	m.latency[route].Observe(seconds)

@@ -33,8 +33,13 @@ func (s *Server) putProgram(ctx *fasthttp.RequestCtx, p Principal) {
 		writeError(ctx, wire.NotImplemented, "this backend cannot change its program")
 		return
 	}
-	atMS := s.cfg.Now().UnixMilli()
-	if v := ctx.QueryArgs().Peek("at"); len(v) > 0 {
+	now := s.clock()
+	atMS := now.ms
+	if v := ctx.QueryArgs().Peek("at"); len(v) == 0 && !now.ok {
+		ctx.Response.Header.Set("Retry-After", "1")
+		writeCode(ctx, wire.ClockUnsynchronized)
+		return
+	} else if len(v) > 0 {
 		t, ok := engine.ParseTime(string(v))
 		if !ok {
 			writeError(ctx, wire.Invalid, "at must be an RFC 3339 timestamp")

@@ -339,7 +339,7 @@ func (s *Server) getSettlement(ctx *fasthttp.RequestCtx, partner string) {
 	if !ok {
 		return
 	}
-	now := s.cfg.Now().UTC()
+	now := time.UnixMilli(s.nowMS()).UTC()
 	if q.has&qFrom == 0 {
 		q.fromMS = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 	}

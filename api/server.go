@@ -59,7 +59,9 @@ type Config struct {
 	// worker for its whole life, keep-alive idle included); more are
 	// answered 503 and closed. Default fasthttp's 256*1024.
 	Concurrency int
-	// Now is the leader's wall clock, used to fill a missing `at`; default time.Now.
+	// Now is the leader's wall clock, used to fill a missing `at` and for
+	// the at_in_future bound, unless the Backend is a ClockReporter;
+	// default time.Now.
 	Now func() time.Time
 	// TLSCert and TLSKey, both set, serve HTTPS (PEM file paths).
 	TLSCert, TLSKey string
@@ -74,7 +76,8 @@ type Server struct {
 	log     *slog.Logger
 	m       *metrics
 	srv     *fasthttp.Server
-	fmtEng  *engine.Engine // formats result lines (error results need no state)
+	fmtEng  *engine.Engine  // formats result lines (error results need no state)
+	clock   func() clockNow // the time to stamp (Config.Now or a ClockReporter)
 	scheme  string
 	ready   atomic.Bool
 	mu      sync.Mutex
@@ -132,6 +135,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	if d, ok := cfg.Backend.(DiskReporter); ok {
 		s.m.registerDisk(d)
+	}
+	s.clock = func() clockNow { return clockNow{ms: s.cfg.Now().UnixMilli(), ok: true} }
+	if c, ok := cfg.Backend.(ClockReporter); ok {
+		s.m.registerClock(c)
+		s.clock = func() clockNow { ms, ok := c.ClusterTime(); return clockNow{ms: ms, ok: ok} }
 	}
 	s.pool.New = func() any { return new(batch) }
 	s.srv = &fasthttp.Server{
@@ -384,6 +392,9 @@ func (s *Server) backendError(ctx *fasthttp.RequestCtx, err error) {
 		writeError(ctx, wire.Invalid, err.Error())
 	case errTimeout:
 		writeCode(ctx, wire.Timeout)
+	case errNoClock:
+		ctx.Response.Header.Set("Retry-After", "1")
+		writeCode(ctx, wire.ClockUnsynchronized)
 	case errCanceled:
 		ctx.Response.Header.Set("Retry-After", "1")
 		writeError(ctx, wire.Unavailable, "request canceled; the outcome is unknown, retry with the same ids")

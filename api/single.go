@@ -62,7 +62,7 @@ func (s *Server) decodeSingle(ctx *fasthttp.RequestCtx, b *batch, t engine.Comma
 			writeError(ctx, wire.Invalid, "the body must be one JSON object")
 			return false
 		}
-		b.add(b.lines, s.nowMS())
+		b.add(b.lines, s.clock())
 		c := &b.cmds[0]
 		switch {
 		case c.RepeatedField() == "type" && withType:

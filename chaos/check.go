@@ -45,10 +45,37 @@ func (r *runner) check(ctx context.Context) {
 	r.checkRetries(ctx)
 	r.checkHot(ctx)
 	r.checkReplicas(ctx)
+	r.checkClock(ctx)
 	rep.Retries = r.retry.Load()
 	r.checkVerify() // stops the nodes
 	r.checkLinearizable()
 	r.checkReplay()
+}
+
+// engineAheadLimit is how far a node's engine clock may be ahead of the
+// harness's wall clock: commands may carry an `at` up to at_in_future's
+// 5 minutes ahead, plus the cluster clock's default tolerance. A leader
+// that stamped its own skewed clock (days, a year) is far beyond.
+const engineAheadLimit = 5*time.Minute + time.Second
+
+// checkClock: no node's engine clock, which never goes back, is ahead of
+// the harness's (the majority's) clock: no tick or `at` from a skewed
+// clock was stamped, so no lot matured or expired before its time.
+func (r *runner) checkClock(ctx context.Context) {
+	for _, p := range r.c.procs {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		s, ok := r.c.status(cctx, p)
+		cancel()
+		if !ok {
+			r.rep.fail("clock check: %s did not answer /v1/cluster", p.id)
+			continue
+		}
+		ahead := time.Duration(s.Clock.EngineMS-time.Now().UnixMilli()) * time.Millisecond
+		r.rep.EngineAhead = max(r.rep.EngineAhead, ahead)
+		if ahead > engineAheadLimit {
+			r.rep.fail("%s's engine clock is %s ahead of the wall clock: a skewed clock was stamped (lots matured or expired early)", p.id, ahead)
+		}
+	}
 }
 
 // checkReplay merges the nodes' journals of applied logs (raft/faultinject)

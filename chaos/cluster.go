@@ -195,6 +195,7 @@ type status struct {
 	ID, State, LeaderID, LeaderHTTP string
 	Term, CommitIndex, AppliedIndex uint64
 	Servers                         []struct{ ID string }
+	Clock                           struct{ EngineMS int64 }
 }
 
 func (c *cluster) status(ctx context.Context, p *proc) (status, bool) {

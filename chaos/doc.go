@@ -3,9 +3,11 @@
 // chosen from a seed — SIGKILL of the leader and of followers with restarts
 // from the same data directory, SIGSTOP/SIGCONT pauses, network partitions,
 // message loss/delay in the Raft transport (raft/faultinject) and a slow disk
-// under one node's Raft log and snapshots (raft/faultinject) — and then
+// under one node's Raft log and snapshots, and a node's wall clock shifted
+// by days, a year, backwards or drifting (raft/faultinject) — and then
 // checks that nothing acknowledged was lost or applied twice, that replicas
 // converge to the same state, that balances keep their invariant, that
-// reads of a hot member are linearizable (porcupine), and that every
-// node's ledger verifies. See docs/RELIABILITY.md.
+// reads of a hot member are linearizable (porcupine), that no node's
+// engine clock went past the harness's own (nothing matured or expired
+// early), and that every node's ledger verifies. See docs/RELIABILITY.md.
 package chaos

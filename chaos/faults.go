@@ -18,9 +18,14 @@ const (
 	Partition    = "partition"
 	Loss         = "loss-delay"
 	SlowDisk     = "slow-disk"
+	ClockSkew    = "clock-skew"
 )
 
-var faultKinds = []string{KillLeader, KillFollower, Pause, Partition, Loss, SlowDisk}
+var faultKinds = []string{KillLeader, KillFollower, Pause, Partition, Loss, SlowDisk, ClockSkew}
+
+// clockSkewsMS are the wall-clock shifts of a clock-skew fault: days and a
+// year ahead, a day behind; 0 stands for a slow drift (driftClock).
+var clockSkewsMS = []int64{2 * 86_400_000, 365 * 86_400_000, -86_400_000, 0}
 
 // injectFaults injects one fault at a time, at moments and of kinds drawn
 // from the seed, until ctx ends. Each fault lasts 0.3 … 3 s and is undone
@@ -97,9 +102,34 @@ func (r *runner) injectFaults(ctx context.Context) {
 			r.writeFaults(p, faultinject.Rules{DiskDelayMS: delay})
 			sleep(ctx, hold)
 			r.clearFaults()
+		case ClockSkew:
+			r.skewClock(ctx, rng, pick, hold)
 		}
 		r.rep.Faults[kind]++
 	}
+}
+
+// skewClock shifts one node's wall clock (the leader's, half the time)
+// for hold: a jump from clockSkewsMS, or a drift of 1 s per 100 ms. The
+// cluster clock must keep the leader from stamping it (checkClock).
+func (r *runner) skewClock(ctx context.Context, rng *rand.Rand, pick int, hold time.Duration) {
+	if li := r.c.leader(ctx); li >= 0 && rng.IntN(2) == 0 {
+		pick = li
+	}
+	p := r.c.procs[pick]
+	skew := clockSkewsMS[rng.IntN(len(clockSkewsMS))]
+	if skew != 0 {
+		r.logf("fault %s: %s's wall clock shifted by %s for %s", ClockSkew, p.id, time.Duration(skew)*time.Millisecond, hold)
+		r.writeFaults(p, faultinject.Rules{ClockOffsetMS: skew})
+		sleep(ctx, hold)
+	} else {
+		r.logf("fault %s: %s's wall clock drifts ahead 1 s every 100 ms for %s", ClockSkew, p.id, hold)
+		for start := time.Now(); time.Since(start) < hold && ctx.Err() == nil; {
+			r.writeFaults(p, faultinject.Rules{ClockOffsetMS: time.Since(start).Milliseconds() * 10})
+			sleep(ctx, 100*time.Millisecond)
+		}
+	}
+	r.clearFaults()
 }
 
 func (r *runner) writeFaults(p *proc, rules faultinject.Rules) {

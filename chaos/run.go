@@ -72,7 +72,10 @@ type Report struct {
 	MembersCheck int // members compared across nodes
 	ViewDiffs    int // members whose views differ between nodes
 	InvariantBad int // members breaking available+pending+held = earned−redeemed−expired
-	Verify       map[string]string
+	// EngineAhead: the most any node's engine clock was ahead of the
+	// harness's at the end (checkClock).
+	EngineAhead time.Duration
+	Verify      map[string]string
 	// Replay: the committed logs, merged from every node's journal, replayed
 	// offline in log order to AppliedIndex, and that state's hash.
 	ReplayLogs int
@@ -112,6 +115,8 @@ func (r *Report) String() string {
 	fmt.Fprintf(&b, "  hot member:        %d writes, %d linearizable reads: %s (%d violations)\n", r.HotWrites, r.HotReads, r.Linearizable, r.Violations)
 	fmt.Fprintf(&b, "  replicas:          converged %v at applied index %d, state hash %016x; %d members compared, %d differ, %d break the invariant\n",
 		r.Converged, r.AppliedIndex, r.StateHash, r.MembersCheck, r.ViewDiffs, r.InvariantBad)
+	fmt.Fprintf(&b, "  engine clock:      at most %s ahead of the wall clock (limit %s: nothing matured or expired early)\n",
+		r.EngineAhead.Round(time.Millisecond), engineAheadLimit)
 	fmt.Fprintf(&b, "  offline replay:    %d committed logs replayed in log order to index %d: state hash %016x (%s)\n",
 		r.ReplayLogs, r.AppliedIndex, r.ReplayHash, map[bool]string{true: "equal", false: "DIFFERENT"}[r.Converged && r.ReplayHash == r.StateHash])
 	ids := make([]string, 0, len(r.Verify))

@@ -67,7 +67,7 @@ func TestClusterIDHandshake(t *testing.T) {
 	mk := func(name string, gen bool) *clusterID {
 		d := filepath.Join(dir, name)
 		os.MkdirAll(d, 0o700)
-		c, err := loadClusterID(d, hclog.NewNullLogger())
+		c, err := loadClusterID(d, name, hclog.NewNullLogger())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +100,7 @@ func TestClusterIDHandshake(t *testing.T) {
 	if ea, _ := shake(fresh, y); !errors.Is(ea, ErrOtherCluster) {
 		t.Fatalf("after adopting x, y is another cluster: %v", ea)
 	}
-	again, err := loadClusterID(filepath.Join(dir, "fresh"), hclog.NewNullLogger())
+	again, err := loadClusterID(filepath.Join(dir, "fresh"), "fresh", hclog.NewNullLogger())
 	if err != nil || again.String() != x.String() {
 		t.Fatalf("kept id %q, %v", again.String(), err)
 	}
@@ -115,7 +115,64 @@ func TestClusterIDHandshake(t *testing.T) {
 	}
 	os.MkdirAll(filepath.Join(dir, "bad"), 0o700)
 	os.WriteFile(filepath.Join(dir, "bad", ClusterIDName), []byte("xyz\n"), 0o600)
-	if _, err := loadClusterID(filepath.Join(dir, "bad"), hclog.NewNullLogger()); err == nil || !strings.Contains(err.Error(), "not a cluster id") {
+	if _, err := loadClusterID(filepath.Join(dir, "bad"), "bad", hclog.NewNullLogger()); err == nil || !strings.Contains(err.Error(), "not a cluster id") {
 		t.Fatalf("a damaged id file: %v", err)
+	}
+}
+
+// A member that presented the cluster id and comes back with none (its
+// data directory wiped) is refused on both sides, does not adopt the id,
+// and is let in once it has left the configuration (remove, then add).
+func TestClusterIDRefusesAMemberThatLostItsData(t *testing.T) {
+	dir := t.TempDir()
+	mk := func(name string) *clusterID {
+		d := filepath.Join(dir, name)
+		os.MkdirAll(d, 0o700)
+		c, err := loadClusterID(d, "w", hclog.NewNullLogger())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	shake := func(a, b *clusterID) (errA, errB error) {
+		ca, cb := net.Pipe()
+		defer ca.Close()
+		defer cb.Close()
+		done := make(chan error)
+		go func() { done <- b.handshake(cb, false) }()
+		errA = a.handshake(ca, true)
+		return errA, <-done
+	}
+	os.MkdirAll(filepath.Join(dir, "l"), 0o700)
+	leader, err := loadClusterID(filepath.Join(dir, "l"), "l", hclog.NewNullLogger())
+	if err == nil {
+		err = leader.generate()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := mk("w1")
+	if ea, eb := shake(leader, w); ea != nil || eb != nil {
+		t.Fatalf("first join: %v, %v", ea, eb)
+	}
+	if ea, eb := shake(leader, w); ea != nil || eb != nil {
+		t.Fatalf("w presents the id: %v, %v", ea, eb)
+	}
+	// The leader restarts: its record is on disk.
+	leader, err = loadClusterID(filepath.Join(dir, "l"), "l", hclog.NewNullLogger())
+	if err != nil || !leader.seen["w"] {
+		t.Fatalf("record after a restart: %v, %v", leader.seen, err)
+	}
+	wiped := mk("w2") // same node id, empty data directory
+	ea, eb := shake(leader, wiped)
+	if !errors.Is(ea, ErrLostData) || !errors.Is(eb, ErrLostData) || wiped.String() != "" {
+		t.Fatalf("wiped member: %v, %v, adopted %q", ea, eb, wiped.String())
+	}
+	if !strings.Contains(eb.Error(), "remove it and add it again") {
+		t.Fatalf("the wiped node's error does not say how to rejoin: %v", eb)
+	}
+	leader.pruneMembers([]string{"l", "x"}) // w removed from the configuration
+	if ea, eb := shake(leader, wiped); ea != nil || eb != nil || wiped.String() != leader.String() {
+		t.Fatalf("after remove, added again: %v, %v", ea, eb)
 	}
 }

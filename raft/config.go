@@ -45,6 +45,12 @@ type Config struct {
 
 	// TickInterval: how often the leader proposes a tick (default 1s; <0 disables).
 	TickInterval time.Duration
+	// ClockToleranceMS: how far a node's wall clock may be from the time a
+	// majority of the voters' clocks agree on before it, as leader, stops
+	// ticking and stamping (default DefaultClockToleranceMS; see clock.go).
+	ClockToleranceMS int64
+	// ClockSampleInterval: how often each peer's clock is sampled (default 1s).
+	ClockSampleInterval time.Duration
 	// ApplyTimeout bounds the wait to enqueue an entry into Raft (default 10s).
 	ApplyTimeout time.Duration
 
@@ -85,6 +91,9 @@ type Seams struct {
 	Snapshots func(hraft.SnapshotStore) hraft.SnapshotStore
 	// Logs sees the Raft logs the state machine applies.
 	Logs LogObserver
+	// Clock is the node's wall clock (default time.Now): what it stamps
+	// and what it tells peers sampling its clock (clock.go).
+	Clock func() time.Time
 }
 
 // RaftStore is what hraft needs of the Raft log directory (logstore.Store).
@@ -131,6 +140,10 @@ func (c *Config) setDefaults() error {
 	defD(&c.LeaderLeaseTimeout, 250*time.Millisecond)
 	defD(&c.CommitTimeout, 5*time.Millisecond)
 	defD(&c.TickInterval, time.Second)
+	defD(&c.ClockSampleInterval, time.Second)
+	if c.ClockToleranceMS <= 0 {
+		c.ClockToleranceMS = DefaultClockToleranceMS
+	}
 	defD(&c.ApplyTimeout, 10*time.Second)
 	defD(&c.DiskPollInterval, 500*time.Millisecond)
 	if c.DiskReserveBytes == 0 {

@@ -219,6 +219,18 @@
 // that presents another cluster's id, so a node of another cluster added
 // by mistake never takes part in elections or overwrites a log. With
 // mutual TLS (tls.go) peers are also authenticated by the cluster's CA.
+// The hello (hello.go) also names the node: a peer recorded in
+// DATA/cluster-members as having held the id that now presents none lost
+// its data, and is refused until removed and added again.
+//
+// # The cluster clock (clock.go, clocksample.go)
+//
+// Every node samples its peers' wall clocks each ClockSampleInterval over
+// the Raft port (a clock probe); the time a leader stamps (ticks, a
+// missing `at`, the at_in_future bound: Node.ClusterTime) is one a
+// majority of the voters' clocks agree on within ClockToleranceMS
+// (Marzullo's algorithm). A leader off that time by more stops ticking
+// and stamping until the clocks agree; Status.Clock shows it.
 //
 // # Raft settings
 //

@@ -31,7 +31,9 @@ type Node struct {
 	disk  *diskGuard     // nil when Config.DiskReserveBytes < 0
 	ship  *shippingStore // the snapshot store, for backups (backup.go)
 
-	ids *clusterID // the cluster this node belongs to (clusterid.go)
+	ids        *clusterID // the cluster this node belongs to (clusterid.go)
+	clock      *clusterClock
+	probeLayer hraft.StreamLayer // the transport below the hello (clocksample.go)
 
 	// batcher
 	queue    chan *request
@@ -81,10 +83,16 @@ func Open(cfg Config) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if n.ids, err = loadClusterID(cfg.DataDir, cfg.Logger.Named("transport")); err != nil {
+	wall := cfg.Seams.Clock
+	if wall == nil {
+		wall = time.Now
+	}
+	n.clock = newClusterClock(wall, cfg.ClockToleranceMS, clockSampleAge*cfg.ClockSampleInterval, cfg.Logger.Named("clock"))
+	if n.ids, err = loadClusterID(cfg.DataDir, cfg.NodeID, cfg.Logger.Named("transport")); err != nil {
 		return nil, err
 	}
-	if n.trans, err = newTransport(cfg, n.ids); err != nil { // transport.go
+	n.ids.wallMS = func() int64 { return wall().UnixMilli() }
+	if n.trans, n.probeLayer, err = newTransport(cfg, n.ids); err != nil { // transport.go
 		return nil, err
 	}
 	n.fsm = newFSM(cfg.Program, n.led, cfg.Logger.Named("fsm"), n.wantResponses, cfg.RecordsInMemory)
@@ -205,7 +213,7 @@ func (n *Node) bootstrap(rc *hraft.Config, logs RaftStore, snaps hraft.SnapshotS
 }
 
 // startBackground starts the node's goroutines: the disk guard (when on),
-// the batcher, the waiter and the leadership watcher.
+// the batcher, the waiter, the leadership watcher and the clock sampler.
 func (n *Node) startBackground() {
 	if n.cfg.DiskReserveBytes > 0 {
 		n.disk = newDiskGuard(n.cfg.DataDir, uint64(n.cfg.DiskReserveBytes), statfsFreeBytes, n.cfg.Logger.Named("disk"))
@@ -216,11 +224,12 @@ func (n *Node) startBackground() {
 			n.disk.run(n.stop, n.cfg.DiskPollInterval)
 		}()
 	}
-	n.wg.Add(2)
+	n.wg.Add(3)
 	n.waiterWG.Add(1)
 	go n.runBatcher()
 	go n.runWaiter()
 	go n.watchLeadership()
+	go n.runClockSampler() // clocksample.go
 }
 
 // wantResponses tells the FSM whether anyone on this node can be waiting
@@ -407,8 +416,10 @@ func (n *Node) watchLeadership() {
 	}
 }
 
-// runTicks proposes a tick at the leader's wall clock every TickInterval, so
-// maturation and expiry reach the views without other traffic.
+// runTicks proposes a tick at the cluster's time (clock.go) every
+// TickInterval, so maturation and expiry reach the views without other
+// traffic. While the clocks disagree it proposes none: a wrong time
+// stamped into the log would mature or expire lots for good.
 func (n *Node) runTicks(ctx context.Context) {
 	defer n.wg.Done()
 	t := time.NewTicker(n.cfg.TickInterval)
@@ -420,8 +431,12 @@ func (n *Node) runTicks(ctx context.Context) {
 			return
 		case <-n.stop:
 			return
-		case now := <-t.C:
-			line := fmt.Appendf(nil, `{"type":"tick","at":%q}`, now.UTC().Format("2006-01-02T15:04:05.000Z"))
+		case <-t.C:
+			nowMS, ok := n.clock.now()
+			if !ok {
+				continue // logged by the clock when it lost synchronization
+			}
+			line := fmt.Appendf(nil, `{"type":"tick","at":%q}`, engine.FormatTime(nowMS))
 			cmds := make([]engine.Command, 1)
 			dec.Reset()
 			dec.Decode(line, &cmds[0])
@@ -458,9 +473,10 @@ type Status struct {
 	AppliedIndex   uint64 // FSM (views) applied index
 	LastIndex      uint64
 	LedgerPosition uint64
-	ClusterID      string     `json:",omitempty"` // "" until a fresh node has joined
-	Disk           DiskStatus // the disk guard (diskguard.go)
-	Queued         int64      // commands waiting or in flight in the batcher
+	ClusterID      string      `json:",omitempty"` // "" until a fresh node has joined
+	Disk           DiskStatus  // the disk guard (diskguard.go)
+	Clock          ClockStatus // the cluster clock (clock.go)
+	Queued         int64       // commands waiting or in flight in the batcher
 	Servers        []Server
 }
 
@@ -473,7 +489,7 @@ func (n *Node) Status() Status {
 		Term: n.raft.CurrentTerm(), CommitIndex: n.raft.CommitIndex(),
 		AppliedIndex: n.fsm.applied.Load(), LastIndex: n.raft.LastIndex(),
 		LedgerPosition: n.led.Position(), Queued: n.queued.Load(), Disk: n.Disk(),
-		ClusterID: n.ids.String(),
+		ClusterID: n.ids.String(), Clock: n.Clock(),
 	}
 	s.LeaderHTTP, _ = n.NodeHTTPAddr(s.LeaderID)
 	if f := n.raft.GetConfiguration(); f.Error() == nil {
@@ -540,7 +556,19 @@ func (n *Node) RemoveServer(id string) error {
 		}
 		return n.notLeader()
 	}
-	return n.mapErr(n.raft.RemoveServer(hraft.ServerID(id), 0, n.cfg.ApplyTimeout).Error())
+	if err := n.raft.RemoveServer(hraft.ServerID(id), 0, n.cfg.ApplyTimeout).Error(); err != nil {
+		return n.mapErr(err)
+	}
+	// Forget it at once as a member that held state (clusterid.go), so
+	// that it may be added again with an empty data directory.
+	if f := n.raft.GetConfiguration(); f.Error() == nil {
+		var ids []string
+		for _, sv := range f.Configuration().Servers {
+			ids = append(ids, string(sv.ID))
+		}
+		n.ids.pruneMembers(ids)
+	}
+	return nil
 }
 
 // TransferLeadership hands leadership to another voter (rolling restarts).

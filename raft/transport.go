@@ -11,15 +11,17 @@ import (
 // newTransport builds the Raft transport as a stack of stream layers:
 // TCP, then Config.Seams.Stream when set, then mutual TLS when
 // cfg.RaftTLS is set, then the cluster-id hello (clusterid.go). Each layer
-// wraps whatever is below it, so TLS secures the bytes a seam sees.
-func newTransport(cfg Config, ids *clusterID) (*hraft.NetworkTransport, error) {
+// wraps whatever is below it, so TLS secures the bytes a seam sees. The
+// layer below the hello is returned too: clock probes (clocksample.go)
+// dial it and speak the hello themselves.
+func newTransport(cfg Config, ids *clusterID) (*hraft.NetworkTransport, hraft.StreamLayer, error) {
 	adv, err := net.ResolveTCPAddr("tcp", cfg.RaftAddr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	l, err := net.Listen("tcp", cfg.RaftAddr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	layer := wrap(cfg.Seams.Stream, hraft.StreamLayer(&tcpLayer{Listener: l, adv: advertised(l, adv)}))
 	if cfg.RaftTLS != nil {
@@ -27,12 +29,12 @@ func newTransport(cfg Config, ids *clusterID) (*hraft.NetworkTransport, error) {
 	}
 	if a, ok := layer.Addr().(*net.TCPAddr); !ok || a.IP == nil || a.IP.IsUnspecified() {
 		layer.Close()
-		return nil, fmt.Errorf("raft: %s is not an address peers can reach: give a host, not 0.0.0.0", layer.Addr())
+		return nil, nil, fmt.Errorf("raft: %s is not an address peers can reach: give a host, not 0.0.0.0", layer.Addr())
 	}
 	return hraft.NewNetworkTransportWithConfig(&hraft.NetworkTransportConfig{
 		Stream: &idLayer{StreamLayer: layer, ids: ids}, MaxPool: 3, Timeout: 10 * time.Second,
 		Logger: cfg.Logger.Named("transport"),
-	}), nil
+	}), layer, nil
 }
 
 // advertised is the address peers reach this node at.

@@ -31,6 +31,7 @@ const (
 	ClusterChangeFailed ErrorCode = "cluster_change_failed"
 	Timeout             ErrorCode = "timeout"
 	DiskFull            ErrorCode = "disk_full"
+	ClockUnsynchronized ErrorCode = "clock_unsynchronized"
 	NotImplemented      ErrorCode = "not_implemented"
 	Internal            ErrorCode = "internal"
 )
@@ -71,6 +72,7 @@ var errorTable = [...]errorSpec{
 	{ClusterChangeFailed, http.StatusServiceUnavailable, false, "the cluster change failed"},
 	{Timeout, http.StatusGatewayTimeout, true, "timed out; the outcome is unknown, retry with the same ids"},
 	{DiskFull, http.StatusInsufficientStorage, false, "disk full: writes are refused until disk space is freed; reads still work; retry with the same ids"},
+	{ClockUnsynchronized, http.StatusServiceUnavailable, true, "the leader's clock disagrees with the cluster's, so it stamps no time: send `at` yourself, or retry the same request (same ids) once the clocks agree"},
 	{NotImplemented, http.StatusNotImplemented, false, "not implemented by this backend"},
 	{Internal, http.StatusInternalServerError, false, "internal error"},
 }

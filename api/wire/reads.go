@@ -173,20 +173,32 @@ type ProgramState struct {
 // Its keys are the Go field names (it was first the Raft node's status
 // struct, encoded without tags).
 type Status struct {
-	ID             string     `json:"ID"`
-	State          string     `json:"State"` // Follower, Candidate, Leader, Shutdown
-	LeaderID       string     `json:"LeaderID"`
-	LeaderAddr     string     `json:"LeaderAddr"` // Raft address
-	LeaderHTTP     string     `json:"LeaderHTTP"`
-	Term           uint64     `json:"Term"`
-	CommitIndex    uint64     `json:"CommitIndex"`
-	AppliedIndex   uint64     `json:"AppliedIndex"`
-	LastIndex      uint64     `json:"LastIndex"`
-	LedgerPosition uint64     `json:"LedgerPosition"`
-	ClusterID      string     `json:"ClusterID,omitempty"` // "" until a fresh node has joined
-	Disk           DiskStatus `json:"Disk"`
-	Queued         int64      `json:"Queued"` // commands waiting or in flight
-	Servers        []Server   `json:"Servers"`
+	ID             string      `json:"ID"`
+	State          string      `json:"State"` // Follower, Candidate, Leader, Shutdown
+	LeaderID       string      `json:"LeaderID"`
+	LeaderAddr     string      `json:"LeaderAddr"` // Raft address
+	LeaderHTTP     string      `json:"LeaderHTTP"`
+	Term           uint64      `json:"Term"`
+	CommitIndex    uint64      `json:"CommitIndex"`
+	AppliedIndex   uint64      `json:"AppliedIndex"`
+	LastIndex      uint64      `json:"LastIndex"`
+	LedgerPosition uint64      `json:"LedgerPosition"`
+	ClusterID      string      `json:"ClusterID,omitempty"` // "" until a fresh node has joined
+	Disk           DiskStatus  `json:"Disk"`
+	Clock          ClockStatus `json:"Clock"`
+	Queued         int64       `json:"Queued"` // commands waiting or in flight
+	Servers        []Server    `json:"Servers"`
+}
+
+// ClockStatus is the node's view of the cluster clock: the time a leader
+// stamps is one a majority of the voters' clocks agree on.
+type ClockStatus struct {
+	OffsetMS     int64 `json:"OffsetMS"`     // this node's clock minus the agreed time (0 while none)
+	Synchronized bool  `json:"Synchronized"` // a leader stamps time only while true
+	ToleranceMS  int64 `json:"ToleranceMS"`
+	Agreeing     int   `json:"Agreeing"` // clocks (this node's included) that agree
+	Voters       int   `json:"Voters"`
+	EngineMS     int64 `json:"EngineMS"` // the engine clock as of AppliedIndex (Unix ms)
 }
 
 // DiskStatus is the node's disk guard.

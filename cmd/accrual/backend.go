@@ -41,6 +41,11 @@ func mapNodeErr(err error) error {
 	return err
 }
 
+// ClusterTime is the node's cluster time (raft/clock.go).
+func (b nodeBackend) ClusterTime() (nowMS int64, ok bool) { return b.n.ClusterTime() }
+
+func (b nodeBackend) Clock() wire.ClockStatus { return clockOf(b.n.Clock()) }
+
 func (b nodeBackend) Submit(ctx context.Context, cmds []engine.Command) ([]byte, error) {
 	out, err := b.n.Submit(ctx, cmds)
 	return out, mapNodeErr(err)

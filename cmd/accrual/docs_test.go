@@ -150,7 +150,11 @@ func docsNode(t *testing.T, program string, raftAddr string, bootstrap bool) (*r
 		t.Fatal(err)
 	}
 	kpis := insight.NewLive(prog, insight.Options{PointValueMinor: 1}, 5*time.Second)
-	node, err := raft.Open(raft.Config{NodeID: "n" + raftAddr, RaftAddr: raftAddr, HTTPAddr: "http-" + raftAddr, DataDir: t.TempDir(),
+	id := "n" + raftAddr
+	if !bootstrap {
+		id = "n4" // the id docs/API.md's join example gives it (clock samples check it)
+	}
+	node, err := raft.Open(raft.Config{NodeID: id, RaftAddr: raftAddr, HTTPAddr: "http-" + raftAddr, DataDir: t.TempDir(),
 		Bootstrap: bootstrap, Program: prog, Observer: kpis, DiskReserveBytes: -1,
 		Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Error, Output: os.Stderr})})
 	if err != nil {

@@ -17,8 +17,8 @@ func statusOf(st raft.Status) wire.Status {
 	out := wire.Status{ID: st.ID, State: st.State, LeaderID: st.LeaderID, LeaderAddr: st.LeaderAddr,
 		LeaderHTTP: st.LeaderHTTP, Term: st.Term, CommitIndex: st.CommitIndex, AppliedIndex: st.AppliedIndex,
 		LastIndex: st.LastIndex, LedgerPosition: st.LedgerPosition, ClusterID: st.ClusterID,
-		Disk:   wire.DiskStatus{FreeBytes: st.Disk.FreeBytes, ReserveBytes: st.Disk.ReserveBytes, WritesRefused: st.Disk.WritesRefused},
-		Queued: st.Queued}
+		Disk:  wire.DiskStatus{FreeBytes: st.Disk.FreeBytes, ReserveBytes: st.Disk.ReserveBytes, WritesRefused: st.Disk.WritesRefused},
+		Clock: clockOf(st.Clock), Queued: st.Queued}
 	if st.Servers != nil { // nil stays null on the wire
 		out.Servers = make([]wire.Server, len(st.Servers))
 		for i, sv := range st.Servers {
@@ -26,6 +26,11 @@ func statusOf(st raft.Status) wire.Status {
 		}
 	}
 	return out
+}
+
+func clockOf(c raft.ClockStatus) wire.ClockStatus {
+	return wire.ClockStatus{OffsetMS: c.OffsetMS, Synchronized: c.Synchronized, ToleranceMS: c.ToleranceMS,
+		Agreeing: c.Agreeing, Voters: c.Voters, EngineMS: c.EngineMS}
 }
 
 func statementOf(page ledger.StatementPage) wire.Statement {

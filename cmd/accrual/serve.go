@@ -42,6 +42,7 @@ type serveFlags struct {
 	pointValueMinor                      float64
 	diskReserveMB                        int
 	recordsInMemory                      int
+	clockToleranceMS                     int64
 	cpuProfile                           string
 	http                                 httpLimits
 	snapshotThreshold, trailingLogs      uint64
@@ -192,6 +193,10 @@ func parseServeFlags(args []string) (serveFlags, error) {
 	fs.IntVar(&f.diskReserveMB, "disk-reserve-mb", raft.DefaultDiskReserveBytes>>20,
 		"refuse new commands (HTTP 507 disk_full) while the data directory's filesystem has less than this many MiB free; "+
 			"room for the queue, the Raft log, a ledger flush and a snapshot (0: never refuse)")
+	fs.Int64Var(&f.clockToleranceMS, "clock-tolerance-ms", raft.DefaultClockToleranceMS,
+		"how far this node's clock may be from the time a majority of the voters' clocks agree on; beyond it, as leader, "+
+			"it ticks no time and refuses commands without `at` (503 clock_unsynchronized) until they agree. The default is well above "+
+			"NTP's error on a LAN and a loaded round trip, and far below what would mature or expire a lot early")
 	fs.IntVar(&f.recordsInMemory, "records-in-memory", apply.DefaultRecordsInMemory,
 		"command records kept in memory; older ones stay in the data directory and are read back when a command names them")
 	fs.Uint64Var(&f.snapshotThreshold, "snapshot-threshold", 0, "Raft entries between snapshots (0: raft.Config's default; tests lower it)")
@@ -236,7 +241,7 @@ func (f serveFlags) nodeConfig(prog *engine.Program, kpis *insight.Live) (raft.C
 	return raft.Config{
 		NodeID: f.nodeID, RaftAddr: f.raftAddr, HTTPAddr: f.httpAddr, DataDir: f.dataDir,
 		Bootstrap: f.bootstrap, Program: prog, Observer: kpis, RaftTLS: raftTLS,
-		DiskReserveBytes: reserveBytes, RecordsInMemory: f.recordsInMemory,
+		DiskReserveBytes: reserveBytes, RecordsInMemory: f.recordsInMemory, ClockToleranceMS: f.clockToleranceMS,
 		SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs, SnapshotInterval: f.snapshotInterval,
 	}, nil
 }

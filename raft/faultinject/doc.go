@@ -9,6 +9,8 @@
 //   - transport.go: a fault layer above TCP (below TLS, when on)
 //     partitions, drops and delays Raft messages;
 //   - slowdisk.go: the Raft log, stable store and snapshots are slowed;
+//   - rules.go: the node's wall clock (raft.Seams.Clock) is shifted by
+//     clock_offset_ms, as a bad NTP server or a restored VM would;
 //   - journal.go: every applied log is journalled to DATA/applied.journal,
 //     which ReplayJournals (replay.go) replays offline for the chaos checks;
 //   - crashsnap.go: when ACCRUAL_CRASH_AT arms a crash point
@@ -22,7 +24,8 @@
 //	{"block": ["127.0.0.1:7001"],          // partition: peers' Raft addresses
 //	 "drop":  {"127.0.0.1:7002": 0.05},    // probability a message is lost
 //	 "delay_ms": {"*": 20},                // delay before each message is sent
-//	 "disk_delay_ms": 50}                  // slow disk (slowdisk.go)
+//	 "disk_delay_ms": 50,                  // slow disk (slowdisk.go)
+//	 "clock_offset_ms": 31536000000}       // wall clock a year ahead
 //
 // Keys of drop and delay_ms are peers' Raft addresses or "*" (every peer,
 // including connections a peer opened to this node, whose peer address is

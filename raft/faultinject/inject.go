@@ -62,7 +62,8 @@ func Install(cfg *raft.Config, rulesFile string) (*Injector, error) {
 		Snapshots: func(s hraft.SnapshotStore) hraft.SnapshotStore {
 			return armSnapshots(slowSnapshots{SnapshotStore: s, w: w}, root)
 		},
-		Logs: j,
+		Logs:  j,
+		Clock: w.now,
 	}
 	return &Injector{w: w, j: j}, nil
 }

@@ -20,6 +20,10 @@ type Rules struct {
 	// DiskDelayMS is added before every durable write of the Raft log and
 	// stable store and before a snapshot is committed.
 	DiskDelayMS int `json:"disk_delay_ms,omitempty"`
+	// ClockOffsetMS shifts every reading of the node's wall clock
+	// (raft.Seams.Clock): what it stamps and what peers sampling its clock
+	// are told. Negative: behind.
+	ClockOffsetMS int64 `json:"clock_offset_ms,omitempty"`
 }
 
 func (r *Rules) blocked(peer string) bool {
@@ -52,6 +56,13 @@ func (r *Rules) delay(peer string) time.Duration {
 		return time.Duration(d) * time.Millisecond
 	}
 	return time.Duration(r.DelayMS["*"]) * time.Millisecond
+}
+
+func (r *Rules) clockOffset() time.Duration {
+	if r == nil {
+		return 0
+	}
+	return time.Duration(r.ClockOffsetMS) * time.Millisecond
 }
 
 func (r *Rules) diskDelay() time.Duration {
@@ -135,7 +146,7 @@ func (w *watch) load() {
 	}
 	w.last = b
 	w.rules.Store(r)
-	w.log.Warn("fault rules", "block", r.Block, "drop", r.Drop, "delay_ms", r.DelayMS, "disk_delay_ms", r.DiskDelayMS)
+	w.log.Warn("fault rules", "block", r.Block, "drop", r.Drop, "delay_ms", r.DelayMS, "disk_delay_ms", r.DiskDelayMS, "clock_offset_ms", r.ClockOffsetMS)
 	w.mu.Lock()
 	fn := w.onChange
 	w.mu.Unlock()
@@ -143,6 +154,9 @@ func (w *watch) load() {
 		fn(r)
 	}
 }
+
+// now is the node's wall clock, shifted by the current clock offset.
+func (w *watch) now() time.Time { return time.Now().Add(w.rules.Load().clockOffset()) }
 
 // diskWait sleeps for the current disk delay, if any.
 func (w *watch) diskWait() {

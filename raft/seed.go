@@ -65,7 +65,7 @@ func seedFrom(dataDir string, f *fsm, snaps *hraft.FileSnapshotStore, self SeedN
 	if err := persistSeed(f, snaps, self, f.applied.Load()); err != nil {
 		return err
 	}
-	ids, err := loadClusterID(dataDir, hclog.NewNullLogger())
+	ids, err := loadClusterID(dataDir, self.ID, hclog.NewNullLogger())
 	if err != nil {
 		return err
 	}

@@ -111,7 +111,7 @@ func TestBadMessagesAnswerInvalidAndMoveOn(t *testing.T) {
 		{"an empty message", ``, `{"id":"","status":"error","error":"invalid"}`},
 		{"an unknown type", `{"type":"bogus","id":"b1"}`, `{"id":"b1","status":"error","error":"invalid"}`},
 		{"a quote (a read)", `{"type":"quote","id":"q1","member":"B1","partner":"shop","amount":1}`, `{"id":"q1","status":"error","error":"invalid"}`},
-		{"an at in the future", `{"type":"purchase","id":"f1","member":"B2","partner":"shop","amount":10000,"at":"2099-01-01T00:00:00Z"}`,
+		{"an at in the future", `{"type":"purchase","id":"f1","member":"B2","partner":"shop","amount":10000,"at":"2030-01-01T00:00:00Z"}`,
 			`{"id":"f1","status":"error","error":"at_in_future"}`},
 		{"a bad line in a run", good + "\n{oops\n" + good, "{\"id\":\"g1\",\"status\":\"ok\"}\n{\"id\":\"\",\"status\":\"error\",\"error\":\"invalid\"}\n{\"id\":\"g1\",\"status\":\"ok\",\"duplicate\":true}"},
 	}

@@ -148,15 +148,8 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
 			continue
 		}
 		switch l.Data[0] {
-		case entryCommands:
-			r := f.applyCommands(l.Index, l.Data[1:], render, l.Index > ledgerPos)
-			crashpoint.At(crashpoint.ApplyBatch)
-			if render || r.err != nil {
-				resp[i] = r
-			}
-		case entryIngest:
-			r := f.applyIngest(l.Index, l.Data[1:], render, l.Index > ledgerPos)
-			if render || r.err != nil {
+		case entryCommands, entryIngest:
+			if r := f.applyCommandEntry(l, render, l.Index > ledgerPos); render || r.err != nil {
 				resp[i] = r
 			}
 		case entryRegister:
@@ -204,6 +197,19 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
 	f.applied.Store(last)
 	f.notify.broadcast()
 	return resp
+}
+
+// applyCommandEntry applies an entry of commands: sent by clients
+// (entryCommands) or consumed with their offsets (entryIngest).
+func (f *fsm) applyCommandEntry(l *hraft.Log, render, emit bool) *entryResponse {
+	var r *entryResponse
+	if l.Data[0] == entryIngest {
+		r = f.applyIngest(l.Index, l.Data[1:], render, emit)
+	} else {
+		r = f.applyCommands(l.Index, l.Data[1:], render, emit)
+	}
+	crashpoint.At(crashpoint.ApplyBatch)
+	return r
 }
 
 func (f *fsm) applyCommands(index uint64, data []byte, render, emit bool) *entryResponse {

@@ -54,10 +54,11 @@ func (c *counter) Reset() { c.n.Store(-1 << 40) } // a snapshot install: the cou
 
 type testNode struct {
 	*raft.Node
-	cfg     raft.Config
-	applied *counter
-	stop    context.CancelFunc
-	done    chan struct{}
+	cfg      raft.Config
+	applied  *counter
+	consumer *Consumer
+	stop     context.CancelFunc
+	done     chan struct{}
 }
 
 func freeAddr(t testing.TB) string {
@@ -102,6 +103,7 @@ func startNode(t testing.TB, cfg raft.Config, icfg Config) *testNode {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tn.consumer = c
 	ctx, cancel := context.WithCancel(context.Background())
 	tn.stop = cancel
 	go func() {

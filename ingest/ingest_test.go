@@ -2,12 +2,14 @@ package ingest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 const topic = "card-tx"
@@ -154,4 +156,47 @@ func resultsMatch(got, want string) bool {
 		}
 	}
 	return true
+}
+
+// Every partition of a topic is consumed, each from its own offsets, and
+// the leader reports each partition's high watermark and a lag of 0 once
+// all is applied.
+func TestEveryPartitionConsumedWithItsLag(t *testing.T) {
+	p := loadProgram(t)
+	broker := newBroker(t, kfake.SeedTopics(3, topic))
+	brokers := broker.ListenAddrs()
+	n := startNode(t, nodeConfig(t, "n1", p, true), Config{Brokers: brokers, Topics: []string{topic}})
+	defer n.kill()
+	prod := newClient(t, brokers)
+	const count = 300
+	for i := range count {
+		v := fmt.Sprintf(`{"type":"purchase","id":"p%d","member":"P%d","partner":"shop","amount":1000,"at":"2026-01-01T00:00:00Z"}`, i, i%37)
+		r := &kgo.Record{Topic: topic, Key: fmt.Appendf(nil, "P%d", i%37), Value: []byte(v)}
+		if err := prod.ProduceSync(context.Background(), r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	applied := func() bool {
+		var sum int64
+		for _, o := range n.IngestOffsets() {
+			sum += o.Next
+		}
+		return sum == count
+	}
+	waitFor(t, "every partition applied", 15*time.Second, applied)
+	if got := len(n.IngestOffsets()); got < 2 {
+		t.Fatalf("%d partitions consumed, want the messages spread over 2 or 3", got)
+	}
+	if got := n.applied.n.Load(); got != count {
+		t.Fatalf("%d commands applied, want %d", got, count)
+	}
+	waitFor(t, "lag 0 on every partition", 5*time.Second, func() bool {
+		ps := n.consumer.Partitions()
+		for _, p := range ps {
+			if p.Lag != 0 || p.HighWatermark != p.Next {
+				return false
+			}
+		}
+		return len(ps) == len(n.IngestOffsets())
+	})
 }

@@ -4,7 +4,7 @@ BIN      := bin/accrual
 FUZZTIME ?=
 PKGS     := ./...
 
-.PHONY: run build test browser fuzz-short bench bench-peer chaos lint conformance clean
+.PHONY: run build test browser fuzz-short bench bench-peer chaos kcat lint conformance clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/accrual
@@ -54,6 +54,13 @@ bench-peer: build
 # 12M commands' ids (SPEC §6 keeps every one) and the OOM killer ends a node.
 chaos: build
 	./$(BIN) chaos --duration 30m --nodes 3 --clients 2 $(if $(SEED),--seed $(SEED))
+
+# Kafka ingest from an independent producer: kcat feeds a topic, the
+# leader of three nodes is killed midway, the members must equal an offline
+# replay (scripts/kcat-ingest.sh; needs the Debian package kcat). Not in
+# make test: it builds and runs four processes for about half a minute.
+kcat: build
+	sh scripts/kcat-ingest.sh
 
 conformance: build
 	python3 ../shared/conformance/check.py ./$(BIN) coalition cashback airline club retail

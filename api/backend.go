@@ -100,6 +100,13 @@ type ClockReporter interface {
 	Clock() wire.ClockStatus
 }
 
+// KafkaReporter is implemented by a Backend that consumes Kafka topics
+// (the node with --kafka-topics does); GET /metrics then exports the
+// offsets and the lag of every partition.
+type KafkaReporter interface {
+	Kafka() []wire.KafkaPartition
+}
+
 type sentinel string
 
 func (s sentinel) Error() string { return string(s) }

@@ -133,6 +133,9 @@ func New(cfg Config) (*Server, error) {
 	if p := cfg.Backend.Program(); p != nil {
 		s.fmtEng = engine.New(p)
 	}
+	if k, ok := cfg.Backend.(KafkaReporter); ok {
+		s.m.reg.MustRegister(kafkaCollector{k})
+	}
 	if d, ok := cfg.Backend.(DiskReporter); ok {
 		s.m.registerDisk(d)
 	}

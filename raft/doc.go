@@ -38,6 +38,14 @@
 //     applies every command under the cluster's program whatever its own
 //     Config.Program: a joining node takes the program from the log, or
 //     from the leader's snapshot, which carries it in the engine's stream.
+//   - 5, ingest (ingest.go): commands consumed from a stream (Kafka, package
+//     ingest) with the offset range [from, next) of every partition they
+//     came from, then an entry-1 body. Applied only when every range starts
+//     at the replicated offset of its partition (a stale proposer's entry
+//     applies nothing, on every replica), and then through the same
+//     command path as kind 1, the offsets moving with the commands. The
+//     offsets are replicated state: in every snapshot, read with
+//     Node.IngestOffsets, proposed with Node.SubmitIngest.
 //
 // # Group commit (Submit)
 //
@@ -149,8 +157,9 @@
 // FSM.Snapshot serialises the engine (Engine.Snapshot) into memory under
 // the apply lock (the engine has no copy-on-write), then Persist streams it
 // zstd-compressed (SpeedFastest) to the snapshot sink, off the apply path.
-// The stream holds a magic, the applied index, the node directory, then the
-// engine's stream. Defaults: SnapshotThreshold 2048 entries and TrailingLogs
+// The stream holds a magic, the applied index, the node directory, the
+// ingest offsets (since magic ACRS2; ACRS1 snapshots are read with none),
+// then the engine's stream. Defaults: SnapshotThreshold 2048 entries and TrailingLogs
 // 1024 entries. An entry holds up to 4096 commands (≈ 100 KiB compressed),
 // so a snapshot is taken after at most ~8M commands and the log keeps
 // ~4M commands (≈ 100–250 MiB) after it: a follower that restarts or lags a

@@ -27,6 +27,7 @@ const (
 	entryRegister byte = 2 // uvarint len ++ node id ++ uvarint len ++ HTTP address
 	entryProgram  byte = 3 // varint effective time (ms) ++ program source (YAML or JSON)
 	entryGenesis  byte = 4 // program source: the program of record, at index 2 (genesis.go)
+	// entryIngest (5): consumed offsets ++ an entryCommands body (ingest.go)
 )
 
 // maxEntryBytes caps one decoded command entry (a corrupt or hostile entry
@@ -74,6 +75,10 @@ type fsm struct {
 	nodesMu sync.RWMutex
 	nodes   map[string]string // node id → HTTP address (replicated)
 
+	offsetsMu sync.RWMutex
+	offsets   map[partitionKey]int64 // consumed stream partition → next offset (replicated)
+	ranges    []IngestRange          // scratch of applyIngest
+
 	views   *viewStore
 	hashReq atomic.Pointer[hashRequest] // a pending StateHashAt, checked once per log
 	logObs  LogObserver                 // optional (Config.Seams.Logs), called under mu
@@ -91,6 +96,7 @@ func newFSM(prog *engine.Program, led *ledger.Ledger, log hclog.Logger, render f
 		eng:     newEngine(prog),
 		records: led.NewRecordReader(),
 		nodes:   map[string]string{},
+		offsets: map[partitionKey]int64{},
 		views:   newViewStore(),
 	}
 	f.step = apply.NewStoreBacked(f.eng, f.records, recordsInMemory)
@@ -142,10 +148,8 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
 			continue
 		}
 		switch l.Data[0] {
-		case entryCommands:
-			r := f.applyCommands(l.Index, l.Data[1:], render, l.Index > ledgerPos)
-			crashpoint.At(crashpoint.ApplyBatch)
-			if render || r.err != nil {
+		case entryCommands, entryIngest:
+			if r := f.applyCommandEntry(l, render, l.Index > ledgerPos); render || r.err != nil {
 				resp[i] = r
 			}
 		case entryRegister:
@@ -193,6 +197,19 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
 	f.applied.Store(last)
 	f.notify.broadcast()
 	return resp
+}
+
+// applyCommandEntry applies an entry of commands: sent by clients
+// (entryCommands) or consumed with their offsets (entryIngest).
+func (f *fsm) applyCommandEntry(l *hraft.Log, render, emit bool) *entryResponse {
+	var r *entryResponse
+	if l.Data[0] == entryIngest {
+		r = f.applyIngest(l.Index, l.Data[1:], render, emit)
+	} else {
+		r = f.applyCommands(l.Index, l.Data[1:], render, emit)
+	}
+	crashpoint.At(crashpoint.ApplyBatch)
+	return r
 }
 
 func (f *fsm) applyCommands(index uint64, data []byte, render, emit bool) *entryResponse {
@@ -313,8 +330,14 @@ func decodeRegister(b []byte) (id, http string, err error) {
 //
 //	magic "ACRS1\n", uvarint applied index, uvarint node count,
 //	per node: uvarint len, id, uvarint len, HTTP address,
+//	the consumed stream offsets (ingest.go, appendOffsets),
 //	then the engine's own snapshot stream to the end.
-const snapMagic = "ACRS1\n"
+//
+// Snapshots of the first format (snapMagicV1) have no offsets section.
+const (
+	snapMagic   = "ACRS2\n"
+	snapMagicV1 = "ACRS1\n"
+)
 
 // Snapshot captures the state at the applied index. It serialises the engine
 // into memory under the apply lock (the engine has no copy-on-write), in
@@ -333,6 +356,7 @@ func (f *fsm) Snapshot() (hraft.FSMSnapshot, error) {
 		hdr = append(hdr, encodeRegister(id, http)[1:]...)
 	}
 	f.nodesMu.RUnlock()
+	hdr = f.appendOffsets(hdr)
 	buf.Write(hdr)
 	if err := f.eng.Snapshot(buf); err != nil {
 		return nil, fmt.Errorf("raft: engine snapshot: %w", err)
@@ -380,34 +404,11 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	}
 	defer zr.Close()
 	br := bufio.NewReaderSize(zr, 1<<16)
-	magic := make([]byte, len(snapMagic))
-	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != snapMagic {
-		return fmt.Errorf("raft: snapshot: bad magic (%v)", err)
-	}
-	index, err := binary.ReadUvarint(br)
+	hdr, err := readSnapshotHeader(br)
 	if err != nil {
-		return fmt.Errorf("raft: snapshot: %w", err)
+		return err
 	}
-	nn, err := binary.ReadUvarint(br)
-	if err != nil || nn > 1<<16 {
-		return fmt.Errorf("raft: snapshot: bad node count (%v)", err)
-	}
-	nodes := make(map[string]string, nn)
-	for range nn {
-		var s [2]string
-		for i := range s {
-			l, err := binary.ReadUvarint(br)
-			if err != nil || l > 1<<16 {
-				return fmt.Errorf("raft: snapshot: bad node entry (%v)", err)
-			}
-			b := make([]byte, l)
-			if _, err := io.ReadFull(br, b); err != nil {
-				return fmt.Errorf("raft: snapshot: %w", err)
-			}
-			s[i] = string(b)
-		}
-		nodes[s[0]] = s[1]
-	}
+	index, nodes, offsets := hdr.index, hdr.nodes, hdr.offsets
 	// engine.Restore reads through br itself (a *bufio.Reader of 64 KiB is
 	// used as is), so br is left right after the engine's stream, where a
 	// ledger section may follow.
@@ -429,6 +430,9 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	f.nodesMu.Lock()
 	f.nodes = nodes
 	f.nodesMu.Unlock()
+	f.offsetsMu.Lock()
+	f.offsets = offsets
+	f.offsetsMu.Unlock()
 	f.lw.drain()
 	if err := f.restoreLedger(br, index); err != nil {
 		return err
@@ -445,6 +449,51 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	f.applied.Store(index)
 	f.notify.broadcast()
 	return nil
+}
+
+// snapHeader is what a snapshot holds before the engine's stream.
+type snapHeader struct {
+	index   uint64
+	nodes   map[string]string
+	offsets map[partitionKey]int64
+}
+
+func readSnapshotHeader(br *bufio.Reader) (snapHeader, error) {
+	magic := make([]byte, len(snapMagic))
+	if _, err := io.ReadFull(br, magic); err != nil || (string(magic) != snapMagic && string(magic) != snapMagicV1) {
+		return snapHeader{}, fmt.Errorf("raft: snapshot: bad magic (%v)", err)
+	}
+	index, err := binary.ReadUvarint(br)
+	if err != nil {
+		return snapHeader{}, fmt.Errorf("raft: snapshot: %w", err)
+	}
+	nn, err := binary.ReadUvarint(br)
+	if err != nil || nn > 1<<16 {
+		return snapHeader{}, fmt.Errorf("raft: snapshot: bad node count (%v)", err)
+	}
+	nodes := make(map[string]string, nn)
+	for range nn {
+		var s [2]string
+		for i := range s {
+			l, err := binary.ReadUvarint(br)
+			if err != nil || l > 1<<16 {
+				return snapHeader{}, fmt.Errorf("raft: snapshot: bad node entry (%v)", err)
+			}
+			b := make([]byte, l)
+			if _, err := io.ReadFull(br, b); err != nil {
+				return snapHeader{}, fmt.Errorf("raft: snapshot: %w", err)
+			}
+			s[i] = string(b)
+		}
+		nodes[s[0]] = s[1]
+	}
+	offsets := map[partitionKey]int64{}
+	if string(magic) == snapMagic {
+		if offsets, err = readOffsets(br); err != nil {
+			return snapHeader{}, err
+		}
+	}
+	return snapHeader{index: index, nodes: nodes, offsets: offsets}, nil
 }
 
 // stateHash hashes the engine's snapshot stream under the apply lock.

@@ -188,6 +188,9 @@ type Status struct {
 	Clock          ClockStatus `json:"Clock"`
 	Queued         int64       `json:"Queued"` // commands waiting or in flight
 	Servers        []Server    `json:"Servers"`
+	// Kafka: where ingest stands in every partition consumed (absent when
+	// nothing was ever consumed and no --kafka-topics are set).
+	Kafka []KafkaPartition `json:"Kafka,omitempty"`
 }
 
 // ClockStatus is the node's view of the cluster clock: the time a leader
@@ -199,6 +202,19 @@ type ClockStatus struct {
 	Agreeing     int   `json:"Agreeing"` // clocks (this node's included) that agree
 	Voters       int   `json:"Voters"`
 	EngineMS     int64 `json:"EngineMS"` // the engine clock as of AppliedIndex (Unix ms)
+}
+
+// KafkaPartition is where Kafka ingest stands in one partition.
+type KafkaPartition struct {
+	Topic     string `json:"Topic"`
+	Partition int32  `json:"Partition"`
+	// Next is the offset of the first message not applied (replicated:
+	// the same on every node; -1 when none is applied yet).
+	Next int64 `json:"Next"`
+	// HighWatermark is the partition's end at the leader's last fetch, and
+	// Lag = HighWatermark - Next; -1 when unknown (on a follower).
+	HighWatermark int64 `json:"HighWatermark"`
+	Lag           int64 `json:"Lag"`
 }
 
 // DiskStatus is the node's disk guard.

@@ -7,6 +7,7 @@ import (
 	"github.com/accrual/accrual/api"
 	"github.com/accrual/accrual/api/wire"
 	"github.com/accrual/accrual/engine"
+	"github.com/accrual/accrual/ingest"
 	"github.com/accrual/accrual/insight"
 	"github.com/accrual/accrual/ledger"
 	"github.com/accrual/accrual/raft"
@@ -14,12 +15,14 @@ import (
 
 // nodeBackend serves the HTTP API from a Raft node and its ledger.
 type nodeBackend struct {
-	n    *raft.Node
-	kpis *insight.Live // fed by the node's apply path (raft.Config.Observer)
+	n     *raft.Node
+	kpis  *insight.Live    // fed by the node's apply path (raft.Config.Observer)
+	kafka *ingest.Consumer // nil: this node consumes no Kafka topics (servekafka.go)
 }
 
 var _ api.Backend = nodeBackend{}
 var _ api.ClusterAdmin = nodeBackend{}
+var _ api.KafkaReporter = nodeBackend{}
 
 // notLeader carries the leader's HTTP address to the API layer.
 type notLeader struct{ *raft.NotLeaderError }
@@ -85,7 +88,11 @@ func consistencyOf(s string) raft.Consistency {
 
 func (b nodeBackend) Quote(cmd *engine.Command) ([]byte, error) { return b.n.Quote(cmd), nil }
 func (b nodeBackend) Program() *engine.Program                  { return b.n.Program() }
-func (b nodeBackend) Status() wire.Status                       { return statusOf(b.n.Status()) }
+func (b nodeBackend) Status() wire.Status {
+	s := statusOf(b.n.Status())
+	s.Kafka = b.Kafka()
+	return s
+}
 
 func (b nodeBackend) StateHashAt(ctx context.Context, at uint64) (hash, index uint64, err error) {
 	return b.n.StateHashAt(ctx, at)

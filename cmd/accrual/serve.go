@@ -47,6 +47,8 @@ type serveFlags struct {
 	http                                 httpLimits
 	snapshotThreshold, trailingLogs      uint64
 	snapshotInterval                     time.Duration
+	tickInterval                         time.Duration
+	kafka                                kafkaFlags // servekafka.go
 }
 
 // httpLimits are the API server's connection caps and timeouts (a
@@ -130,19 +132,25 @@ func cmdServe(args []string) error {
 		return err
 	}
 	defer node.Close()
-	acfg := api.Config{Addr: f.httpAddr, Backend: nodeBackend{n: node, kpis: kpis}, Keys: keys, TLSCert: f.tlsCert, TLSKey: f.tlsKey}
+	consumer, err := f.kafka.consumer(node)
+	if err != nil {
+		return err
+	}
+	stopKafka := startConsumer(consumer)
+	defer stopKafka()
+	acfg := api.Config{Addr: f.httpAddr, Backend: nodeBackend{n: node, kpis: kpis, kafka: consumer}, Keys: keys, TLSCert: f.tlsCert, TLSKey: f.tlsKey}
 	f.http.apply(&acfg)
 	srv, err := api.New(acfg)
 	if err != nil {
 		return err
 	}
-	return serveUntilStopped(f, node, srv, pick, generated)
+	return serveUntilStopped(f, node, srv, pick, generated, stopKafka)
 }
 
 // serveUntilStopped serves HTTP, joins the cluster when asked to, and once
 // the node is ready (raft/ready.go; /readyz answers 503 until then) checks
 // --program and prints how to try it; it returns on SIGINT or SIGTERM.
-func serveUntilStopped(f serveFlags, node *raft.Node, srv *api.Server, pick programPick, generatedKey bool) error {
+func serveUntilStopped(f serveFlags, node *raft.Node, srv *api.Server, pick programPick, generatedKey bool, stopKafka func()) error {
 	srv.SetReady(false)
 	stop := stopSignals()
 	errc := make(chan error, 1)
@@ -169,6 +177,7 @@ func serveUntilStopped(f serveFlags, node *raft.Node, srv *api.Server, pick prog
 	if err := srv.Shutdown(); err != nil {
 		return err
 	}
+	stopKafka() // before the node closes under it
 	return node.Close()
 }
 
@@ -203,7 +212,11 @@ func parseServeFlags(args []string) (serveFlags, error) {
 	fs.Uint64Var(&f.trailingLogs, "trailing-logs", 0, "Raft entries kept after a snapshot (0: raft.Config's default)")
 	fs.DurationVar(&f.snapshotInterval, "snapshot-interval", 0, "how often the snapshot threshold is checked (0: raft.Config's default)")
 	fs.Float64Var(&f.pointValueMinor, "point-value-minor", 1, "money value of one point in minor units, for liability in the KPIs")
+	fs.DurationVar(&f.tickInterval, "tick-interval", time.Second,
+		"how often the leader proposes a tick at its clock, so points mature and expire without traffic "+
+			"(0: never; for a stream that carries its own ticks, such as the kcat check)")
 	f.http.register(fs)
+	f.kafka.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -243,7 +256,16 @@ func (f serveFlags) nodeConfig(prog *engine.Program, kpis *insight.Live) (raft.C
 		Bootstrap: f.bootstrap, Program: prog, Observer: kpis, RaftTLS: raftTLS,
 		DiskReserveBytes: reserveBytes, RecordsInMemory: f.recordsInMemory, ClockToleranceMS: f.clockToleranceMS,
 		SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs, SnapshotInterval: f.snapshotInterval,
+		TickInterval: tickInterval(f.tickInterval),
 	}, nil
+}
+
+// tickInterval is raft.Config's: 0 on the command line means no ticks.
+func tickInterval(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }
 
 // printServing tells the operator, once the node is ready, which program

@@ -19,9 +19,13 @@
 //     primary category (fuel, groceries, pharmacy, travel, fashion,
 //     electronics, dining, home); amounts log-normal, median 3000, σ 0.9.
 //     Mix: 85% purchase, 6% refund, 6% redeem (20…2000 points), 1%
-//     cancel_redemption, 2% adjust (±).
+//     cancel_redemption, 2% adjust (±). Its app-launch campaign (20 points a
+//     purchase, January to March) has a budget of 200M points (SPEC §10.1),
+//     about two days of the default stream, so a run spends it and then
+//     stops matching it.
 //   - cashback: a bank's card cashback, unit money, 10M cards ("card:<n>"),
-//     two acquirers, merchant-category rates, a monthly cap, no expiry.
+//     two acquirers, merchant-category rates, a monthly and a daily cap, at
+//     most 40 accepted purchases per card and day (SPEC §10.4), no expiry.
 //     Mix: 93% purchase, 5% refund (70% of the full amount: chargebacks and
 //     returns), 1.5% redeem, 0.5% adjust.
 //   - airline: 2M members ("FF%07d"), partners air/hotel/cars, fare classes,

@@ -123,6 +123,17 @@ func TestSimBudgetRunsOutOnDay(t *testing.T) {
 			if d.Zero() {
 				t.Error("a budget that differs is a difference")
 			}
+			var text bytes.Buffer
+			if err := d.WriteText(&text); err != nil {
+				t.Fatal(err)
+			}
+			wantText := "not in this history"
+			if c.want.RunsOutOn != "" {
+				wantText = c.want.RunsOutOn + " (day "
+			}
+			if !strings.Contains(text.String(), wantText) {
+				t.Errorf("text report lacks %q:\n%s", wantText, text.String())
+			}
 		})
 	}
 }

@@ -178,12 +178,12 @@ func writeBudgetRuns(p func(string, ...any), which string, runs []BudgetRun) {
 		return
 	}
 	p("\t\t\t\t\n")
-	p("budget (%s)\tbudget\tspent\tleft\truns out\n", which)
+	p("budget (%s)\tbudget\tspent\tleft\t  runs out\n", which)
 	for _, r := range runs {
 		out := "not in this history"
 		if r.RunsOutOn != "" {
 			out = fmt.Sprintf("%s (day %d of the campaign)", r.RunsOutOn, r.CampaignDay)
 		}
-		p("%s\t%d\t%d\t%d\t%s\n", r.Campaign, r.BudgetPoints, r.Spent, r.Left, out)
+		p("%s\t%d\t%d\t%d\t  %s\n", r.Campaign, r.BudgetPoints, r.Spent, r.Left, out)
 	}
 }

@@ -86,14 +86,22 @@ func findChromium() string {
 	return ""
 }
 
-// consoleServer starts api.New over kpiMem loaded with a payback history.
+// consoleRewards is a reward catalogue added to the payback program, so
+// that the console has stock to show (SPEC §10.5).
+const consoleRewards = `rewards:
+  - {id: mug, points: 50, partner: p000, stock: 5}
+  - {id: voucher, points: 500, partner: p001}
+`
+
+// consoleServer starts api.New over kpiMem loaded with a payback history
+// (whose app-launch campaign has a budget), then three claims.
 func consoleServer(t *testing.T) (base string, mem *kpiMem) {
 	g, err := workload.New(workload.Config{Profile: workload.Payback, Seed: 1, Members: 3000, Partners: 12,
 		CommandsPerDay: 400})
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog, err := engine.ParseProgram(g.Program())
+	prog, err := engine.ParseProgram(append(g.Program(), consoleRewards...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +130,34 @@ func consoleServer(t *testing.T) (base string, mem *kpiMem) {
 			t.Fatal(err)
 		}
 	}
+	submitClaims(t, mem, lastMS, "mug", "mug", "voucher")
 	return serveConsole(t, mem, time.UnixMilli(lastMS).Add(time.Hour)), mem
+}
+
+// submitClaims has one member with at least 500 points available claim
+// each reward named, at atMS.
+func submitClaims(t *testing.T, mem *kpiMem, atMS int64, rewards ...string) {
+	var members []string
+	mem.mu.Lock()
+	_ = mem.shadow.Dump(func(v *engine.MemberView) error {
+		if len(members) < len(rewards) && v.Available >= 500 {
+			members = append(members, v.Member)
+		}
+		return nil
+	})
+	mem.mu.Unlock()
+	if len(members) < len(rewards) {
+		t.Fatalf("only %d members can claim", len(members))
+	}
+	var dec engine.Decoder
+	cmds := make([]engine.Command, len(rewards))
+	at := engine.FormatTime(atMS)
+	for i, r := range rewards {
+		dec.Decode([]byte(fmt.Sprintf(`{"type":"claim","id":"claim-%d","member":%q,"reward":%q,"at":%q}`, i, members[i], r, at)), &cmds[i])
+	}
+	if _, err := mem.Submit(context.Background(), cmds); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // serveConsole starts api.New over mem, with the clock at now.
@@ -254,6 +289,12 @@ func TestConsoleBrowser(t *testing.T) {
 		"member-available":    mv.Available,
 		"member-pending":      mv.Pending,
 	}
+	if len(k.Budgets) != 1 || k.Budgets[0].Spent == 0 || len(k.Catalogue) != 2 || k.Catalogue[0].Claimed != 2 || k.Catalogue[1].Claimed != 1 {
+		t.Fatalf("KPIs: budgets %+v, catalogue %+v: want app-launch spending, 2 mugs and a voucher claimed", k.Budgets, k.Catalogue)
+	}
+	want["budget-0-spent"], want["budget-0-left"] = k.Budgets[0].Spent, k.Budgets[0].Left
+	want["reward-0-claimed"], want["reward-0-left"] = k.Catalogue[0].Claimed, *k.Catalogue[0].Left
+	want["reward-1-claimed"] = k.Catalogue[1].Claimed
 	for id, w := range want {
 		got, ok := shown[id]
 		if !ok {
@@ -266,6 +307,9 @@ func TestConsoleBrowser(t *testing.T) {
 	}
 	if _, ok := shown["settlement-issued"]; !ok {
 		t.Error("the console shows no partner settlement")
+	}
+	if _, ok := shown["reward-1-left"]; ok {
+		t.Error("the console shows a stock left for the unlimited voucher")
 	}
 	for _, frag := range []string{`id="chart-liability"[^>]*><svg`, `id="chart-tiers"[^>]*><svg`,
 		`id="chart-monthly"[^>]*><svg`, `id="cluster-body"[^>]*><table`, `id="retention"[^>]*><table`} {

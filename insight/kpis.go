@@ -57,6 +57,10 @@ type KPIs struct {
 	Partners   []PartnerFigures `json:"partners"`
 	Spend      SpendStats       `json:"spend"`
 	Monthly    []MonthFlow      `json:"monthly"`
+	// SPEC §10: each campaign budget and each reward of the catalogue at
+	// the clock; absent when the program has none.
+	Budgets   []Budget `json:"budgets,omitempty"`
+	Catalogue []Reward `json:"catalogue,omitempty"`
 }
 
 // CommandCounts count the observed commands by outcome.
@@ -223,6 +227,7 @@ func Compute(c *Collector, eng *engine.Engine, opt Options) *KPIs {
 	k.addMonthly(c, activeByMonth, newByMonth)
 
 	k.Partners = partnerFigures(c, p)
+	k.Budgets, k.Catalogue = budgets(eng), catalogue(eng)
 	return k
 }
 

@@ -14,20 +14,34 @@ type side struct {
 	results  []engine.Result
 	entries  []engine.Entry
 	pfs      []PartnerFigures // by partner index of this side's program
+	watch    *budgetWatch
 	accepted int64
 	rejected int64
 }
 
 func newSide(p *engine.Program) *side {
-	s := &side{eng: engine.New(p), pfs: make([]PartnerFigures, len(p.Partners))}
+	s := &side{eng: engine.New(p), pfs: make([]PartnerFigures, len(p.Partners)), watch: newBudgetWatch(p)}
 	for i := range p.Partners {
 		s.pfs[i].Partner = p.Partners[i].ID
 	}
 	return s
 }
 
+// apply applies one batch; while a budget is left to watch, a UTC day at
+// a time, so that the day a budget runs out is known to the day.
 func (s *side) apply(cmds []engine.Command) {
-	s.results, s.entries = s.eng.Apply(cmds, s.results[:0], s.entries[:0])
+	s.results, s.entries = s.results[:0], s.entries[:0]
+	for len(cmds) > 0 {
+		n := len(cmds)
+		if s.watch.open > 0 {
+			n = sameDay(cmds)
+		}
+		s.results, s.entries = s.eng.Apply(cmds[:n], s.results, s.entries)
+		if s.watch.open > 0 {
+			s.watch.check(s.eng, cmds[n-1].AtMS)
+		}
+		cmds = cmds[n:]
+	}
 	for i := range s.entries {
 		e := &s.entries[i]
 		if e.Credit.Kind == engine.AccountPartnerIssued {
@@ -165,6 +179,11 @@ type Diff struct {
 	Tiers          []TierDelta    `json:"tiers"`
 	TopMembers     []MemberDelta  `json:"top_members"`
 	Partners       []PartnerDelta `json:"partners"`
+
+	// The budgeted campaigns of each program (SPEC §10.1): what they spent
+	// and the day they ran out.
+	BudgetsCurrent   []BudgetRun `json:"budgets_current,omitempty"`
+	BudgetsCandidate []BudgetRun `json:"budgets_candidate,omitempty"`
 }
 
 // Zero reports whether the candidate changed nothing at all.
@@ -178,7 +197,7 @@ func (d *Diff) Zero() bool {
 			return false
 		}
 	}
-	if d.RedemptionRate.Delta != 0 || d.BreakageRate.Delta != 0 {
+	if d.RedemptionRate.Delta != 0 || d.BreakageRate.Delta != 0 || !slices.Equal(d.BudgetsCurrent, d.BudgetsCandidate) {
 		return false
 	}
 	for _, t := range d.Tiers {
@@ -250,6 +269,7 @@ func (s *Sim) Report(top int, pointValueMinor float64) *Diff {
 	d.BreakageRate = rate(ratio(d.Breakage.Current, earnedA), ratio(d.Breakage.Candidate, earnedB))
 	d.compareMembers(da, db, ea.Program(), eb.Program(), top)
 	d.Partners = comparePartners(s.a.pfs, s.b.pfs)
+	d.BudgetsCurrent, d.BudgetsCandidate = s.a.watch.final(ea), s.b.watch.final(eb)
 	return d
 }
 

@@ -71,6 +71,8 @@ func (k *KPIs) WriteText(w io.Writer) error {
 		p("%s\t%d\t%d\t%d\t%d\t%d\t%d\n", f.Partner, f.Issued, f.ClawedBack, f.Redeemed, f.Returned, f.Net, f.Spend)
 	}
 
+	k.writeRetail(p)
+
 	p("\nRETENTION BY COHORT (share of the cohort active in month +n)\n")
 	for _, c := range k.Retention {
 		var b strings.Builder
@@ -134,6 +136,8 @@ func (d *Diff) WriteText(w io.Writer) error {
 	for _, pd := range d.Partners {
 		p("%s\t%+d\t%+d\t%+d\t%d\n", pd.Partner, pd.Issued.Delta, pd.Redeemed.Delta, pd.Net.Delta, pd.Net.Candidate)
 	}
+	writeBudgetRuns(p, "current", d.BudgetsCurrent)
+	writeBudgetRuns(p, "candidate", d.BudgetsCandidate)
 	return tw.Flush()
 }
 
@@ -142,4 +146,44 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// writeRetail writes the budgets and the catalogue, when the program has
+// them.
+func (k *KPIs) writeRetail(p func(string, ...any)) {
+	if len(k.Budgets) > 0 {
+		p("\nCAMPAIGN BUDGETS\n")
+		p("campaign\tbudget\tspent\tleft\n")
+		for _, b := range k.Budgets {
+			p("%s\t%d\t%d\t%d\n", b.Campaign, b.BudgetPoints, b.Spent, b.Left)
+		}
+	}
+	if len(k.Catalogue) > 0 {
+		p("\nREWARDS\n")
+		p("reward\tpartner\tpoints\tstock\tclaimed\tleft\n")
+		for _, r := range k.Catalogue {
+			stock, left := "unlimited", "-"
+			if r.Left != nil {
+				stock, left = fmt.Sprint(r.Stock), fmt.Sprint(*r.Left)
+			}
+			p("%s\t%s\t%d\t%s\t%d\t%s\n", r.Reward, r.Partner, r.Points, stock, r.Claimed, left)
+		}
+	}
+}
+
+// writeBudgetRuns writes, for one program of a simulation, the day each
+// budgeted campaign ran out.
+func writeBudgetRuns(p func(string, ...any), which string, runs []BudgetRun) {
+	if len(runs) == 0 {
+		return
+	}
+	p("\t\t\t\t\n")
+	p("budget (%s)\tbudget\tspent\tleft\t  runs out\n", which)
+	for _, r := range runs {
+		out := "not in this history"
+		if r.RunsOutOn != "" {
+			out = fmt.Sprintf("%s (day %d of the campaign)", r.RunsOutOn, r.CampaignDay)
+		}
+		p("%s\t%d\t%d\t%d\t  %s\n", r.Campaign, r.BudgetPoints, r.Spent, r.Left, out)
+	}
 }

@@ -282,6 +282,26 @@
     const ps = (k.partners || []).slice().sort((a, b) => b.issued - a.issued).slice(0, 15);
     $("partners").innerHTML = table(["partner", "issued", "clawed back", "redeemed", "returned", "net settlement", "spend (minor)"],
       ps.map((p) => [`<a href="#" data-partner="${esc(p.partner)}">${esc(p.partner)}</a>`, fmt(p.issued), fmt(p.clawed_back), fmt(p.redeemed), fmt(p.returned), fmt(p.net), fmt(p.spend_minor)]));
+    showRetail(k.budgets || [], k.catalogue || []);
+  }
+
+  // showRetail lists the campaign budgets and the reward catalogue (SPEC
+  // §10), or hides them when the program has neither. Cells carry their
+  // figure in data-value, by position (campaign ids need not fit an id).
+  function showRetail(budgets, catalogue) {
+    const num = (id, v) => `<span id="${id}" data-value="${v}">${fmt(v)}</span>`;
+    const meter = (spent, budget) => {
+      const share = Math.min(1, spent / budget);
+      return `<span class="meter" title="${(100 * share).toFixed(1)}% spent"><span style="width:${(100 * share).toFixed(1)}%"></span></span>`;
+    };
+    $("retail").hidden = !budgets.length && !catalogue.length;
+    $("budgets").innerHTML = budgets.length ? table(["campaign", "budget", "spent", "left", ""], budgets.map((b, i) =>
+      [esc(b.campaign), fmt(b.budget_points), num("budget-" + i + "-spent", b.spent), num("budget-" + i + "-left", b.left), meter(b.spent, b.budget_points)]))
+      : '<p class="muted small">no campaign has a budget</p>';
+    $("catalogue").innerHTML = catalogue.length ? table(["reward", "partner", "points", "stock", "claimed", "left"], catalogue.map((r, i) =>
+      [esc(r.reward), esc(r.partner), fmt(r.points), r.stock ? fmt(r.stock) : "unlimited", num("reward-" + i + "-claimed", r.claimed),
+        r.left === undefined ? "–" : num("reward-" + i + "-left", r.left)]))
+      : '<p class="muted small">no rewards</p>';
   }
 
   // signedPoints shows whether an entry's points came to the member (+) or

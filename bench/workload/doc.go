@@ -19,9 +19,16 @@
 //     primary category (fuel, groceries, pharmacy, travel, fashion,
 //     electronics, dining, home); amounts log-normal, median 3000, σ 0.9.
 //     Mix: 85% purchase, 6% refund, 6% redeem (20…2000 points), 1%
-//     cancel_redemption, 2% adjust (±).
+//     cancel_redemption, 2% adjust (±). Its app-launch campaign (20 points a
+//     purchase, January to March) has a budget of 200M points (SPEC §10.1):
+//     two to three days of the default stream (5M commands a day), so a
+//     long run spends it and then stops matching it.
 //   - cashback: a bank's card cashback, unit money, 10M cards ("card:<n>"),
-//     two acquirers, merchant-category rates, a monthly cap, no expiry.
+//     two acquirers, merchant-category rates, a monthly and a daily cap
+//     (SPEC §10.4), no expiry. It has no purchases-per-day limit: under the
+//     Zipf skew the busiest cards make most purchases, so any limit a bank
+//     would set rejects most of the stream (40 a day rejected 65% of the
+//     purchases of the first 1M commands over 1M cards).
 //     Mix: 93% purchase, 5% refund (70% of the full amount: chargebacks and
 //     returns), 1.5% redeem, 0.5% adjust.
 //   - airline: 2M members ("FF%07d"), partners air/hotel/cars, fare classes,

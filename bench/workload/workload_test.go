@@ -106,7 +106,11 @@ type program struct {
 	Caps struct {
 		PerPurchase    int64 `yaml:"per_purchase"`
 		PerMemberMonth int64 `yaml:"per_member_month"`
+		PerMemberDay   int64 `yaml:"per_member_day"`
 	} `yaml:"caps"`
+	Limits *struct {
+		PurchasesPerMemberDay int64 `yaml:"purchases_per_member_day"`
+	} `yaml:"limits"`
 	WelcomeBonus int64 `yaml:"welcome_bonus"`
 	Redemption   struct {
 		MinPoints    int64 `yaml:"min_points"`
@@ -127,6 +131,7 @@ type program struct {
 		MinAmount    int64     `yaml:"min_amount"`
 		MultiplierBP *int64    `yaml:"multiplier_bp"`
 		BonusPoints  int64     `yaml:"bonus_points"`
+		BudgetPoints *int64    `yaml:"budget_points"`
 	} `yaml:"campaigns"`
 	Plans []struct {
 		ID           string `yaml:"id"`
@@ -212,7 +217,7 @@ func parseProgram(t *testing.T, src []byte) *program {
 		}
 	}
 	for _, c := range p.Campaigns {
-		if !c.To.After(c.From) || c.MinAmount < 0 || c.BonusPoints < 0 {
+		if !c.To.After(c.From) || c.MinAmount < 0 || c.BonusPoints < 0 || c.BudgetPoints != nil && *c.BudgetPoints < 1 {
 			t.Errorf("campaign %s invalid", c.ID)
 		}
 		for _, pa := range c.Partners {

@@ -43,7 +43,13 @@ func conformanceHistories(t testing.TB) []history {
 
 // workloadHistory generates n commands of a workload profile in-process.
 func workloadHistory(t testing.TB, profile workload.Profile, members, n int) history {
-	g, err := workload.New(workload.Config{Profile: profile, Seed: 1, Members: members})
+	return configHistory(t, workload.Config{Profile: profile, Seed: 1, Members: members}, n)
+}
+
+// configHistory generates n commands of a workload configuration.
+func configHistory(t testing.TB, cfg workload.Config, n int) history {
+	profile := cfg.Profile
+	g, err := workload.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,3 +330,40 @@ func BenchmarkSimulatePayback1M(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestSimulateBudgetRunsOut: on a generated payback history, the
+// candidate's budget for a launch campaign runs out on a day, a larger
+// budget later, and one beyond the history's spend not at all.
+func TestSimulateBudgetRunsOut(t *testing.T) {
+	// 60 000 commands at 1000 a day: January and February.
+	h := configHistory(t, workload.Config{Profile: workload.Payback, Seed: 1, Members: 5_000, CommandsPerDay: 1000}, 60_000)
+	cur := strings.Replace(string(h.prog.Source), "bonus_points: 20\n    budget_points: 200000000\n", "bonus_points: 20\n", 1)
+	if cur == string(h.prog.Source) {
+		t.Fatal("payback program has no budgeted app-launch campaign")
+	}
+	current, err := engine.ParseProgram([]byte(cur))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var days []string
+	for _, budget := range []string{"200000", "400000", "900000000"} {
+		src := strings.Replace(string(h.prog.Source), "budget_points: 200000000", "budget_points: "+budget, 1)
+		cand, err := engine.ParseProgram([]byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sim, err := simulate(current, cand, bytes.NewReader(h.stream))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := sim.Report(5, 1)
+		if len(d.BudgetsCurrent) != 0 || len(d.BudgetsCandidate) != 1 || d.BudgetsCandidate[0].Campaign != "app-launch" {
+			t.Fatalf("budgets: current %+v, candidate %+v", d.BudgetsCurrent, d.BudgetsCandidate)
+		}
+		days = append(days, d.BudgetsCandidate[0].RunsOutOn)
+		t.Logf("budget %s: %+v", budget, d.BudgetsCandidate[0])
+	}
+	if days[0] == "" || days[1] == "" || days[0] >= days[1] || days[2] != "" {
+		t.Fatalf("run-out days for budgets 200k, 400k, 900M: %q; want two days, the first earlier, then none", days)
+	}
+}

@@ -32,6 +32,7 @@ const (
 	Timeout             ErrorCode = "timeout"
 	DiskFull            ErrorCode = "disk_full"
 	NotImplemented      ErrorCode = "not_implemented"
+	CursorBeyondEnd     ErrorCode = "cursor_beyond_end"
 	Internal            ErrorCode = "internal"
 )
 
@@ -72,6 +73,7 @@ var errorTable = [...]errorSpec{
 	{Timeout, http.StatusGatewayTimeout, true, "timed out; the outcome is unknown, retry with the same ids"},
 	{DiskFull, http.StatusInsufficientStorage, false, "disk full: writes are refused until disk space is freed; reads still work; retry with the same ids"},
 	{NotImplemented, http.StatusNotImplemented, false, "not implemented by this backend"},
+	{CursorBeyondEnd, http.StatusRequestedRangeNotSatisfiable, false, "the cursor is beyond the last entry of this replica's ledger"},
 	{Internal, http.StatusInternalServerError, false, "internal error"},
 }
 

@@ -23,10 +23,10 @@ type FeedSource interface {
 	// holds every log applied when it was called (0: no entry yet).
 	LastSeq(ctx context.Context) (uint64, error)
 	// Changes calls fn with the entries whose seq is greater than after,
-	// in seq order, at most max of them, as written now (none when after
+	// in seq order, at most limit of them, as written now (none when after
 	// is at the end), and returns how many it passed. fn must not keep
 	// the Change.
-	Changes(after uint64, max int, fn func(c *wire.Change) error) (int, error)
+	Changes(after uint64, limit int, fn func(c *wire.Change) error) (int, error)
 	// WaitChanges returns nil once an entry with a seq greater than after
 	// is written, else ctx's error or the backend's.
 	WaitChanges(ctx context.Context, after uint64) error

@@ -27,7 +27,7 @@ type Change struct {
 const maxChanges = 10_000
 
 // Changes calls fn with the entries whose seq is greater than after, in
-// seq order, at most max of them (at most maxChanges), each with its
+// seq order, at most limit of them (at most maxChanges), each with its
 // members' balances after it, and returns how many it passed. It reads
 // one snapshot and the entries written when it was taken: none when after
 // is at or beyond LastSeq. The Change passed to fn is reused: fn must not
@@ -36,12 +36,12 @@ const maxChanges = 10_000
 // The balances cost one point read per member the entry touches: the
 // member index holds every member's running balances after each of its
 // entries (key x <member> <seq>), so nothing is summed.
-func (l *Ledger) Changes(after uint64, max int, fn func(c *Change) error) (int, error) {
+func (l *Ledger) Changes(after uint64, limit int, fn func(c *Change) error) (int, error) {
 	last := l.lastSeq.Load() // before the snapshot: the snapshot holds at least this
-	if after >= last || max <= 0 {
+	if after >= last || limit <= 0 {
 		return 0, nil
 	}
-	n := min(last-after, uint64(min(max, maxChanges)))
+	n := min(last-after, uint64(min(limit, maxChanges)))
 	snap := l.db.NewSnapshot()
 	defer snap.Close()
 	br, err := newBlockReader(snap)

@@ -16,7 +16,7 @@ func (m *Mem) LastSeq(context.Context) (uint64, error) {
 
 // Changes sums every member's balance from the first entry (a test
 // double's cost, O(entries) a call) and passes the entries after `after`.
-func (m *Mem) Changes(after uint64, max int, fn func(c *wire.Change) error) (int, error) {
+func (m *Mem) Changes(after uint64, limit int, fn func(c *wire.Change) error) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.err != nil {
@@ -25,7 +25,7 @@ func (m *Mem) Changes(after uint64, max int, fn func(c *wire.Change) error) (int
 	bals := map[string]*wire.Balance{}
 	sent := 0
 	for i, e := range m.ledger {
-		if uint64(i) >= after+uint64(max) {
+		if uint64(i) >= after+uint64(limit) {
 			break
 		}
 		c := wire.Change{Entry: m.entry(i), Balances: []wire.MemberBalance{}}

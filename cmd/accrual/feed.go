@@ -26,9 +26,9 @@ func (b nodeBackend) LastSeq(ctx context.Context) (uint64, error) {
 	return led.LastSeq(), nil
 }
 
-func (b nodeBackend) Changes(after uint64, max int, fn func(c *wire.Change) error) (int, error) {
+func (b nodeBackend) Changes(after uint64, limit int, fn func(c *wire.Change) error) (int, error) {
 	var wc wire.Change
-	return b.n.Ledger().Changes(after, max, func(c *ledger.Change) error {
+	return b.n.Ledger().Changes(after, limit, func(c *ledger.Change) error {
 		changeOf(&wc, c)
 		return fn(&wc)
 	})

@@ -14,6 +14,10 @@
 // embedded) lists exactly its routes, which a test checks, together with
 // the curl examples of docs/API.md.
 //
+// The change feed (GET /v1/changes, feed.go) is an NDJSON stream of the
+// ledger after a cursor, held open for new entries, from a Backend that is
+// also a FeedSource; Shutdown ends open feeds.
+//
 // Connections are bounded (Config): Concurrency caps open connections in
 // all (503) and MaxConnsPerIP per address (429), both refused by fasthttp
 // before any byte is read; HeaderTimeout cuts a client that does not

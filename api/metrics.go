@@ -32,12 +32,13 @@ const (
 	rNotFound
 	rMembers
 	rOpenAPI
+	rChanges
 	routeCount
 )
 
 var routeNames = [routeCount]string{"commands", "stream", "convenience", "quote", "member", "statement",
 	"balance", "command", "settlement", "stats", "program", "cluster", "metrics", "healthz", "readyz", "console", "unmatched",
-	"members", "openapi"}
+	"members", "openapi", "changes"}
 
 // metrics of one server (its own registry, so tests can run many servers).
 type metrics struct {

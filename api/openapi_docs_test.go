@@ -229,14 +229,21 @@ func (d *openAPI) checkJSON(text string, c *content, what string) (string, bool)
 	if !strings.HasPrefix(text, "{") && !strings.HasPrefix(text, "[") {
 		return "", false
 	}
-	if c == nil || c.Content["application/json"].Schema == nil {
+	if c == nil {
+		return what + " is JSON, but the description has no application/json schema for it", true
+	}
+	schema := c.Content["application/json"].Schema
+	if schema == nil { // an NDJSON answer shown one line: the schema of a line
+		schema = c.Content["application/x-ndjson"].Schema
+	}
+	if schema == nil {
 		return what + " is JSON, but the description has no application/json schema for it", true
 	}
 	var v any
 	if err := json.Unmarshal([]byte(text), &v); err != nil {
 		return what + ": " + err.Error(), true
 	}
-	return d.check(v, c.Content["application/json"].Schema, what), true
+	return d.check(v, schema, what), true
 }
 
 // TestAPIDocExamplesMatchOpenAPI: every curl example of docs/API.md names

@@ -84,6 +84,9 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	sample := strings.NewReplacer("{id}", "p1", "{member}", "M1", "{partner}", "shop", "{file}", "app.css")
 	for _, r := range api.Routes() {
 		path := sample.Replace(r.Path)
+		if path == "/v1/changes" {
+			path += "?follow=false" // else the feed stays open for new entries
+		}
 		body := "{}"
 		if r.Method == "GET" {
 			body = ""

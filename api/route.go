@@ -223,6 +223,8 @@ func (s *Server) classifyV1(ctx *fasthttp.RequestCtx, seg [][]byte) (v1Route, bo
 		return s.actionRoute(ctx, name, seg[1], string(seg[2]))
 	case name == "members" && len(seg) == 1:
 		return getRoute(rMembers, func(p Principal) { s.getMembers(ctx, p) }), true
+	case name == "changes" && len(seg) == 1:
+		return getRoute(rChanges, func(p Principal) { s.getChanges(ctx, p) }), true
 	case name == "members" && (len(seg) == 2 || len(seg) == 3):
 		return s.memberRoute(ctx, seg)
 	case name == "commands" && len(seg) == 2:

@@ -38,6 +38,7 @@ var routeTable = []Route{
 	{"GET", "/v1/members/{member}/statement"},
 	{"GET", "/v1/members/{member}/balance"},
 	{"GET", "/v1/members"},
+	{"GET", "/v1/changes"},
 	{"GET", "/v1/commands/{id}"},
 	{"GET", "/v1/partners/{partner}/settlement"},
 	{"GET", "/v1/stats"},

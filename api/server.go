@@ -84,6 +84,10 @@ type Server struct {
 	ln      net.Listener
 	pool    sync.Pool // *batch
 	started chan struct{}
+	// feeds ends at Shutdown: open change feeds (GET /v1/changes) wait on
+	// it for new entries, and would otherwise hold Shutdown up.
+	feeds     context.Context
+	stopFeeds context.CancelFunc
 }
 
 // New validates cfg and builds a server; it does not listen yet.
@@ -127,6 +131,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, b: cfg.Backend, keys: cfg.Keys, log: cfg.Logger, m: newMetrics(),
 		scheme: "http", started: make(chan struct{})}
+	s.feeds, s.stopFeeds = context.WithCancel(context.Background())
 	if cfg.TLSCert != "" {
 		s.scheme = "https"
 	}
@@ -276,6 +281,7 @@ func (s *Server) Shutdown() error { return s.ShutdownWithContext(context.Backgro
 // ShutdownWithContext is Shutdown bounded by ctx.
 func (s *Server) ShutdownWithContext(ctx context.Context) error {
 	s.ready.Store(false)
+	s.stopFeeds()
 	return s.srv.ShutdownWithContext(ctx)
 }
 

@@ -8,7 +8,8 @@
 // batch, so after a crash the store holds whole batches only and Position()
 // tells the caller where to resume re-applying. It answers the queries the
 // service needs (member statements, point-in-time balances, the entries of a
-// command, partner settlement) and verifies itself (Verify / VerifyDir:
+// command, partner settlement, the change feed: entries after a seq with
+// their members' balances after each) and verifies itself (Verify / VerifyDir:
 // hash chain, double entry, zero sum, running balances, indexes).
 //
 // The same Pebble DB also holds the engine's command records (one per

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/accrual/accrual/engine"
+	"github.com/accrual/accrual/ledger"
 )
 
 // BenchmarkSubmit: one durable node, many concurrent submitters, each
@@ -119,4 +120,76 @@ func fillPurchases(cmds []engine.Command, buf []byte, tmpl engine.Command, seq *
 		cmds[i] = c
 	}
 	return buf
+}
+
+// BenchmarkFeedWhileWriting: submitters write as BenchmarkSubmit does while
+// one reader follows the change feed (Ledger.Changes in pages of 1000, each
+// entry with its members' balances, then WaitLedger), as GET /v1/changes
+// does minus the JSON rendering (api's BenchmarkAppendChange). It reports
+// the write rate, the entries the feed read per second, and how long after
+// the last write the reader had every entry (lag-ms): a feed that keeps up
+// ends within a batch or two of the writes.
+func BenchmarkFeedWhileWriting(b *testing.B) {
+	p := loadProgram(b, "coalition")
+	n := startNode(b, testConfig(b, "n1", p, true))
+	defer n.Close()
+	waitLeader(b, n)
+	tmpl := purchases(b, p, "t", 0, 1)[0]
+	const per = 1000
+	var seq atomic.Int64
+	var read atomic.Uint64 // the reader's cursor
+	stop, readerDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		after := n.Ledger().LastSeq()
+		for {
+			if _, err := n.Ledger().Changes(after, 1000, func(c *ledger.Change) error {
+				after = c.Seq
+				return nil
+			}); err != nil {
+				b.Error(err)
+				return
+			}
+			read.Store(after)
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			n.WaitLedger(ctx, after)
+			cancel()
+			select {
+			case <-stop:
+				return
+			default:
+			}
+		}
+	}()
+	start0 := read.Load()
+	b.SetParallelism(8)
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		cmds := make([]engine.Command, per)
+		buf := make([]byte, 0, per*32)
+		for pb.Next() {
+			buf = fillPurchases(cmds, buf, tmpl, &seq)
+			if _, err := n.Submit(context.Background(), cmds); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	wrote := time.Since(start)
+	led, err := n.CurrentLedger(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	last := led.LastSeq()
+	for read.Load() < last {
+		time.Sleep(time.Millisecond)
+	}
+	caughtUp := time.Since(start)
+	close(stop)
+	<-readerDone
+	b.ReportMetric(float64(b.N*per)/wrote.Seconds(), "cmds/s")
+	b.ReportMetric(float64(last-start0)/wrote.Seconds(), "entries-written/s")
+	b.ReportMetric(float64(last-start0)/caughtUp.Seconds(), "feed-entries/s")
+	b.ReportMetric(float64((caughtUp - wrote).Milliseconds()), "lag-ms")
 }

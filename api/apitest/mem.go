@@ -23,6 +23,7 @@ type Mem struct {
 	ledger  []engine.Entry
 	owners  [][2]string // debit, credit owner of each ledger entry
 	byCmd   map[string][]int
+	wrote   chan struct{} // closed (and replaced) when Submit keeps entries
 	err     error
 	delay   time.Duration
 	submits int
@@ -32,7 +33,7 @@ type Mem struct {
 // New returns a backend for a program. keepEntries keeps the ledger for
 // the statement, command and settlement reads.
 func New(p *engine.Program, keepEntries bool) *Mem {
-	return &Mem{prog: p, eng: engine.New(p), keep: keepEntries, byCmd: map[string][]int{}}
+	return &Mem{prog: p, eng: engine.New(p), keep: keepEntries, byCmd: map[string][]int{}, wrote: make(chan struct{})}
 }
 
 // MustProgram parses a program or panics.
@@ -107,6 +108,8 @@ func (m *Mem) Submit(ctx context.Context, cmds []engine.Command) ([]byte, error)
 			m.ledger = append(m.ledger, e)
 			m.owners = append(m.owners, [2]string{m.eng.AccountOwner(e.Debit), m.eng.AccountOwner(e.Credit)})
 		}
+		close(m.wrote)
+		m.wrote = make(chan struct{})
 	}
 	return out, nil
 }

@@ -33,6 +33,7 @@ const (
 	DiskFull            ErrorCode = "disk_full"
 	ClockUnsynchronized ErrorCode = "clock_unsynchronized"
 	NotImplemented      ErrorCode = "not_implemented"
+	CursorBeyondEnd     ErrorCode = "cursor_beyond_end"
 	Internal            ErrorCode = "internal"
 )
 
@@ -74,6 +75,7 @@ var errorTable = [...]errorSpec{
 	{DiskFull, http.StatusInsufficientStorage, false, "disk full: writes are refused until disk space is freed; reads still work; retry with the same ids"},
 	{ClockUnsynchronized, http.StatusServiceUnavailable, true, "the leader's clock disagrees with the cluster's, so it stamps no time: send `at` yourself, or retry the same request (same ids) once the clocks agree"},
 	{NotImplemented, http.StatusNotImplemented, false, "not implemented by this backend"},
+	{CursorBeyondEnd, http.StatusRequestedRangeNotSatisfiable, false, "the cursor is beyond the last entry of this replica's ledger"},
 	{Internal, http.StatusInternalServerError, false, "internal error"},
 }
 

@@ -231,3 +231,21 @@ type Server struct {
 	HTTPAddr string `json:"HTTPAddr"` // "" if not registered
 	Voter    bool   `json:"Voter"`
 }
+
+// Change is one line of GET /v1/changes: a ledger entry (its seq is the
+// feed's cursor) and the balances after it of the members it touches.
+type Change struct {
+	Entry
+	// Balances has one line per member the entry touches: none for an
+	// entry between partner and operator accounts, two for a transfer
+	// (the debit's member first).
+	Balances []MemberBalance `json:"balances"`
+}
+
+// MemberBalance is a member's balance after a change.
+type MemberBalance struct {
+	Member    string `json:"member"`
+	Available int64  `json:"available"`
+	Pending   int64  `json:"pending"`
+	Held      int64  `json:"held"`
+}

@@ -249,6 +249,7 @@ func TestServeThreeNodeClusterSurvivesLeaderKill(t *testing.T) {
 	if acked != 50 {
 		t.Fatalf("only %d of 50 acknowledged before the fault", acked)
 	}
+	feedsEqual(t, key, nodes) // any replica serves the same change feed
 	_ = n1.cmd.Process.Signal(syscall.SIGKILL)
 	_, _ = n1.cmd.Process.Wait()
 	// Every acknowledged command is there on the new leader: its retry is a duplicate.
@@ -274,6 +275,13 @@ func TestServeThreeNodeClusterSurvivesLeaderKill(t *testing.T) {
 			t.Fatalf("c%d after leader kill: %v", i, out)
 		}
 	}
+	var live []*node
+	for _, n := range nodes {
+		if n != leader {
+			live = append(live, n)
+		}
+	}
+	feedsEqual(t, key, live)
 }
 
 // TestServeHTTPLimitFlags: the serve flags reach the API server's config,

@@ -105,7 +105,10 @@ func (e *Engine) refund(c *Command, t int64) (int32, int64, ErrorCode) {
 	before := m.available() + m.pending
 	rest := claw
 	if pr.lot >= 0 {
-		l := &m.lots[pr.lot]
+		l := &lot{matureAtMS: maturedMark} // a dropped lot: empty and matured
+		if pr.lot >= m.lotBase {
+			l = &m.lots[pr.lot-m.lotBase]
+		}
 		take := min(l.points, rest)
 		l.points -= take
 		rest -= take

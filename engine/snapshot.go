@@ -19,15 +19,22 @@ import (
 // same whatever the resident window. Versions 4 and 5 are 2 and 3 with
 // SPEC §10's state: rewards claimed and budgets spent after the partner
 // totals, a challenge's categories, a member's offers and day counters,
-// and a claim's reward in its redemption row. Restore reads all four.
+// and a claim's reward in its redemption row. Versions 6 and 7 are 4 and 5
+// with dropped lots (lots.go): the engine's keepLots flag after the
+// program, a member's lotBase after its lots, and a part's expiry after its
+// points. Restore reads all six; an engine restored from a version before
+// 6 keeps every lot (its store may hold format 1 record values) and dates
+// its parts from their lots.
 const (
 	snapshotMagic = "ACCRUALS"
-	// snapshotVersionV2 and snapshotVersionStoreBackedV2 are read only.
+	// Versions 2 … 5 are read only.
 	snapshotVersionV2            = 2
 	snapshotVersionStoreBackedV2 = 3
-	snapshotVersion              = 4
-	// snapshotVersionStoreBacked is version 4 without the records.
-	snapshotVersionStoreBacked = 5
+	snapshotVersionV4            = 4
+	snapshotVersionStoreBackedV4 = 5
+	snapshotVersion              = 6
+	// snapshotVersionStoreBacked is version 6 without the records.
+	snapshotVersionStoreBacked = 7
 	// maxSnapshotCount bounds every table length read back, so a corrupt
 	// snapshot cannot make Restore allocate without limit.
 	maxSnapshotCount = 1 << 34
@@ -84,6 +91,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 	} else {
 		s.u(0)
 	}
+	s.u(uint64(boolInt(e.keepLots)))
 	s.i(e.clockMS)
 	s.i(e.breakage)
 	s.i(e.adjustments)
@@ -126,6 +134,7 @@ func (s *snapWriter) member(m *member) {
 		s.i(l.matureAtMS)
 		s.i(l.expiresAtMS)
 	}
+	s.i(int64(m.lotBase))
 	if m.ext == nil {
 		s.u(0)
 		return
@@ -191,6 +200,7 @@ func (e *Engine) writeTables(s *snapWriter) {
 	for _, p := range e.parts {
 		s.u(uint64(p.lot))
 		s.i(p.points)
+		s.i(p.expiresAtMS)
 	}
 	s.u(uint64(len(e.due)))
 	for _, d := range e.due {
@@ -231,7 +241,8 @@ func (e *Engine) writeRecords(s *snapWriter) {
 type snapReader struct {
 	r      *bufio.Reader
 	err    error
-	retail bool // version 4 or 5: SPEC §10's state is there
+	retail bool // version 4 or later: SPEC §10's state is there
+	dated  bool // version 6 or later: lot bases and part expiries are there
 }
 
 func (s *snapReader) fail(err error) {
@@ -305,6 +316,7 @@ func Restore(r io.Reader) (*Engine, error) {
 	}
 	e := NewWithOptions(p, Options{StoreBacked: storeBacked})
 	e.next, e.nextAtMS = next, nextAt
+	e.keepLots = !s.dated || s.u() == 1
 	e.clockMS = s.i()
 	e.breakage, e.adjustments, e.rewards = s.i(), s.i(), s.i()
 	for k := range p.Partners {
@@ -327,6 +339,9 @@ func Restore(r io.Reader) (*Engine, error) {
 	if err := e.check(); err != nil {
 		return nil, err
 	}
+	if !s.dated {
+		e.dateParts()
+	}
 	return e, nil
 }
 
@@ -338,8 +353,9 @@ func (s *snapReader) programs() (p, next *Program, nextAt int64, storeBacked boo
 	if s.err == nil && (v < snapshotVersionV2 || v > snapshotVersionStoreBacked) {
 		return nil, nil, 0, false, fmt.Errorf("engine snapshot: version %d, want %d … %d", v, snapshotVersionV2, snapshotVersionStoreBacked)
 	}
-	storeBacked = v == snapshotVersionStoreBacked || v == snapshotVersionStoreBackedV2
-	s.retail = v >= snapshotVersion
+	storeBacked = v%2 == 1
+	s.retail = v >= snapshotVersionV4
+	s.dated = v >= snapshotVersion
 	src := s.bytes()
 	if s.err != nil {
 		return nil, nil, 0, false, s.err
@@ -378,6 +394,9 @@ func (s *snapReader) member(names *arena) member {
 	m.lots = make([]lot, 0, min(nl, 1<<16))
 	for j := 0; j < nl && s.err == nil; j++ {
 		m.lots = append(m.lots, lot{points: s.i(), matureAtMS: s.i(), expiresAtMS: s.i()})
+	}
+	if s.dated {
+		m.lotBase = s.i32()
 	}
 	if s.u() == 1 {
 		m.ext = s.memberExt(names)
@@ -454,7 +473,11 @@ func (e *Engine) readTables(s *snapReader) {
 		e.holds.add(holdRec{points: s.i(), deadlineMS: s.i(), partsOff: uint32(s.i()), partsLen: uint32(s.i()), member: s.i32(), partner: s.i32(), open: s.i() == 1})
 	}
 	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
-		e.parts = append(e.parts, part{lot: uint32(s.u()), points: s.i()})
+		p := part{lot: uint32(s.u()), points: s.i()}
+		if s.dated {
+			p.expiresAtMS = s.i()
+		}
+		e.parts = append(e.parts, p)
 	}
 	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
 		e.due = append(e.due, dueItem{dueMS: s.i(), member: s.i32()})
@@ -516,7 +539,7 @@ func (e *Engine) check() error {
 	for i := 0; i < e.buys.len(); i++ {
 		b := e.buys.at(int32(i))
 		if b.member < 0 || b.member >= nm || int(b.partner) >= len(e.prog.Partners) || b.partner < 0 ||
-			(b.lot >= 0 && int(b.lot) >= len(e.members.at(b.member).lots)) {
+			(b.lot >= 0 && !e.members.at(b.member).hasLot(b.lot)) {
 			return bad("purchase", i)
 		}
 	}
@@ -525,7 +548,7 @@ func (e *Engine) check() error {
 			return false
 		}
 		for _, p := range e.parts[off : off+n] {
-			if int(p.lot) >= len(e.members.at(mi).lots) {
+			if p.lot > math.MaxInt32 || !e.members.at(mi).hasLot(int32(p.lot)) {
 				return false
 			}
 		}
@@ -545,7 +568,7 @@ func (e *Engine) check() error {
 	}
 	for i := 0; i < e.members.len(); i++ {
 		m := e.members.at(int32(i))
-		if int(m.liveFrom) > len(m.lots) || m.liveFrom < 0 || int(m.pendFrom) > len(m.lots) || m.pendFrom < 0 || int(m.carried) >= len(e.prog.Levels) {
+		if int(m.liveFrom) > len(m.lots) || m.liveFrom < 0 || int(m.pendFrom) > len(m.lots) || m.pendFrom < 0 || m.lotBase < 0 || int(m.carried) >= len(e.prog.Levels) {
 			return bad("member", i)
 		}
 		if x := m.ext; x != nil {
@@ -566,4 +589,24 @@ func (e *Engine) check() error {
 		}
 	}
 	return nil
+}
+
+// dateParts gives the parts of a snapshot older than version 6 their lots'
+// expiries (such an engine keeps every lot).
+func (e *Engine) dateParts() {
+	date := func(off, n uint32, mi int32) {
+		m := e.members.at(mi)
+		for k := off; k < off+n; k++ {
+			p := &e.parts[k]
+			p.expiresAtMS = m.lots[int32(p.lot)-m.lotBase].expiresAtMS
+		}
+	}
+	for i := 0; i < e.redeems.len(); i++ {
+		r := e.redeems.at(int32(i))
+		date(r.partsOff, r.partsLen, r.member)
+	}
+	for i := 0; i < e.holds.len(); i++ {
+		h := e.holds.at(int32(i))
+		date(h.partsOff, h.partsLen, h.member)
+	}
 }

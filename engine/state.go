@@ -18,14 +18,21 @@ type lot struct {
 
 func (l *lot) pending() bool { return l.matureAtMS != maturedMark }
 
-// part is a slice of a lot taken by a redemption or a hold.
+// part is a slice of a lot taken by a redemption or a hold. It keeps its
+// lot's expiry, so that giving it back can revive a lot the member has
+// dropped (lots.go).
 type part struct {
-	lot    uint32
-	points int64
+	lot         uint32 // absolute lot index (see member.lotBase)
+	points      int64
+	expiresAtMS int64
 }
 
-// member is the state of one member (SPEC §3). Fixed part: 136 bytes on
+// member is the state of one member (SPEC §3). Fixed part: 160 bytes on
 // amd64 plus the name bytes in the arena and its lots.
+//
+// Lot indices stored elsewhere (a purchase's lot, a part's) are absolute:
+// lots[i] is lot lotBase+i. The member drops empty matured lots from the
+// front (lots.go), so lots follow the member's live points, not its history.
 type member struct {
 	name           string
 	lots           []lot
@@ -40,8 +47,9 @@ type member struct {
 	metric         int64 // this year's spend or purchase count
 	monthEarned    int64
 	lastActivityMS int64
-	liveFrom       int32  // lots before it are empty and matured
-	pendFrom       int32  // lots before it have matured
+	lotBase        int32  // absolute index of lots[0]: the lots dropped before it
+	liveFrom       int32  // index into lots: lots before it are empty and matured
+	pendFrom       int32  // index into lots: lots before it have matured
 	touched        uint32 // Apply epoch that last touched the member
 	year           int32
 	month          int32 // monthKey of monthEarned

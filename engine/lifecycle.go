@@ -87,7 +87,6 @@ func (e *Engine) expire(m *member, mi int32, t int64) {
 				continue
 			}
 			e.record(KindExpire, l.expiresAtMS, breakageAcct, memberAcct(AccountMemberAvailable, mi), l.points)
-			m.expired += l.points
 			m.avail -= l.points
 			if e.emit {
 				e.breakage += l.points
@@ -107,7 +106,6 @@ func (e *Engine) expire(m *member, mi int32, t int64) {
 			}
 		}
 		e.record(KindExpire, dueMS, breakageAcct, memberAcct(AccountMemberAvailable, mi), m.avail)
-		m.expired += m.avail
 		if e.emit {
 			e.breakage += m.avail
 		}

@@ -123,7 +123,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 
 func (s *snapWriter) member(m *member) {
 	s.str(m.name)
-	for _, v := range [...]int64{m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed, m.expired,
+	for _, v := range [...]int64{m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed, m.expiredPoints(),
 		m.metric, m.monthEarned, m.lastActivityMS, int64(m.liveFrom), int64(m.year), int64(m.month),
 		int64(m.carried), boolInt(m.firstDone), int64(m.pendFrom), boolInt(m.unsorted)} {
 		s.i(v)
@@ -383,7 +383,8 @@ func (s *snapReader) programs() (p, next *Program, nextAt int64, storeBacked boo
 func (s *snapReader) member(names *arena) member {
 	var m member
 	m.name = names.str(s.bytes())
-	m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed, m.expired = s.i(), s.i(), s.i(), s.i(), s.i(), s.i(), s.i()
+	m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed = s.i(), s.i(), s.i(), s.i(), s.i(), s.i()
+	_ = s.i() // expired: the balance identity gives it (member.expiredPoints)
 	m.metric, m.monthEarned, m.lastActivityMS = s.i(), s.i(), s.i()
 	m.liveFrom, m.year, m.month = s.i32(), s.i32(), s.i32()
 	m.carried = uint8(s.i())

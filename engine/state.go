@@ -27,7 +27,7 @@ type part struct {
 	expiresAtMS int64
 }
 
-// member is the state of one member (SPEC §3). Fixed part: 160 bytes on
+// member is the state of one member (SPEC §3). Fixed part: 152 bytes on
 // amd64 plus the name bytes in the arena and its lots.
 //
 // Lot indices stored elsewhere (a purchase's lot, a part's) are absolute:
@@ -43,7 +43,6 @@ type member struct {
 	held           int64
 	earned         int64
 	redeemed       int64
-	expired        int64
 	metric         int64 // this year's spend or purchase count
 	monthEarned    int64
 	lastActivityMS int64
@@ -60,6 +59,14 @@ type member struct {
 
 // available is the member's available balance (SPEC §3).
 func (m *member) available() int64 { return m.avail - m.debt }
+
+// expiredPoints is what went to breakage (SPEC §8): by the balance
+// identity available + pending + held = earned − redeemed − expired, which
+// every command keeps, so it needs no field of its own. (Go's wrapping
+// arithmetic keeps the result exact even if a partial sum overflows.)
+func (m *member) expiredPoints() int64 {
+	return m.earned - m.redeemed - (m.available() + m.pending + m.held)
+}
 
 // memberExt holds §9 state: 96 bytes plus its slices and retail part.
 type memberExt struct {

@@ -13,8 +13,14 @@ package engine
 // catch-up that may be rolled back, nor in a view.
 
 // minDropLots is the fewest lots a drop removes, so that small members are
-// never copied.
-const minDropLots = 4
+// never copied; a drop that leaves fewer than 1/shrinkLots of the slice's
+// capacity moves the lots to a slice twice their number, so that a
+// member's capacity follows its live lots too (amortised like append's
+// growth: a slice shrinks at most once per halving of its lots).
+const (
+	minDropLots = 4
+	shrinkLots  = 4
+)
 
 // hasLot reports whether absolute lot index a was ever made: lots before
 // lotBase were dropped, which the rules allow for (see above).
@@ -36,8 +42,12 @@ func (e *Engine) dropLots(m *member) {
 	if k < minDropLots || 2*k < len(m.lots) || !e.emit || e.undoing || e.keepLots {
 		return
 	}
-	n := copy(m.lots, m.lots[k:])
-	m.lots = m.lots[:n]
+	if n := len(m.lots) - k; cap(m.lots) >= shrinkLots*n && cap(m.lots) >= shrinkLots*minDropLots {
+		// Live lots fell far below the slice's peak: give the rest back.
+		m.lots = append(make([]lot, 0, 2*n), m.lots[k:]...)
+	} else {
+		m.lots = m.lots[:copy(m.lots, m.lots[k:])]
+	}
 	m.lotBase += int32(k)
 	m.liveFrom -= int32(k)
 	m.pendFrom -= int32(k)
@@ -58,7 +68,8 @@ func (e *Engine) lotFor(m *member, p part) int {
 		return int(a - m.lotBase)
 	}
 	k := int(m.lotBase - a)
-	lots := make([]lot, k+len(m.lots), k+cap(m.lots))
+	n := k + len(m.lots)
+	lots := make([]lot, n, n+n/4+1)
 	for j := 0; j < k; j++ {
 		lots[j] = lot{matureAtMS: maturedMark, expiresAtMS: p.expiresAtMS}
 	}

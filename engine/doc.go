@@ -9,7 +9,7 @@
 // offline replay. Storing entries is package ledger's job; replicating
 // commands is package raft's.
 //
-// Memory (pinned by TestMemoryFootprint): a member costs 152 bytes of
+// Memory (pinned by TestMemoryFootprint): a member costs 144 bytes of
 // fixed state plus its id bytes and an 8-byte index slot (at ≤ 75 % load),
 // and 24 bytes per lot it holds: a member drops its empty matured lots
 // from the front (lots.go), so its lots follow its live points, not its

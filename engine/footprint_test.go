@@ -13,7 +13,7 @@ func TestMemoryFootprint(t *testing.T) {
 		got, want uintptr
 	}{
 		{"lot", unsafe.Sizeof(lot{}), 24},
-		{"member", unsafe.Sizeof(member{}), 152},
+		{"member", unsafe.Sizeof(member{}), 144},
 		{"memberExt", unsafe.Sizeof(memberExt{}), 96},
 		{"memberRetail", unsafe.Sizeof(memberRetail{}), 40},
 		{"record", unsafe.Sizeof(record{}), 88},

@@ -85,7 +85,7 @@ func (e *Engine) lotFor(m *member, p part) int {
 func (e *Engine) addLot(m *member, mi int32, points, matureAtMS, expiresAtMS, t int64) int32 {
 	idx := m.lotBase + int32(len(m.lots))
 	if n := len(m.lots); n > 0 && expiresAtMS < m.lots[n-1].expiresAtMS {
-		m.unsorted = true
+		m.flags |= memberUnsorted
 	}
 	l := lot{points: points, matureAtMS: matureAtMS, expiresAtMS: expiresAtMS}
 	if matureAtMS <= t {
@@ -120,9 +120,9 @@ func (e *Engine) giveBack(m *member, ps []part) {
 // nextAvailable returns the index of the next available lot holding points
 // after position k of the consumption order (earliest expires_at first,
 // ties oldest first), or -1. Lots are in that order by index unless a
-// transfer brought in an earlier expiry (m.unsorted); then e.order holds it.
+// transfer brought in an earlier expiry (m.unsorted()); then e.order holds it.
 func (e *Engine) nextAvailable(m *member, k *int) int {
-	if m.unsorted {
+	if m.unsorted() {
 		for *k < len(e.order) {
 			i := int(e.order[*k])
 			*k++
@@ -144,7 +144,7 @@ func (e *Engine) nextAvailable(m *member, k *int) int {
 
 // startAvailable begins a walk in consumption order; see nextAvailable.
 func (e *Engine) startAvailable(m *member) int {
-	if !m.unsorted {
+	if !m.unsorted() {
 		return int(m.liveFrom)
 	}
 	o := e.order[:0]

@@ -125,7 +125,7 @@ func (s *snapWriter) member(m *member) {
 	s.str(m.name)
 	for _, v := range [...]int64{m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed, m.expiredPoints(),
 		m.metric, m.monthEarned, m.lastActivityMS, int64(m.liveFrom), int64(m.year), int64(m.month),
-		int64(m.carried), boolInt(m.firstDone), int64(m.pendFrom), boolInt(m.unsorted)} {
+		int64(m.carried), boolInt(m.firstDone()), int64(m.pendFrom), boolInt(m.unsorted())} {
 		s.i(v)
 	}
 	s.u(uint64(len(m.lots)))
@@ -386,11 +386,21 @@ func (s *snapReader) member(names *arena) member {
 	m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed = s.i(), s.i(), s.i(), s.i(), s.i(), s.i()
 	_ = s.i() // expired: the balance identity gives it (member.expiredPoints)
 	m.metric, m.monthEarned, m.lastActivityMS = s.i(), s.i(), s.i()
-	m.liveFrom, m.year, m.month = s.i32(), s.i32(), s.i32()
+	m.liveFrom = s.i32()
+	if y := s.i32(); y >= math.MinInt16 && y <= math.MaxInt16 {
+		m.year = int16(y)
+	} else {
+		s.fail(errors.New("engine snapshot: member year out of range"))
+	}
+	m.month = s.i32()
 	m.carried = uint8(s.i())
-	m.firstDone = s.i() == 1
+	if s.i() == 1 {
+		m.flags |= memberFirstDone
+	}
 	m.pendFrom = s.i32()
-	m.unsorted = s.i() == 1
+	if s.i() == 1 {
+		m.flags |= memberUnsorted
+	}
 	nl := s.n()
 	m.lots = make([]lot, 0, min(nl, 1<<16))
 	for j := 0; j < nl && s.err == nil; j++ {

@@ -27,7 +27,7 @@ type part struct {
 	expiresAtMS int64
 }
 
-// member is the state of one member (SPEC §3). Fixed part: 152 bytes on
+// member is the state of one member (SPEC §3). Fixed part: 144 bytes on
 // amd64 plus the name bytes in the arena and its lots.
 //
 // Lot indices stored elsewhere (a purchase's lot, a part's) are absolute:
@@ -50,12 +50,21 @@ type member struct {
 	liveFrom       int32  // index into lots: lots before it are empty and matured
 	pendFrom       int32  // index into lots: lots before it have matured
 	touched        uint32 // Apply epoch that last touched the member
-	year           int32
-	month          int32 // monthKey of monthEarned
+	month          int32  // monthKey of monthEarned
+	year           int16  // calendar year of metric (SPEC times end in 9999)
 	carried        uint8
-	firstDone      bool
-	unsorted       bool // a lot's expiry is earlier than an older lot's
+	flags          uint8 // memberFirstDone, memberUnsorted
 }
+
+const (
+	// memberFirstDone: the member has made its first purchase.
+	memberFirstDone uint8 = 1 << iota
+	// memberUnsorted: a lot's expiry is earlier than an older lot's.
+	memberUnsorted
+)
+
+func (m *member) firstDone() bool { return m.flags&memberFirstDone != 0 }
+func (m *member) unsorted() bool  { return m.flags&memberUnsorted != 0 }
 
 // available is the member's available balance (SPEC §3).
 func (m *member) available() int64 { return m.avail - m.debt }

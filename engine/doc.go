@@ -9,9 +9,12 @@
 // offline replay. Storing entries is package ledger's job; replicating
 // commands is package raft's.
 //
-// Memory (pinned by TestMemoryFootprint): a member costs 152 bytes of
+// Memory (pinned by TestMemoryFootprint): a member costs 144 bytes of
 // fixed state plus its id bytes and an 8-byte index slot (at ≤ 75 % load),
-// and 24 bytes per lot; a §9 feature adds 96 bytes (plus slices) once it
+// and 24 bytes per lot it holds: a member drops its empty matured lots
+// from the front (lots.go), so its lots follow its live points, not its
+// history (a lot is live from its earning until it is spent or expires);
+// a §9 feature adds 96 bytes (plus slices) once it
 // touches the member (a plan, holds, challenge progress, action counters),
 // and §10's offers and day counters 40 bytes more (plus 8 per offer), only
 // in programs that have offers or daily limits. §10's program-wide state
@@ -20,7 +23,8 @@
 // Each command id keeps an 88-byte record, its bytes and an index slot, so
 // that its outcome stays final (SPEC §6); a purchase keeps 40 bytes more for
 // refunds (and 24 per refund), a redemption, claim or hold 32–40 bytes plus
-// 16 per lot part it took. Members and records grow in 16,384-row chunks, never by
+// 24 per lot part it took (a part keeps its lot's expiry, for giving back
+// to a dropped lot). Members and records grow in 16,384-row chunks, never by
 // copying.
 //
 // Command records: keep-all or store-backed. A keep-all engine (New, the

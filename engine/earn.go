@@ -62,7 +62,7 @@ func (e *Engine) earn(m *member, partner int32, amount int64, category []byte, t
 		return bound + 1, tier, false
 	}
 	total := satAdd(base, e.contributions(full-base, giverC, giverO))
-	if !m.firstDone {
+	if !m.firstDone() {
 		total = satAdd(total, p.WelcomeBonus)
 	}
 	if p.CapPerPurchase > 0 {

@@ -33,8 +33,12 @@ type Engine struct {
 	rewards         int64
 	// SPEC §10's program-wide state: campaign budgets spent, rewards claimed
 	budgets budgetTable
-	claimed []int64 // per reward index: claims not cancelled
-	buy     buyScratch
+	// keepLots: members never drop lots (lots.go). Set in an engine
+	// restored from a snapshot older than version 6, whose store may hold
+	// record values (format 1) whose parts lack their lot's expiry.
+	keepLots bool
+	claimed  []int64 // per reward index: claims not cancelled
+	buy      buyScratch
 
 	// per-Apply context
 	epoch   uint32

@@ -29,7 +29,7 @@ func (e *Engine) purchase(c *Command, t int64, ri int32) (int32, int64, ErrorCod
 	}
 	var refBonus, refererBonus int64
 	referrer := int32(-1)
-	if !m.firstDone && m.ext != nil && m.ext.referrer >= 0 {
+	if !m.firstDone() && m.ext != nil && m.ext.referrer >= 0 {
 		referrer = m.ext.referrer
 		refBonus, refererBonus = e.prog.ReferredPoints, e.prog.ReferrerPoints
 	}
@@ -70,7 +70,7 @@ func (e *Engine) purchase(c *Command, t int64, ri int32) (int32, int64, ErrorCod
 	}
 	e.challenges(m, mi, pi, c.Amount, c.Category, expiresAt, t)
 	e.commitRetail(m, pi, c.Amount, c.Category, total, t)
-	m.firstDone = true
+	m.flags |= memberFirstDone
 	m.metric += metricAdd
 	e.activity(m, mi, t)
 	e.repayDebt(m)
@@ -105,7 +105,10 @@ func (e *Engine) refund(c *Command, t int64) (int32, int64, ErrorCode) {
 	before := m.available() + m.pending
 	rest := claw
 	if pr.lot >= 0 {
-		l := &m.lots[pr.lot]
+		l := &lot{matureAtMS: maturedMark} // a dropped lot: empty and matured
+		if pr.lot >= m.lotBase {
+			l = &m.lots[pr.lot-m.lotBase]
+		}
 		take := min(l.points, rest)
 		l.points -= take
 		rest -= take
@@ -157,7 +160,7 @@ func (e *Engine) quote(c *Command, t int64) Result {
 		m = &e.viewM
 		e.rollYear(m, t)
 	} else {
-		e.viewM = member{year: int32(yearOf(t)), month: int32(monthKey(t))}
+		e.viewM = member{year: int16(yearOf(t)), month: int32(monthKey(t))}
 		m = &e.viewM
 	}
 	total, tier, _ := e.earn(m, pi, c.Amount, c.Category, t)

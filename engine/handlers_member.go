@@ -154,7 +154,7 @@ func (e *Engine) transfer(c *Command, t int64) (int32, int64, ErrorCode) {
 	s = e.members.at(si)
 	r := e.members.at(ri)
 	for _, p := range e.parts[off:] {
-		e.addLot(r, ri, p.points, t, s.lots[p.lot].expiresAtMS, t)
+		e.addLot(r, ri, p.points, t, p.expiresAtMS, t)
 	}
 	e.parts = e.parts[:off]
 	r.earned += c.Points

@@ -199,7 +199,7 @@ func (e *Engine) capture(m *member, h *holdRec, mi, ri int32, points, t int64) {
 			break
 		}
 		take := min(p.points, need)
-		e.parts = append(e.parts, part{lot: p.lot, points: take})
+		e.parts = append(e.parts, part{lot: p.lot, points: take, expiresAtMS: p.expiresAtMS})
 		need -= take
 	}
 	e.recs.at(ri).ref = e.addRedemption(redemptionRec{points: points, member: mi, partner: h.partner}, off)
@@ -217,12 +217,13 @@ func (e *Engine) returnHeld(m *member, ps []part, captured int64) int64 {
 		take := min(p.points, skip)
 		skip -= take
 		if rest := p.points - take; rest > 0 {
-			l := &m.lots[p.lot]
-			l.points += rest
+			i := e.lotFor(m, p)
+			m.lots[i].points += rest
+			m.lots[i].expiresAtMS = p.expiresAtMS // see lotFor
 			m.avail += rest
 			back += rest
-			if int32(p.lot) < m.liveFrom {
-				m.liveFrom = int32(p.lot)
+			if int32(i) < m.liveFrom {
+				m.liveFrom = int32(i)
 			}
 		}
 	}

@@ -78,7 +78,7 @@ func (e *Engine) expire(m *member, mi int32, t int64) {
 		for i := int(m.liveFrom); i < len(m.lots); i++ {
 			l := m.lots[i]
 			if l.expiresAtMS > t {
-				if !m.unsorted {
+				if !m.unsorted() {
 					break // every later lot expires later still
 				}
 				continue
@@ -87,7 +87,6 @@ func (e *Engine) expire(m *member, mi int32, t int64) {
 				continue
 			}
 			e.record(KindExpire, l.expiresAtMS, breakageAcct, memberAcct(AccountMemberAvailable, mi), l.points)
-			m.expired += l.points
 			m.avail -= l.points
 			if e.emit {
 				e.breakage += l.points
@@ -107,7 +106,6 @@ func (e *Engine) expire(m *member, mi int32, t int64) {
 			}
 		}
 		e.record(KindExpire, dueMS, breakageAcct, memberAcct(AccountMemberAvailable, mi), m.avail)
-		m.expired += m.avail
 		if e.emit {
 			e.breakage += m.avail
 		}
@@ -117,17 +115,17 @@ func (e *Engine) expire(m *member, mi int32, t int64) {
 }
 
 func (e *Engine) rollYear(m *member, t int64) {
-	y := int32(yearOf(t))
-	if y <= m.year {
+	y := yearOf(t) // 0 … 9999: parseRFC3339 reads four digits
+	if y <= int64(m.year) {
 		return
 	}
-	if y == m.year+1 {
+	if y == int64(m.year)+1 {
 		m.carried = uint8(e.prog.levelFor(m.metric))
 	} else {
 		m.carried = 0
 	}
 	m.metric = 0
-	m.year = y
+	m.year = int16(y)
 }
 
 func (m *member) earnedThisMonth(t int64) int64 {

@@ -1,22 +1,91 @@
 package engine
 
-// Lots: adding them, taking points from them in consumption order, and
-// giving points back.
+// Lots: adding them, taking points from them in consumption order, giving
+// points back, and dropping the empty ones from the front.
+//
+// Dropping: once the empty matured lots before liveFrom are at least half
+// of a member's lots, they go, and lotBase counts them, so the indices that
+// purchases and parts keep stay valid. A dropped lot is empty and matured,
+// and what the rules still need of it is known without it: a refund
+// claws back nothing from it (refund), and a cancellation or release gives
+// points back to it with the expiry its part kept (revive). Dropping keeps
+// the last lot (addLot compares with its expiry) and never runs during a
+// catch-up that may be rolled back, nor in a view.
 
-// setLot changes a lot, logging its old value while a catch-up may still be
-// rolled back.
+// minDropLots is the fewest lots a drop removes, so that small members are
+// never copied; a drop that leaves fewer than 1/shrinkLots of the slice's
+// capacity moves the lots to a slice twice their number, so that a
+// member's capacity follows its live lots too (amortised like append's
+// growth: a slice shrinks at most once per halving of its lots).
+const (
+	minDropLots = 4
+	shrinkLots  = 4
+)
+
+// hasLot reports whether absolute lot index a was ever made: lots before
+// lotBase were dropped, which the rules allow for (see above).
+func (m *member) hasLot(a int32) bool { return a >= 0 && int(a) < int(m.lotBase)+len(m.lots) }
+
+// setLot changes lots[i], logging its old value while a catch-up may still
+// be rolled back.
 func (e *Engine) setLot(m *member, i int, l lot) {
 	if e.undoing {
-		e.undoLots = append(e.undoLots, lotUndo{idx: int32(i), old: m.lots[i]})
+		e.undoLots = append(e.undoLots, lotUndo{idx: m.lotBase + int32(i), old: m.lots[i]})
 	}
 	m.lots[i] = l
 }
 
+// dropLots drops the empty matured lots before liveFrom (and pendFrom)
+// once they are at least half of the member's lots; see the top of file.
+func (e *Engine) dropLots(m *member) {
+	k := min(int(m.liveFrom), int(m.pendFrom), len(m.lots)-1)
+	if k < minDropLots || 2*k < len(m.lots) || !e.emit || e.undoing || e.keepLots {
+		return
+	}
+	if n := len(m.lots) - k; cap(m.lots) >= shrinkLots*n && cap(m.lots) >= shrinkLots*minDropLots {
+		// Live lots fell far below the slice's peak: give the rest back.
+		m.lots = append(make([]lot, 0, 2*n), m.lots[k:]...)
+	} else {
+		m.lots = m.lots[:copy(m.lots, m.lots[k:])]
+	}
+	m.lotBase += int32(k)
+	m.liveFrom -= int32(k)
+	m.pendFrom -= int32(k)
+}
+
+// lotFor returns the index into m.lots of part p's lot, first bringing it
+// back (empty, matured) if the member dropped it. The lots between it and
+// lotBase come back empty too, with p's expiry, no later than theirs
+// (unless the member's lots are unsorted, where expire stops nowhere); an
+// empty lot is skipped everywhere but in expire's early stop, which then
+// has stopped at p's lot already. Whoever gives points back to a lot sets
+// its expiry from the part, so a lot brought back empty gets its own. It
+// allocates a new slice, so a catch-up's rollback finds its old lots
+// untouched.
+func (e *Engine) lotFor(m *member, p part) int {
+	a := int32(p.lot)
+	if a >= m.lotBase {
+		return int(a - m.lotBase)
+	}
+	k := int(m.lotBase - a)
+	n := k + len(m.lots)
+	lots := make([]lot, n, n+n/4+1)
+	for j := 0; j < k; j++ {
+		lots[j] = lot{matureAtMS: maturedMark, expiresAtMS: p.expiresAtMS}
+	}
+	copy(lots[k:], m.lots)
+	m.lots = lots
+	m.lotBase = a
+	m.liveFrom += int32(k)
+	m.pendFrom += int32(k)
+	return 0
+}
+
 // addLot creates a lot and queues its maturation or expiry.
 func (e *Engine) addLot(m *member, mi int32, points, matureAtMS, expiresAtMS, t int64) int32 {
-	idx := int32(len(m.lots))
+	idx := m.lotBase + int32(len(m.lots))
 	if n := len(m.lots); n > 0 && expiresAtMS < m.lots[n-1].expiresAtMS {
-		m.unsorted = true
+		m.flags |= memberUnsorted
 	}
 	l := lot{points: points, matureAtMS: matureAtMS, expiresAtMS: expiresAtMS}
 	if matureAtMS <= t {
@@ -36,12 +105,14 @@ func (e *Engine) addLot(m *member, mi int32, points, matureAtMS, expiresAtMS, t 
 // giveBack returns parts to the lots they came from (which had matured).
 func (e *Engine) giveBack(m *member, ps []part) {
 	for _, p := range ps {
-		l := m.lots[p.lot]
+		i := e.lotFor(m, p)
+		l := m.lots[i]
 		l.points += p.points
-		e.setLot(m, int(p.lot), l)
+		l.expiresAtMS = p.expiresAtMS // the same, unless lotFor made the lot empty
+		e.setLot(m, i, l)
 		m.avail += p.points
-		if int32(p.lot) < m.liveFrom {
-			m.liveFrom = int32(p.lot)
+		if int32(i) < m.liveFrom {
+			m.liveFrom = int32(i)
 		}
 	}
 }
@@ -49,9 +120,9 @@ func (e *Engine) giveBack(m *member, ps []part) {
 // nextAvailable returns the index of the next available lot holding points
 // after position k of the consumption order (earliest expires_at first,
 // ties oldest first), or -1. Lots are in that order by index unless a
-// transfer brought in an earlier expiry (m.unsorted); then e.order holds it.
+// transfer brought in an earlier expiry (m.unsorted()); then e.order holds it.
 func (e *Engine) nextAvailable(m *member, k *int) int {
-	if m.unsorted {
+	if m.unsorted() {
 		for *k < len(e.order) {
 			i := int(e.order[*k])
 			*k++
@@ -73,7 +144,7 @@ func (e *Engine) nextAvailable(m *member, k *int) int {
 
 // startAvailable begins a walk in consumption order; see nextAvailable.
 func (e *Engine) startAvailable(m *member) int {
-	if !m.unsorted {
+	if !m.unsorted() {
 		return int(m.liveFrom)
 	}
 	o := e.order[:0]
@@ -113,7 +184,7 @@ func (e *Engine) take(m *member, want int64, keep bool) int64 {
 		m.avail -= n
 		got += n
 		if keep {
-			e.parts = append(e.parts, part{lot: uint32(i), points: n})
+			e.parts = append(e.parts, part{lot: uint32(m.lotBase) + uint32(i), points: n, expiresAtMS: l.expiresAtMS})
 		}
 	}
 	e.compact(m)
@@ -133,13 +204,15 @@ func (e *Engine) repayDebt(m *member) {
 	m.debt -= e.take(m, m.debt, false)
 }
 
-// compact advances liveFrom past lots that are empty and matured.
+// compact advances liveFrom past lots that are empty and matured, and
+// drops them when they are enough.
 func (e *Engine) compact(m *member) {
 	for int(m.liveFrom) < len(m.lots) {
 		l := &m.lots[m.liveFrom]
 		if l.points != 0 || l.pending() {
-			return
+			break
 		}
 		m.liveFrom++
 	}
+	e.dropLots(m)
 }

@@ -22,7 +22,7 @@ func (e *Engine) create(name []byte, t int64) int32 {
 	s := e.names.str(name)
 	mi := e.members.add(member{
 		name:           s,
-		year:           int32(yearOf(t)),
+		year:           int16(yearOf(t)),
 		month:          int32(monthKey(t)),
 		lastActivityMS: t,
 	})

@@ -131,13 +131,15 @@ func TestPropertyBalanceIdentity(t *testing.T) {
 }
 
 // TestPropertyLedgerMatchesState: after a final tick, every member account's
-// entries sum to the member's balance, and all accounts sum to zero.
+// entries sum to the member's balance, its expiry entries to its expired
+// points, and all accounts sum to zero.
 func TestPropertyLedgerMatchesState(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		prog := programForProperty(t)
 		stream := append(genStream(t, prog), []byte(`{"type":"tick"}`+"\n")...)
 		_, eng, entries := runStream(t, prog, stream, 16)
 		sums := map[Account]int64{}
+		expired := map[int32]int64{}
 		var total int64
 		for _, en := range entries {
 			if en.Points <= 0 {
@@ -145,6 +147,9 @@ func TestPropertyLedgerMatchesState(t *testing.T) {
 			}
 			sums[en.Debit] += en.Points
 			sums[en.Credit] -= en.Points
+			if en.Kind == KindExpire {
+				expired[en.Credit.Ref] += en.Points
+			}
 		}
 		for _, v := range sums {
 			total += v
@@ -161,6 +166,9 @@ func TestPropertyLedgerMatchesState(t *testing.T) {
 				if got := sums[Account{Kind: c.kind, Ref: int32(mi)}]; got != c.want {
 					t.Fatalf("member %s account %d: entries sum to %d, state says %d", v.Member, c.kind, got, c.want)
 				}
+			}
+			if got := expired[int32(mi)]; got != v.Expired {
+				t.Fatalf("member %s: expiry entries sum to %d, state says %d expired", v.Member, got, v.Expired)
 			}
 		}
 	})

@@ -45,7 +45,7 @@ func (e *Engine) memberView(mi int32, withLots bool) MemberView {
 	v := e.view(mi, e.ClockMS())
 	mv := MemberView{
 		Member: v.name, Available: v.available(), Pending: v.pending, Held: v.held,
-		Tier: e.prog.Levels[e.tierOf(v)].Name, Earned: v.earned, Redeemed: v.redeemed, Expired: v.expired,
+		Tier: e.prog.Levels[e.tierOf(v)].Name, Earned: v.earned, Redeemed: v.redeemed, Expired: v.expiredPoints(),
 	}
 	if x := v.ext; x != nil && x.plan >= 0 && e.ClockMS() < x.planUntilMS {
 		mv.Plan = e.prog.Plans[x.plan].ID

@@ -50,7 +50,7 @@ func (e *Engine) checkRecordValue(v *recordValue) error {
 	np := int32(len(e.prog.Partners))
 	switch d {
 	case detailPurchase:
-		if v.buy.partner >= np || int(v.buy.lot) >= len(e.members.at(r.member).lots) {
+		if m := e.members.at(r.member); v.buy.partner >= np || int(v.buy.lot) >= int(m.lotBase)+len(m.lots) {
 			return fmt.Errorf("purchase partner %d or lot %d out of range", v.buy.partner, v.buy.lot)
 		}
 	case detailRedemption:
@@ -60,14 +60,28 @@ func (e *Engine) checkRecordValue(v *recordValue) error {
 		if r.typ == TypeClaim && int(v.redeem.reward) >= len(e.claimed) {
 			return fmt.Errorf("claim reward %d out of range", v.redeem.reward)
 		}
-		for k, p := range v.parts {
-			if int(p.lot) >= len(e.members.at(r.member).lots) {
-				return fmt.Errorf("part %d: lot %d out of range", k, p.lot)
-			}
-		}
+		return e.checkParts(v, e.members.at(r.member))
 	case detailHold:
 		if int(v.holdRef) >= e.holds.len() || e.holds.at(v.holdRef).member != r.member {
 			return fmt.Errorf("hold %d is not member %d's", v.holdRef, r.member)
+		}
+	}
+	return nil
+}
+
+// checkParts checks a redemption's parts against its member's lots, and
+// dates format 1 parts from their lots.
+func (e *Engine) checkParts(v *recordValue, m *member) error {
+	for k := range v.parts {
+		p := &v.parts[k]
+		if int(p.lot) >= int(m.lotBase)+len(m.lots) {
+			return fmt.Errorf("part %d: lot %d out of range", k, p.lot)
+		}
+		if v.undated {
+			if int32(p.lot) < m.lotBase {
+				return fmt.Errorf("part %d: lot %d was dropped and the value (format 1) keeps no expiry", k, p.lot)
+			}
+			p.expiresAtMS = m.lots[int32(p.lot)-m.lotBase].expiresAtMS
 		}
 	}
 	return nil

@@ -22,9 +22,19 @@ import (
 //	                 after format 1, so no older value has this type)
 //	hold:            i index into the holds table (holds stay resident)
 //
-// Members are never removed, so member, lot and hold indices are stable.
-// The positions are what LoadRecord's as-of rule reads.
-const recordFormat1 = 1
+// Format 2 (written since members drop lots, lots.go) is format 1 with each
+// part's lot expiry after its points (i expires_at): a cancellation may
+// give points back to a lot the member has dropped. A format 1 part takes
+// its expiry from its lot, which an engine that reads format 1 values
+// keeps (Engine.keepLots).
+//
+// Members are never removed, and lot indices are absolute, so member, lot
+// and hold indices are stable. The positions are what LoadRecord's as-of
+// rule reads.
+const (
+	recordFormat1 = 1
+	recordFormat2 = 2
+)
 
 // ErrBadRecord is the error of a stored record value that does not decode,
 // or that refers outside the engine's state: a corrupt store.
@@ -66,13 +76,14 @@ type recordValue struct {
 	redeem      redemptionRec // points, partner, cancelled, a claim's reward
 	cancelledAt uint64
 	parts       []part
+	undated     bool // format 1: the parts' expiries are to be read from their lots
 	holdRef     int32
 }
 
 // appendRecordValue encodes resident record ri.
 func (e *Engine) appendRecordValue(dst []byte, ri int32) []byte {
 	r := e.recs.at(ri)
-	dst = append(dst, recordFormat1)
+	dst = append(dst, recordFormat2)
 	for _, u := range [...]uint64{r.created, r.hash, uint64(r.typ), uint64(r.err), uint64(r.tier)} {
 		dst = binary.AppendUvarint(dst, u)
 	}
@@ -100,6 +111,7 @@ func (e *Engine) appendRecordValue(dst []byte, ri int32) []byte {
 		for _, p := range ps {
 			dst = binary.AppendUvarint(dst, uint64(p.lot))
 			dst = binary.AppendVarint(dst, p.points)
+			dst = binary.AppendVarint(dst, p.expiresAtMS)
 		}
 		dst = binary.AppendUvarint(dst, uint64(boolInt(rd.cancelled)))
 		if rd.cancelled {
@@ -187,11 +199,11 @@ func decodeRecordValue(b []byte, v *recordValue) error {
 	if len(b) == 0 {
 		return errors.New("empty value")
 	}
-	if b[0] != recordFormat1 {
+	if b[0] != recordFormat1 && b[0] != recordFormat2 {
 		return fmt.Errorf("unknown format %d", b[0])
 	}
 	r := &valueReader{b: b[1:]}
-	*v = recordValue{events: v.events[:0], parts: v.parts[:0], holdRef: -1}
+	*v = recordValue{events: v.events[:0], parts: v.parts[:0], holdRef: -1, undated: b[0] == recordFormat1}
 	v.created = r.u("created position")
 	row := &v.row
 	row.hash = r.u("hash")
@@ -247,7 +259,11 @@ func (v *recordValue) decodeRedemption(r *valueReader) {
 		if lot > 1<<31-1 {
 			r.fail("part %d: lot %d out of range", k, lot)
 		}
-		v.parts = append(v.parts, part{lot: uint32(lot), points: r.i("part points")})
+		p := part{lot: uint32(lot), points: r.i("part points")}
+		if !v.undated {
+			p.expiresAtMS = r.i("part expiry")
+		}
+		v.parts = append(v.parts, p)
 	}
 	switch c := r.u("cancelled"); c {
 	case 0:

@@ -19,15 +19,22 @@ import (
 // same whatever the resident window. Versions 4 and 5 are 2 and 3 with
 // SPEC §10's state: rewards claimed and budgets spent after the partner
 // totals, a challenge's categories, a member's offers and day counters,
-// and a claim's reward in its redemption row. Restore reads all four.
+// and a claim's reward in its redemption row. Versions 6 and 7 are 4 and 5
+// with dropped lots (lots.go): the engine's keepLots flag after the
+// program, a member's lotBase after its lots, and a part's expiry after its
+// points. Restore reads all six; an engine restored from a version before
+// 6 keeps every lot (its store may hold format 1 record values) and dates
+// its parts from their lots.
 const (
 	snapshotMagic = "ACCRUALS"
-	// snapshotVersionV2 and snapshotVersionStoreBackedV2 are read only.
+	// Versions 2 … 5 are read only.
 	snapshotVersionV2            = 2
 	snapshotVersionStoreBackedV2 = 3
-	snapshotVersion              = 4
-	// snapshotVersionStoreBacked is version 4 without the records.
-	snapshotVersionStoreBacked = 5
+	snapshotVersionV4            = 4
+	snapshotVersionStoreBackedV4 = 5
+	snapshotVersion              = 6
+	// snapshotVersionStoreBacked is version 6 without the records.
+	snapshotVersionStoreBacked = 7
 	// maxSnapshotCount bounds every table length read back, so a corrupt
 	// snapshot cannot make Restore allocate without limit.
 	maxSnapshotCount = 1 << 34
@@ -84,6 +91,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 	} else {
 		s.u(0)
 	}
+	s.u(uint64(boolInt(e.keepLots)))
 	s.i(e.clockMS)
 	s.i(e.breakage)
 	s.i(e.adjustments)
@@ -115,9 +123,9 @@ func (e *Engine) Snapshot(w io.Writer) error {
 
 func (s *snapWriter) member(m *member) {
 	s.str(m.name)
-	for _, v := range [...]int64{m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed, m.expired,
+	for _, v := range [...]int64{m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed, m.expiredPoints(),
 		m.metric, m.monthEarned, m.lastActivityMS, int64(m.liveFrom), int64(m.year), int64(m.month),
-		int64(m.carried), boolInt(m.firstDone), int64(m.pendFrom), boolInt(m.unsorted)} {
+		int64(m.carried), boolInt(m.firstDone()), int64(m.pendFrom), boolInt(m.unsorted())} {
 		s.i(v)
 	}
 	s.u(uint64(len(m.lots)))
@@ -126,6 +134,7 @@ func (s *snapWriter) member(m *member) {
 		s.i(l.matureAtMS)
 		s.i(l.expiresAtMS)
 	}
+	s.i(int64(m.lotBase))
 	if m.ext == nil {
 		s.u(0)
 		return
@@ -191,6 +200,7 @@ func (e *Engine) writeTables(s *snapWriter) {
 	for _, p := range e.parts {
 		s.u(uint64(p.lot))
 		s.i(p.points)
+		s.i(p.expiresAtMS)
 	}
 	s.u(uint64(len(e.due)))
 	for _, d := range e.due {
@@ -231,7 +241,8 @@ func (e *Engine) writeRecords(s *snapWriter) {
 type snapReader struct {
 	r      *bufio.Reader
 	err    error
-	retail bool // version 4 or 5: SPEC §10's state is there
+	retail bool // version 4 or later: SPEC §10's state is there
+	dated  bool // version 6 or later: lot bases and part expiries are there
 }
 
 func (s *snapReader) fail(err error) {
@@ -305,6 +316,7 @@ func Restore(r io.Reader) (*Engine, error) {
 	}
 	e := NewWithOptions(p, Options{StoreBacked: storeBacked})
 	e.next, e.nextAtMS = next, nextAt
+	e.keepLots = !s.dated || s.u() == 1
 	e.clockMS = s.i()
 	e.breakage, e.adjustments, e.rewards = s.i(), s.i(), s.i()
 	for k := range p.Partners {
@@ -327,6 +339,9 @@ func Restore(r io.Reader) (*Engine, error) {
 	if err := e.check(); err != nil {
 		return nil, err
 	}
+	if !s.dated {
+		e.dateParts()
+	}
 	return e, nil
 }
 
@@ -338,8 +353,9 @@ func (s *snapReader) programs() (p, next *Program, nextAt int64, storeBacked boo
 	if s.err == nil && (v < snapshotVersionV2 || v > snapshotVersionStoreBacked) {
 		return nil, nil, 0, false, fmt.Errorf("engine snapshot: version %d, want %d … %d", v, snapshotVersionV2, snapshotVersionStoreBacked)
 	}
-	storeBacked = v == snapshotVersionStoreBacked || v == snapshotVersionStoreBackedV2
-	s.retail = v >= snapshotVersion
+	storeBacked = v%2 == 1
+	s.retail = v >= snapshotVersionV4
+	s.dated = v >= snapshotVersion
 	src := s.bytes()
 	if s.err != nil {
 		return nil, nil, 0, false, s.err
@@ -367,17 +383,31 @@ func (s *snapReader) programs() (p, next *Program, nextAt int64, storeBacked boo
 func (s *snapReader) member(names *arena) member {
 	var m member
 	m.name = names.str(s.bytes())
-	m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed, m.expired = s.i(), s.i(), s.i(), s.i(), s.i(), s.i(), s.i()
+	m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed = s.i(), s.i(), s.i(), s.i(), s.i(), s.i()
+	_ = s.i() // expired: the balance identity gives it (member.expiredPoints)
 	m.metric, m.monthEarned, m.lastActivityMS = s.i(), s.i(), s.i()
-	m.liveFrom, m.year, m.month = s.i32(), s.i32(), s.i32()
+	m.liveFrom = s.i32()
+	if y := s.i32(); y >= math.MinInt16 && y <= math.MaxInt16 {
+		m.year = int16(y)
+	} else {
+		s.fail(errors.New("engine snapshot: member year out of range"))
+	}
+	m.month = s.i32()
 	m.carried = uint8(s.i())
-	m.firstDone = s.i() == 1
+	if s.i() == 1 {
+		m.flags |= memberFirstDone
+	}
 	m.pendFrom = s.i32()
-	m.unsorted = s.i() == 1
+	if s.i() == 1 {
+		m.flags |= memberUnsorted
+	}
 	nl := s.n()
 	m.lots = make([]lot, 0, min(nl, 1<<16))
 	for j := 0; j < nl && s.err == nil; j++ {
 		m.lots = append(m.lots, lot{points: s.i(), matureAtMS: s.i(), expiresAtMS: s.i()})
+	}
+	if s.dated {
+		m.lotBase = s.i32()
 	}
 	if s.u() == 1 {
 		m.ext = s.memberExt(names)
@@ -454,7 +484,11 @@ func (e *Engine) readTables(s *snapReader) {
 		e.holds.add(holdRec{points: s.i(), deadlineMS: s.i(), partsOff: uint32(s.i()), partsLen: uint32(s.i()), member: s.i32(), partner: s.i32(), open: s.i() == 1})
 	}
 	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
-		e.parts = append(e.parts, part{lot: uint32(s.u()), points: s.i()})
+		p := part{lot: uint32(s.u()), points: s.i()}
+		if s.dated {
+			p.expiresAtMS = s.i()
+		}
+		e.parts = append(e.parts, p)
 	}
 	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
 		e.due = append(e.due, dueItem{dueMS: s.i(), member: s.i32()})
@@ -490,80 +524,4 @@ func (e *Engine) readRecords(s *snapReader) {
 		}
 		e.redeems.add(rd)
 	}
-}
-
-// check validates the cross references of a restored state, so that a
-// corrupt snapshot fails here rather than panicking later.
-func (e *Engine) check() error {
-	nm := int32(e.members.len())
-	bad := func(what string, i int) error {
-		return fmt.Errorf("engine snapshot: %s %d refers outside the state", what, i)
-	}
-	for i := 0; i < e.recs.len(); i++ {
-		r := e.recs.at(int32(i))
-		if r.member >= nm || r.typ >= typeCount || r.err >= errorCount || int(r.tier) >= len(e.prog.Levels) {
-			return bad("record", i)
-		}
-		if r.ref >= 0 && ((r.typ == TypePurchase && int(r.ref) >= e.buys.len()) ||
-			(detailOf(r.typ, r.err) == detailRedemption && int(r.ref) >= e.redeems.len()) ||
-			(r.typ == TypeHold && int(r.ref) >= e.holds.len())) {
-			return bad("record", i)
-		}
-		if r.typ == TypeClaim && r.err == OK && r.ref >= 0 && int(e.redeems.at(r.ref).reward) >= len(e.claimed) {
-			return bad("record", i)
-		}
-	}
-	for i := 0; i < e.buys.len(); i++ {
-		b := e.buys.at(int32(i))
-		if b.member < 0 || b.member >= nm || int(b.partner) >= len(e.prog.Partners) || b.partner < 0 ||
-			(b.lot >= 0 && int(b.lot) >= len(e.members.at(b.member).lots)) {
-			return bad("purchase", i)
-		}
-	}
-	checkParts := func(off, n uint32, mi int32) bool {
-		if mi < 0 || mi >= nm || uint64(off)+uint64(n) > uint64(len(e.parts)) {
-			return false
-		}
-		for _, p := range e.parts[off : off+n] {
-			if int(p.lot) >= len(e.members.at(mi).lots) {
-				return false
-			}
-		}
-		return true
-	}
-	for i := 0; i < e.redeems.len(); i++ {
-		r := e.redeems.at(int32(i))
-		if !checkParts(r.partsOff, r.partsLen, r.member) || r.partner < 0 || int(r.partner) >= len(e.prog.Partners) {
-			return bad("redemption", i)
-		}
-	}
-	for i := 0; i < e.holds.len(); i++ {
-		h := e.holds.at(int32(i))
-		if !checkParts(h.partsOff, h.partsLen, h.member) || h.partner < 0 || int(h.partner) >= len(e.prog.Partners) {
-			return bad("hold", i)
-		}
-	}
-	for i := 0; i < e.members.len(); i++ {
-		m := e.members.at(int32(i))
-		if int(m.liveFrom) > len(m.lots) || m.liveFrom < 0 || int(m.pendFrom) > len(m.lots) || m.pendFrom < 0 || int(m.carried) >= len(e.prog.Levels) {
-			return bad("member", i)
-		}
-		if x := m.ext; x != nil {
-			if int(x.plan) >= len(e.prog.Plans) || x.referrer >= nm || len(x.challenges) > len(e.prog.Challenges) || len(x.actions) > len(e.prog.Actions) ||
-				(x.retail != nil && len(x.retail.offers) > len(e.prog.Offers)) {
-				return bad("member", i)
-			}
-			for _, h := range x.holds {
-				if int(h) >= e.holds.len() {
-					return bad("member", i)
-				}
-			}
-		}
-	}
-	for i, d := range e.due {
-		if d.member < 0 || d.member >= nm {
-			return bad("due item", i)
-		}
-	}
-	return nil
 }

@@ -18,14 +18,21 @@ type lot struct {
 
 func (l *lot) pending() bool { return l.matureAtMS != maturedMark }
 
-// part is a slice of a lot taken by a redemption or a hold.
+// part is a slice of a lot taken by a redemption or a hold. It keeps its
+// lot's expiry, so that giving it back can revive a lot the member has
+// dropped (lots.go).
 type part struct {
-	lot    uint32
-	points int64
+	lot         uint32 // absolute lot index (see member.lotBase)
+	points      int64
+	expiresAtMS int64
 }
 
-// member is the state of one member (SPEC §3). Fixed part: 136 bytes on
+// member is the state of one member (SPEC §3). Fixed part: 144 bytes on
 // amd64 plus the name bytes in the arena and its lots.
+//
+// Lot indices stored elsewhere (a purchase's lot, a part's) are absolute:
+// lots[i] is lot lotBase+i. The member drops empty matured lots from the
+// front (lots.go), so lots follow the member's live points, not its history.
 type member struct {
 	name           string
 	lots           []lot
@@ -36,22 +43,39 @@ type member struct {
 	held           int64
 	earned         int64
 	redeemed       int64
-	expired        int64
 	metric         int64 // this year's spend or purchase count
 	monthEarned    int64
 	lastActivityMS int64
-	liveFrom       int32  // lots before it are empty and matured
-	pendFrom       int32  // lots before it have matured
+	lotBase        int32  // absolute index of lots[0]: the lots dropped before it
+	liveFrom       int32  // index into lots: lots before it are empty and matured
+	pendFrom       int32  // index into lots: lots before it have matured
 	touched        uint32 // Apply epoch that last touched the member
-	year           int32
-	month          int32 // monthKey of monthEarned
+	month          int32  // monthKey of monthEarned
+	year           int16  // calendar year of metric (SPEC times end in 9999)
 	carried        uint8
-	firstDone      bool
-	unsorted       bool // a lot's expiry is earlier than an older lot's
+	flags          uint8 // memberFirstDone, memberUnsorted
 }
+
+const (
+	// memberFirstDone: the member has made its first purchase.
+	memberFirstDone uint8 = 1 << iota
+	// memberUnsorted: a lot's expiry is earlier than an older lot's.
+	memberUnsorted
+)
+
+func (m *member) firstDone() bool { return m.flags&memberFirstDone != 0 }
+func (m *member) unsorted() bool  { return m.flags&memberUnsorted != 0 }
 
 // available is the member's available balance (SPEC §3).
 func (m *member) available() int64 { return m.avail - m.debt }
+
+// expiredPoints is what went to breakage (SPEC §8): by the balance
+// identity available + pending + held = earned − redeemed − expired, which
+// every command keeps, so it needs no field of its own. (Go's wrapping
+// arithmetic keeps the result exact even if a partial sum overflows.)
+func (m *member) expiredPoints() int64 {
+	return m.earned - m.redeemed - (m.available() + m.pending + m.held)
+}
 
 // memberExt holds §9 state: 96 bytes plus its slices and retail part.
 type memberExt struct {

@@ -3,7 +3,7 @@ package engine
 // A catch-up that may be rolled back: see tryBring.
 
 type lotUndo struct {
-	idx int32
+	idx int32 // absolute lot index
 	old lot
 }
 
@@ -40,11 +40,14 @@ func (e *Engine) rollback(mi int32) {
 		return
 	}
 	m := e.members.at(mi)
-	for k := len(e.undoLots) - 1; k >= 0; k-- {
-		u := e.undoLots[k]
-		m.lots[u.idx] = u.old
-	}
 	*m = e.undoMember
+	for k := len(e.undoLots) - 1; k >= 0; k-- {
+		// Indices are absolute; a lot revived during the catch-up went to
+		// a new slice (lotFor), so it is not in the restored one.
+		if u := e.undoLots[k]; u.idx >= m.lotBase {
+			m.lots[u.idx-m.lotBase] = u.old
+		}
+	}
 	if m.ext != nil {
 		m.ext.holds = append(m.ext.holds[:0], e.undoHoldList...)
 	}

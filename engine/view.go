@@ -27,7 +27,7 @@ func (e *Engine) quiet(m *member, t int64) bool {
 	case ExpiryInactivity:
 		return m.lastActivityMS+e.prog.ExpiryDays*msPerDay > t
 	case ExpiryLot, ExpiryAnnual:
-		if m.unsorted {
+		if m.unsorted() {
 			return false
 		}
 		for i := int(m.liveFrom); i < len(m.lots); i++ {

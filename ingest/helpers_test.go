@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -12,11 +11,17 @@ import (
 	"time"
 
 	"github.com/accrual/accrual/engine"
+	"github.com/accrual/accrual/internal/testwait"
 	"github.com/accrual/accrual/raft"
 	"github.com/cespare/xxhash/v2"
 	"github.com/hashicorp/go-hclog"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+var (
+	waitFor  = testwait.For // the waits of every cluster test here
+	freeAddr = testwait.FreeAddr
 )
 
 func loadProgram(t testing.TB) *engine.Program {
@@ -59,16 +64,6 @@ type testNode struct {
 	consumer *Consumer
 	stop     context.CancelFunc
 	done     chan struct{}
-}
-
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func nodeConfig(t testing.TB, id string, p *engine.Program, bootstrap bool) raft.Config {
@@ -118,17 +113,6 @@ func (n *testNode) kill() {
 	n.stop()
 	<-n.done
 	n.Close()
-}
-
-func waitFor(t testing.TB, what string, d time.Duration, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func waitLeader(t testing.TB, nodes ...*testNode) *testNode {

@@ -5,14 +5,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/accrual/accrual/engine"
+	"github.com/accrual/accrual/internal/testwait"
 	"github.com/hashicorp/go-hclog"
+)
+
+var (
+	waitFor  = testwait.For // the waits of every cluster test here
+	freeAddr = testwait.FreeAddr
 )
 
 func loadProgram(t testing.TB, name string) *engine.Program {
@@ -67,16 +72,6 @@ func purchases(t testing.TB, p *engine.Program, prefix string, from, n int) []en
 	return out
 }
 
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 type testNode struct {
 	cfg Config
 	*Node
@@ -111,17 +106,6 @@ func startNode(t testing.TB, cfg Config) *testNode {
 		t.Fatal(err)
 	}
 	return &testNode{cfg: cfg, Node: n}
-}
-
-func waitFor(t testing.TB, what string, d time.Duration, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func waitLeader(t testing.TB, nodes ...*testNode) *testNode {

@@ -11,9 +11,12 @@ import (
 	"time"
 
 	"github.com/accrual/accrual/engine"
+	"github.com/accrual/accrual/internal/testwait"
 	"github.com/accrual/accrual/raft"
 	"github.com/hashicorp/go-hclog"
 )
+
+var waitFor = testwait.For // the waits of every cluster test here
 
 // Helpers for clusters of real nodes with faults installed, through the
 // raft package's exported API (raft's own test helpers are not visible
@@ -102,17 +105,6 @@ func (n *testNode) setRules(t testing.TB, rules string) {
 	t.Helper()
 	if err := os.WriteFile(n.rules, []byte(rules), 0o600); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func waitFor(t testing.TB, what string, d time.Duration, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -376,6 +376,27 @@ func (s *Server) streamError(w *bufio.Writer, code wire.ErrorCode, msg, leader s
 	w.Flush()
 }
 
+// streamBackendError ends a stream whose chunk the backend refused: the
+// results written before it are final, the rest is to be retried.
+func (s *Server) streamBackendError(w *bufio.Writer, err error) {
+	kind, leader := classify(err)
+	switch kind {
+	case errNotLeader:
+		s.streamError(w, wire.NotLeader, "this node is not the leader; results above are final, retry the rest with the same ids", leader)
+	case errOverloaded:
+		s.streamError(w, wire.Overloaded, "overloaded; results above are final, retry the rest with the same ids", "")
+	case errDiskFull:
+		s.streamError(w, wire.DiskFull, err.Error()+"; results above are final", "")
+	case errNoClock:
+		s.streamError(w, wire.ClockUnsynchronized, wire.ClockUnsynchronized.Sentence()+"; results above are final", "")
+	case errTimeout, errCanceled:
+		s.streamError(w, wire.Timeout, "timed out; results above are final, retry the rest with the same ids", "")
+	default:
+		s.log.Error("api: backend error in stream", "err", err.Error())
+		s.streamError(w, wire.Internal, "internal error; results above are final, retry the rest with the same ids", "")
+	}
+}
+
 func (s *Server) stream(w *bufio.Writer, body io.Reader, conn net.Conn, p Principal) {
 	br := readerPool.Get().(*bufio.Reader)
 	br.Reset(body)
@@ -434,22 +455,7 @@ func (s *Server) stream(w *bufio.Writer, body io.Reader, conn net.Conn, p Princi
 			err := s.run(cctx, b)
 			cancel()
 			if err != nil {
-				kind, leader := classify(err)
-				switch kind {
-				case errNotLeader:
-					s.streamError(w, wire.NotLeader, "this node is not the leader; results above are final, retry the rest with the same ids", leader)
-				case errOverloaded:
-					s.streamError(w, wire.Overloaded, "overloaded; results above are final, retry the rest with the same ids", "")
-				case errDiskFull:
-					s.streamError(w, wire.DiskFull, err.Error()+"; results above are final", "")
-				case errNoClock:
-					s.streamError(w, wire.ClockUnsynchronized, wire.ClockUnsynchronized.Sentence()+"; results above are final", "")
-				case errTimeout, errCanceled:
-					s.streamError(w, wire.Timeout, "timed out; results above are final, retry the rest with the same ids", "")
-				default:
-					s.log.Error("api: backend error in stream", "err", err.Error())
-					s.streamError(w, wire.Internal, "internal error; results above are final, retry the rest with the same ids", "")
-				}
+				s.streamBackendError(w, err)
 				return
 			}
 			if conn != nil {

@@ -58,19 +58,7 @@ welcome_bonus: 100
 redemption: {min_points: 20}
 partners:
 `)
-	for i := 0; i < partners; i++ {
-		fmt.Fprintf(&b, "  - {id: %s", pid(i))
-		switch i % 10 {
-		case 0:
-			b.WriteString(", rate: {points: 1, per: 100}")
-		case 5:
-			b.WriteString(", rate: {points: 1, per: 300}")
-		}
-		if i%20 == 7 {
-			fmt.Fprintf(&b, ", categories: {%s: {points: 3, per: 200}}", paybackCategories[paybackPartnerCategory(i)])
-		}
-		b.WriteString("}\n")
-	}
+	writePaybackPartners(&b, partners, pid)
 	// Campaigns name only partners that exist for this partner count.
 	some := func(ids ...int) string {
 		var s []string
@@ -124,6 +112,25 @@ partners:
     budget_points: 200000000
 `, some(0, 1, 2, 3, 4, 5, 6, 7, 8, 9))
 	return b.String()
+}
+
+// writePaybackPartners lists the partners: every tenth earns double,
+// every tenth from the fifth two thirds, and every twentieth from the
+// seventh triple in its own category.
+func writePaybackPartners(b *strings.Builder, partners int, pid func(int) string) {
+	for i := 0; i < partners; i++ {
+		fmt.Fprintf(b, "  - {id: %s", pid(i))
+		switch i % 10 {
+		case 0:
+			b.WriteString(", rate: {points: 1, per: 100}")
+		case 5:
+			b.WriteString(", rate: {points: 1, per: 300}")
+		}
+		if i%20 == 7 {
+			fmt.Fprintf(b, ", categories: {%s: {points: 3, per: 200}}", paybackCategories[paybackPartnerCategory(i)])
+		}
+		b.WriteString("}\n")
+	}
 }
 
 // cashbackCategories and their weights in the cashback stream; "other" is

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/accrual/accrual/internal/shellwords"
 )
 
 // schema is the subset of JSON Schema that api/openapi.json uses.
@@ -118,7 +120,7 @@ func docExamples(t *testing.T, md string) []docExample {
 // parseCurl reads a curl command line: -X, -d/--data-binary, the $A URL.
 func parseCurl(t *testing.T, line int, cmd string) docExample {
 	ex := docExample{line: line, method: "GET"}
-	args := shellWords(cmd)
+	args := shellwords.Split(cmd)
 	for i := 1; i < len(args); i++ {
 		switch a := args[i]; {
 		case a == "-X":
@@ -144,40 +146,6 @@ func parseCurl(t *testing.T, line int, cmd string) docExample {
 		t.Fatalf("docs/API.md:%d: a curl example without $A/…", line)
 	}
 	return ex
-}
-
-// shellWords splits a command line as sh would for the quoting the
-// examples use: '…', "…", and backslash-newline.
-func shellWords(s string) []string {
-	var words []string
-	var w strings.Builder
-	in, quote := false, byte(0)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0 && c == quote:
-			quote = 0
-		case quote != 0:
-			w.WriteByte(c)
-		case c == '\'' || c == '"':
-			quote, in = c, true
-		case c == '\\' && i+1 < len(s) && s[i+1] == '\n':
-			i++
-		case c == ' ' || c == '\n' || c == '\t':
-			if in {
-				words = append(words, w.String())
-				w.Reset()
-				in = false
-			}
-		default:
-			w.WriteByte(c)
-			in = true
-		}
-	}
-	if in {
-		words = append(words, w.String())
-	}
-	return words
 }
 
 // operation finds the operation of a concrete path: the template with

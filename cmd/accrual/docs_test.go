@@ -17,6 +17,7 @@ import (
 	"github.com/accrual/accrual/api"
 	"github.com/accrual/accrual/engine"
 	"github.com/accrual/accrual/insight"
+	"github.com/accrual/accrual/internal/shellwords"
 	"github.com/accrual/accrual/raft"
 	"github.com/hashicorp/go-hclog"
 )
@@ -60,37 +61,6 @@ func docExamples(t *testing.T, path string) []docExample {
 		}
 	}
 	return out
-}
-
-// shellWords splits a command line like sh does for '…' and "…" quotes.
-func shellWords(s string) []string {
-	var words []string
-	var w strings.Builder
-	in, quote := false, byte(0)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0 && c == quote:
-			quote = 0
-		case quote != 0:
-			w.WriteByte(c)
-		case c == '\'' || c == '"':
-			quote, in = c, true
-		case c == ' ' || c == '\t' || c == '\n':
-			if in {
-				words = append(words, w.String())
-				w.Reset()
-				in = false
-			}
-		default:
-			w.WriteByte(c)
-			in = true
-		}
-	}
-	if in {
-		words = append(words, w.String())
-	}
-	return words
 }
 
 // runCurl does what the curl line would, in dir (for @file bodies).
@@ -248,7 +218,7 @@ func TestDocsExamplesRun(t *testing.T) {
 			t.Fatalf("%s: %d curl examples found", c.doc, len(exs))
 		}
 		for _, ex := range exs {
-			code, body := runCurl(t, shellWords(sub.Replace(ex.cmd)), dir)
+			code, body := runCurl(t, shellwords.Split(sub.Replace(ex.cmd)), dir)
 			if code/100 != 2 {
 				t.Errorf("%s: %s\n  answered %d %s", ex.file, ex.cmd, code, body)
 				continue

@@ -25,6 +25,8 @@ commands:
   cluster  status|add|remove|transfer-leadership [--addr HTTPADDR] [--key KEY]
            [--id ID --raft-addr ADDR --http-addr ADDR]
   export   members [--addr HTTPADDR] [--key KEY] [--page N] [--consistency C] > members.ndjson
+  feed     --from HTTPADDR --to kafka://HOST:PORT/TOPIC --cursor-file FILE [--key KEY] [--batch N]
+           [--kafka-tls …] [--kafka-sasl-mechanism M --kafka-sasl-user U]
 `
 
 func main() {
@@ -50,6 +52,8 @@ func main() {
 		err = cmdCluster(os.Args[2:], os.Stdout)
 	case "export":
 		err = cmdExport(os.Args[2:], os.Stdout)
+	case "feed":
+		err = cmdFeed(os.Args[2:], os.Stderr)
 	case "bench":
 		err = cmdBench(os.Args[2:])
 	case "chaos":

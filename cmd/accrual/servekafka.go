@@ -23,12 +23,18 @@ func (k *kafkaFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&k.brokers, "kafka-brokers", "", "consume commands from Kafka: seed brokers HOST:PORT,… (with --kafka-topics; only the leader consumes)")
 	fs.StringVar(&k.topics, "kafka-topics", "", "… the topics T,… whose messages are commands (one, or an NDJSON run), applied exactly once")
 	fs.StringVar(&k.resultsTopic, "kafka-results-topic", "", "… produce each message's result lines to this topic (key: the message's; header source: topic/partition/offset)")
-	fs.BoolVar(&k.sec.TLS, "kafka-tls", false, "… connect with TLS (the system roots unless --kafka-tls-ca)")
-	fs.StringVar(&k.sec.CAFile, "kafka-tls-ca", "", "… TLS with this CA (PEM) instead of the system roots")
-	fs.StringVar(&k.sec.CertFile, "kafka-tls-cert", "", "… a client certificate (PEM) for mutual TLS")
-	fs.StringVar(&k.sec.KeyFile, "kafka-tls-key", "", "… and its key (PEM)")
-	fs.StringVar(&k.sec.SASLMechanism, "kafka-sasl-mechanism", "", "… SASL: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
-	fs.StringVar(&k.sec.SASLUser, "kafka-sasl-user", "", "… the SASL user (the password: $ACCRUAL_KAFKA_PASSWORD, kept out of the process list)")
+	registerKafkaSecurity(fs, &k.sec)
+}
+
+// registerKafkaSecurity registers the TLS and SASL flags of a Kafka
+// client (serve's ingest, feed's sink) into sec.
+func registerKafkaSecurity(fs *flag.FlagSet, sec *ingest.Security) {
+	fs.BoolVar(&sec.TLS, "kafka-tls", false, "… connect with TLS (the system roots unless --kafka-tls-ca)")
+	fs.StringVar(&sec.CAFile, "kafka-tls-ca", "", "… TLS with this CA (PEM) instead of the system roots")
+	fs.StringVar(&sec.CertFile, "kafka-tls-cert", "", "… a client certificate (PEM) for mutual TLS")
+	fs.StringVar(&sec.KeyFile, "kafka-tls-key", "", "… and its key (PEM)")
+	fs.StringVar(&sec.SASLMechanism, "kafka-sasl-mechanism", "", "… SASL: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
+	fs.StringVar(&sec.SASLUser, "kafka-sasl-user", "", "… the SASL user (the password: $ACCRUAL_KAFKA_PASSWORD, kept out of the process list)")
 }
 
 // consumer is the Kafka consumer of the flags; nil when none is asked for.

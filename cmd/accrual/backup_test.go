@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accrual/accrual/api"
 	"github.com/accrual/accrual/bench/workload"
 	"github.com/accrual/accrual/engine"
 	"github.com/accrual/accrual/ledger"
@@ -134,21 +133,9 @@ func serveForBackup(t *testing.T, prog *engine.Program, logs raft.LogObserver) (
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { node.Close() })
-	keys, err := api.NewKeys([]api.Key{{Key: backupKey, Role: "operator"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := api.New(api.Config{Addr: "127.0.0.1:0", Backend: nodeBackend{n: node}, Keys: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	go srv.ListenAndServe()
-	t.Cleanup(func() { srv.Shutdown() })
+	addr := serveNodeAPI(t, node, backupKey, "operator")
 	waitFor(t, "the node to be ready", node.Ready)
-	return node, srv.Addr()
+	return node, addr
 }
 
 // submitUntil submits the stream's commands in small batches until they

@@ -85,21 +85,9 @@ func serveStream(t *testing.T, programPath string, stream []byte) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { node.Close() })
-	keys, err := api.NewKeys([]api.Key{{Key: exportKey, Role: "readonly"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := api.New(api.Config{Addr: "127.0.0.1:0", Backend: nodeBackend{n: node}, Keys: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	go srv.ListenAndServe()
-	t.Cleanup(func() { srv.Shutdown() })
+	addr := serveNodeAPI(t, node, exportKey, "readonly")
 	submitStream(t, node, stream)
-	return srv.Addr()
+	return addr
 }
 
 // submitStream submits the stream's valid commands as replay applies them:
@@ -130,4 +118,24 @@ func submitStream(t *testing.T, node *raft.Node, stream []byte) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// serveNodeAPI serves node's HTTP API on a free loopback port, with one key
+// of the role, until the test ends; it returns the address.
+func serveNodeAPI(t *testing.T, node *raft.Node, key, role string) string {
+	t.Helper()
+	keys, err := api.NewKeys([]api.Key{{Key: key, Role: role}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := api.New(api.Config{Addr: "127.0.0.1:0", Backend: nodeBackend{n: node}, Keys: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	go srv.ListenAndServe()
+	t.Cleanup(func() { srv.Shutdown() })
+	return srv.Addr()
 }

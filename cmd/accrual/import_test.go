@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accrual/accrual/api"
 	"github.com/accrual/accrual/engine"
 	"github.com/accrual/accrual/raft"
 	"github.com/hashicorp/go-hclog"
@@ -57,21 +56,9 @@ func TestImportEqualsReplayAndServes(t *testing.T) {
 func serveDataDir(t *testing.T, id, raftAddr, data string) (*raft.Node, string) {
 	t.Helper()
 	node := openTestNode(t, id, raftAddr, data, true)
-	keys, err := api.NewKeys([]api.Key{{Key: exportKey, Role: "readonly"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := api.New(api.Config{Addr: "127.0.0.1:0", Backend: nodeBackend{n: node}, Keys: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	go srv.ListenAndServe()
-	t.Cleanup(func() { srv.Shutdown() })
+	addr := serveNodeAPI(t, node, exportKey, "readonly")
 	waitFor(t, "the node to be ready", node.Ready)
-	return node, srv.Addr()
+	return node, addr
 }
 
 func openTestNode(t *testing.T, id, raftAddr, data string, bootstrap bool) *raft.Node {

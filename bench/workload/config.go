@@ -29,6 +29,10 @@ type Config struct {
 	StartMS        int64 // Unix milliseconds of the first command (0 = 2026-01-01T00:00:00Z)
 	CommandsPerDay int64 // rate at which `at` advances
 	TickEvery      int   // a tick every TickEvery commands; 0 = profile default (10000), < 0 = no ticks
+	// Skew is the Zipf exponent of member activity (0 = 1.1). 1.1 puts most
+	// activity on few members; a coalition's active members are flatter
+	// (PAYBACK: 35M of them at ~52 purchases a year), which 0.8 reaches.
+	Skew float64
 }
 
 // Start2026 is 2026-01-01T00:00:00Z in Unix milliseconds, the default StartMS.
@@ -36,9 +40,11 @@ const Start2026 int64 = 1_767_225_600_000
 
 const defaultTickEvery = 10_000
 
+const defaultSkew = 1.1
+
 // DefaultConfig returns the profile's default configuration (Seed 0).
 func DefaultConfig(p Profile) Config {
-	c := Config{Profile: p, StartMS: Start2026, TickEvery: defaultTickEvery}
+	c := Config{Profile: p, StartMS: Start2026, TickEvery: defaultTickEvery, Skew: defaultSkew}
 	switch p {
 	case Payback:
 		c.Members, c.Partners, c.CommandsPerDay = 35_000_000, 700, 5_000_000
@@ -74,6 +80,9 @@ func (cfg Config) resolve() (Config, error) {
 	if cfg.TickEvery == 0 {
 		cfg.TickEvery = def.TickEvery
 	}
+	if cfg.Skew == 0 {
+		cfg.Skew = defaultSkew
+	}
 	switch {
 	case cfg.Members < 1 || uint64(cfg.Members) > 1<<32:
 		return cfg, errors.New("workload: Members must be in 1 … 2^32")
@@ -85,6 +94,8 @@ func (cfg Config) resolve() (Config, error) {
 		return cfg, errors.New("workload: StartMS out of range")
 	case cfg.CommandsPerDay < 1 || cfg.CommandsPerDay > 1<<40:
 		return cfg, errors.New("workload: CommandsPerDay must be in 1 … 2^40")
+	case !(cfg.Skew >= 0.1 && cfg.Skew <= 4):
+		return cfg, errors.New("workload: Skew must be in 0.1 … 4")
 	}
 	return cfg, nil
 }

@@ -147,7 +147,7 @@ func New(cfg Config) (*Generator, error) {
 	interval := uint64(msPerDay) / g.cpd
 	g.jitter = 2*min(max(3*interval, 1), 1000) + 1
 
-	g.mz = newZipf(g.members, 1.1)
+	g.mz = newZipf(g.members, cfg.Skew)
 	g.mp = newPerm(&g.r, g.members)
 	g.memWidth = digits(g.members - 1)
 

@@ -553,9 +553,17 @@ func TestMix(t *testing.T) {
 	}
 }
 
+// TestZipf checks the sampler's mass at both the default skew and the
+// flatter one `--skew 0.8` asks for.
 func TestZipf(t *testing.T) {
+	for _, s := range []float64{1.1, 0.8} {
+		t.Run(fmt.Sprint(s), func(t *testing.T) { testZipf(t, s) })
+	}
+}
+
+func testZipf(t *testing.T, s float64) {
 	const n, samples = 100_000, 2_000_000
-	z := newZipf(n, 1.1)
+	z := newZipf(n, s)
 	r := newRNG(5)
 	hits := make([]int, n)
 	for range samples {
@@ -563,10 +571,10 @@ func TestZipf(t *testing.T) {
 	}
 	var h float64
 	for k := 1; k <= n; k++ {
-		h += math.Pow(float64(k), -1.1)
+		h += math.Pow(float64(k), -s)
 	}
 	for _, k := range []int{0, 1, 9, 99} {
-		want := math.Pow(float64(k+1), -1.1) / h * samples
+		want := math.Pow(float64(k+1), -s) / h * samples
 		if math.Abs(float64(hits[k])-want) > 5*math.Sqrt(want) {
 			t.Errorf("rank %d: %d hits, want %.0f", k, hits[k], want)
 		}
@@ -576,7 +584,7 @@ func TestZipf(t *testing.T) {
 		var want float64
 		got := 0
 		for k := rg[0]; k < rg[1]; k++ {
-			want += math.Pow(float64(k+1), -1.1) / h * samples
+			want += math.Pow(float64(k+1), -s) / h * samples
 			got += hits[k]
 		}
 		if math.Abs(float64(got)-want) > 5*math.Sqrt(want)+0.005*want {
@@ -641,6 +649,8 @@ func TestConfig(t *testing.T) {
 		{Profile: Cashback, Partners: 3},
 		{Profile: Payback, Members: -1},
 		{Profile: Club, CommandsPerDay: -5},
+		{Profile: Payback, Skew: -1},
+		{Profile: Payback, Skew: 5},
 	} {
 		if _, err := New(bad); err == nil {
 			t.Errorf("New(%+v) accepted", bad)

@@ -61,6 +61,7 @@ type workloadFlags struct {
 	count   *int64
 	seed    *uint64
 	members *int
+	skew    *float64
 }
 
 func addWorkloadFlags(fs *flag.FlagSet, count int64) workloadFlags {
@@ -69,6 +70,7 @@ func addWorkloadFlags(fs *flag.FlagSet, count int64) workloadFlags {
 		count:   fs.Int64("count", count, "commands"),
 		seed:    fs.Uint64("seed", 1, "generator seed"),
 		members: fs.Int("members", 0, "member population (0: the profile's default)"),
+		skew:    fs.Float64("skew", 0, "Zipf exponent of member activity (0: 1.1; lower spreads commands over more members)"),
 	}
 }
 
@@ -86,6 +88,7 @@ func (w workloadFlags) config() (workload.Config, error) {
 	if *w.members > 0 {
 		cfg.Members = *w.members
 	}
+	cfg.Skew = *w.skew
 	return cfg, nil
 }
 

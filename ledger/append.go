@@ -74,7 +74,6 @@ type appendTx struct {
 // balances and member index, command index, command records, chain link and
 // meta), commits it, then publishes it. appendMu is held.
 func (l *Ledger) appendLocked(position uint64, entries []Entry, records []Record) error {
-	l.trimCaches()
 	tx := appendTx{
 		l:         l,
 		b:         l.db.NewBatchWithSize(len(entries)*80 + len(records)*64 + 256),
@@ -106,22 +105,6 @@ func (l *Ledger) appendLocked(position uint64, entries []Entry, records []Record
 	}
 	tx.publish(nm, entries, newOwners)
 	return nil
-}
-
-// trimCaches empties a cache that has outgrown its bound.
-func (l *Ledger) trimCaches() {
-	if len(l.members) > l.opts.MemberCacheSize {
-		clear(l.members)
-	}
-	l.cmu.Lock()
-	if len(l.ownerIDs) > l.opts.OwnerCacheSize {
-		clear(l.ownerIDs)
-		l.ownersComplete = false
-	}
-	if len(l.ownerNames) > l.opts.OwnerCacheSize {
-		clear(l.ownerNames)
-	}
-	l.cmu.Unlock()
 }
 
 func (tx *appendTx) close() {
@@ -165,7 +148,7 @@ func (tx *appendTx) resolve(a Account, newOwners map[string]uint32) (uint64, err
 		return acctCode(id, a.Kind), nil
 	}
 	l.cmu.Lock()
-	id, ok := l.ownerIDs[string(l.nameBuf)]
+	id, ok := l.owners.id(l.nameBuf)
 	complete := l.ownersComplete
 	l.cmu.Unlock()
 	if ok {
@@ -204,7 +187,7 @@ func (tx *appendTx) newOwner(ns byte, owner, nsName string, newOwners map[string
 		return 0, err
 	}
 	if ns == nsMember {
-		tx.l.members[id] = &memberState{} // brand new: nothing stored to load
+		*tx.l.owners.balance(id) = memberState{loaded: true} // brand new: nothing stored to load
 	}
 	return id, nil
 }
@@ -313,7 +296,8 @@ func (tx *appendTx) writeMemberIx(e *rawEntry) error {
 // last member index key.
 func (tx *appendTx) member(id uint32) (*memberState, error) {
 	l := tx.l
-	if ms, ok := l.members[id]; ok {
+	ms := l.owners.balance(id)
+	if ms.loaded {
 		return ms, nil
 	}
 	if tx.ixIter == nil {
@@ -324,18 +308,17 @@ func (tx *appendTx) member(id uint32) (*memberState, error) {
 		}
 	}
 	it := tx.ixIter
-	ms := &memberState{}
+	*ms = memberState{loaded: true}
 	lo, hi := memberIxBounds(id)
 	if it.SeekLT(hi) && bytes.HasPrefix(it.Key(), lo) {
 		m, err := decodeMemberIx(it.Value())
 		if err != nil {
 			return nil, fmt.Errorf("%w: member index %x: %v", ErrCorrupt, it.Key(), err)
 		}
-		*ms = memberState{has: true, maxAtMS: m.MaxAtMS, available: m.Available, pending: m.Pending, held: m.Held}
+		*ms = memberState{loaded: true, has: true, maxAtMS: m.MaxAtMS, available: m.Available, pending: m.Pending, held: m.Held}
 	} else if err := it.Error(); err != nil {
 		return nil, err
 	}
-	l.members[id] = ms
 	return ms, nil
 }
 
@@ -411,13 +394,8 @@ func (ms *memberState) add(k AccountKind, pts int64) {
 
 func (l *Ledger) cacheOwner(nsName string, id uint32) {
 	l.cmu.Lock()
-	if len(l.ownerIDs) < l.opts.OwnerCacheSize {
-		l.ownerIDs[nsName] = id
-	} else {
+	if !l.owners.add(nsName, id) {
 		l.ownersComplete = false
-	}
-	if len(l.ownerNames) < l.opts.OwnerCacheSize {
-		l.ownerNames[id] = nsName
 	}
 	l.cmu.Unlock()
 }

@@ -28,11 +28,10 @@ type Options struct {
 	// CompactionConcurrency is the maximum number of concurrent compactions
 	// (default 2).
 	CompactionConcurrency int
-	// OwnerCacheSize bounds the in-memory owner-id cache (default 1<<22).
+	// OwnerCacheSize bounds the owners cached by name (default 1<<26, about
+	// 30 B an owner plus its name; see ownerCache). Members' running
+	// balances are kept for every member (40 B each).
 	OwnerCacheSize int
-	// MemberCacheSize bounds the in-memory cache of members' running
-	// balances used by Append (default 1<<20).
-	MemberCacheSize int
 	// ReadOnly opens the store read-only (Append fails).
 	ReadOnly bool
 	// Logger receives Pebble's log messages (default: discarded).
@@ -53,10 +52,7 @@ func (o *Options) setDefaults() {
 		o.CompactionConcurrency = 2
 	}
 	if o.OwnerCacheSize <= 0 {
-		o.OwnerCacheSize = 1 << 22
-	}
-	if o.MemberCacheSize <= 0 {
-		o.MemberCacheSize = 1 << 20
+		o.OwnerCacheSize = 1 << 26
 	}
 	if o.Logger == nil {
 		o.Logger = quietLogger{}
@@ -136,17 +132,17 @@ type Ledger struct {
 	meta      meta       // guarded by appendMu
 	broken    error      // guarded by appendMu: a failed commit poisons the handle
 	closed    bool       // guarded by appendMu
-	members   map[uint32]*memberState
 	nonMember map[uint64]int64 // partner and operator balances
 
 	// scratch buffers, guarded by appendMu
 	raws   []rawEntry
 	valBuf []byte
 
-	cmu        sync.Mutex // guards the owner caches
-	ownerIDs   map[string]uint32
-	ownerNames map[uint32]string
-	// ownersComplete: ownerIDs holds every owner in the store, so an owner
+	cmu sync.Mutex // guards the owners' names (the balances: appendMu)
+	// owners interns owner names both ways and holds members' running
+	// balances.
+	owners *ownerCache
+	// ownersComplete: owners holds every owner in the store, so an owner
 	// missing from it is new and needs no lookup in Pebble (most of an
 	// append's cost for a stream of first-time members otherwise). It holds
 	// from Open while the owners fit the cache, and ends when the cache
@@ -156,6 +152,7 @@ type Ledger struct {
 }
 
 type memberState struct {
+	loaded                   bool // read from the member index (or new)
 	has                      bool
 	maxAtMS                  int64
 	available, pending, held int64
@@ -174,10 +171,8 @@ func Open(dir string, opts Options) (*Ledger, error) {
 		db:         db,
 		opts:       opts,
 		wo:         pebble.NoSync,
-		members:    make(map[uint32]*memberState),
-		nonMember:  make(map[uint64]int64),
-		ownerIDs:   make(map[string]uint32),
-		ownerNames: make(map[uint32]string),
+		nonMember: make(map[uint64]int64),
+		owners:    newOwnerCache(opts.OwnerCacheSize),
 	}
 	if opts.Sync {
 		l.wo = pebble.Sync
@@ -253,7 +248,10 @@ func (l *Ledger) loadOwners() error {
 			it.Close()
 			return fmt.Errorf("%w: owner key %x", ErrCorrupt, k)
 		}
-		l.ownerIDs[string(k[1:])] = binary.BigEndian.Uint32(v)
+		if !l.owners.add(string(k[1:]), binary.BigEndian.Uint32(v)) {
+			it.Close()
+			return nil // full after all: not complete
+		}
 	}
 	if err := errors.Join(it.Error(), it.Close()); err != nil {
 		return err

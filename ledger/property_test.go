@@ -10,11 +10,14 @@ import (
 
 // TestPropertyBalances: random balanced batches (every entry moves points
 // between two accounts) keep the overall sum at zero, and BalanceAt /
-// BalanceAtSeq / AccountBalances match a brute-force model, across reopens.
+// BalanceAtSeq / AccountBalances match a brute-force model, across reopens,
+// whether the owner cache holds every owner or overflows (then owners are
+// looked up in Pebble).
 func TestPropertyBalances(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		fs := vfs.NewMem()
-		opts := Options{fs: fs, CacheSize: 4 << 20, MemTableSize: 2 << 20}
+		ownerCache := rapid.SampledFrom([]int{1, 3, 0}).Draw(rt, "ownerCache")
+		opts := Options{fs: fs, CacheSize: 4 << 20, MemTableSize: 2 << 20, OwnerCacheSize: ownerCache}
 		l, err := Open("db", opts)
 		if err != nil {
 			rt.Fatal(err)

@@ -12,10 +12,14 @@ import (
 // ownerName resolves an owner id to its name (without namespace byte).
 func (l *Ledger) ownerName(r pebble.Reader, id uint32) (string, error) {
 	l.cmu.Lock()
-	n, ok := l.ownerNames[id]
+	cached, ok := l.owners.name(id)
+	var n string
+	if ok {
+		n = string(cached[1:])
+	}
 	l.cmu.Unlock()
 	if ok {
-		return n[1:], nil
+		return n, nil
 	}
 	v, c, err := r.Get(idOwnerKey(id))
 	if errors.Is(err, pebble.ErrNotFound) {
@@ -34,8 +38,9 @@ func (l *Ledger) ownerName(r pebble.Reader, id uint32) (string, error) {
 }
 
 func (l *Ledger) ownerID(r pebble.Reader, ns byte, name string) (uint32, bool, error) {
+	nsName := append([]byte{ns}, name...)
 	l.cmu.Lock()
-	id, ok := l.ownerIDs[string(ns)+name]
+	id, ok := l.owners.id(nsName)
 	l.cmu.Unlock()
 	if ok {
 		return id, true, nil

@@ -2,6 +2,8 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"os"
 	"runtime/metrics"
 	"strconv"
@@ -43,6 +45,9 @@ type ScaleSampler struct {
 	mu      sync.Mutex
 	samples []ScaleSample
 	heap    []metrics.Sample
+	// Log, when set, receives each sample as a JSON line as it is taken,
+	// so that a long run's curve survives the run being stopped.
+	Log io.Writer
 }
 
 // NewScaleSampler samples t, whose ledger lives in dir, over a run of
@@ -92,6 +97,10 @@ func (s *ScaleSampler) sampleLocked() {
 	}
 	s.samples = append(s.samples, ScaleSample{Commands: int64(s.pos), Members: s.Engine().Members(),
 		HeapBytes: heap, RSSBytes: residentBytes(), DiskBytes: DirSize(s.dir), ElapsedS: time.Since(s.start).Seconds()})
+	if s.Log != nil {
+		line, _ := json.Marshal(s.samples[len(s.samples)-1])
+		_, _ = s.Log.Write(append(line, '\n'))
+	}
 }
 
 // residentBytes is this process's resident set size, 0 if unknown.

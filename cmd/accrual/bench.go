@@ -466,6 +466,7 @@ func benchScale(args []string, stdout, stderr io.Writer) error {
 		"command records kept in memory; the others are read back from the ledger directory")
 	jsonOut := fs.String("json", "", "write the scale report and its growth samples (one per 5% of the run) as JSON to FILE")
 	every := fs.Duration("progress-every", 10*time.Second, "progress line interval")
+	samplesOut := fs.String("samples", "", "also append each growth sample to FILE as a JSON line when it is taken")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -495,6 +496,14 @@ func benchScale(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	t := bench.NewScaleSampler(rt, dir, *wf.count)
+	if *samplesOut != "" {
+		f, err := os.Create(*samplesOut)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		t.Log = f
+	}
 	ctx, stop := signalContext()
 	defer stop()
 	cfg := bench.RunConfig{Workload: wcfg, Count: *wf.count, Clients: 1, Batch: *batch, Progress: stderr,

@@ -89,8 +89,8 @@ func WriteScalePlots(dir string, samples []ScaleSample) error {
 		p.Title.Text = c.title
 		p.X.Label.Text = "commands (millions)"
 		p.Y.Label.Text = c.unit
-		p.Y.Min = 0
-		p.Legend.Top = true
+		p.X.Min, p.Y.Min = 0, 0
+		p.Legend.Top = false // bottom right: the curves start at the left and rise
 		if err := plotutil.AddLinePoints(p, c.lines...); err != nil {
 			return fmt.Errorf("plot: %w", err)
 		}

@@ -93,11 +93,12 @@ func TestBenchScaleCommandsPerDayAndPlots(t *testing.T) {
 	js, plots := filepath.Join(dir, "s.json"), filepath.Join(dir, "plots")
 	var out, errw bytes.Buffer
 	err := benchScale([]string{"--profile", "payback", "--count", "20000", "--members", "500", "--batch", "500",
-		"--commands-per-day", "1000", "--records-in-memory", "2000", "--json", js, "--plot", plots}, &out, &errw)
+		"--commands-per-day", "1000", "--records-in-memory", "2000", "--json", js, "--plot", plots,
+		"--heap-profile", filepath.Join(dir, "heap.pprof")}, &out, &errw)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errw.String())
 	}
-	for _, want := range []string{"20 simulated days at 1000 commands/day", "live lots", "35.0M members at"} {
+	for _, want := range []string{"20.0 simulated days at 1000 commands/day", "live lots", "35.0M members at"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("scale output lacks %q:\n%s", want, out.String())
 		}
@@ -124,8 +125,8 @@ func TestBenchScaleCommandsPerDayAndPlots(t *testing.T) {
 			t.Fatalf("sample %d has no throughput: %+v", i, x)
 		}
 	}
-	for _, f := range []string{"memory.png", "disk.png", "throughput.png"} {
-		if fi, err := os.Stat(filepath.Join(plots, f)); err != nil || fi.Size() == 0 {
+	for _, f := range []string{"plots/memory.png", "plots/disk.png", "plots/throughput.png", "heap.pprof"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
 			t.Fatalf("plot %s: %v", f, err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -135,9 +136,12 @@ func TestScaleSamplerSamplesEveryTwentieth(t *testing.T) {
 		if ss[i].Commands <= ss[i-1].Commands || ss[i].Commands-ss[i-1].Commands > 300 {
 			t.Fatalf("sample %d after %d: %+v", i, i-1, ss)
 		}
-		if ss[i].Members <= 0 || ss[i].HeapBytes == 0 || ss[i].RSSBytes == 0 || ss[i].DiskBytes <= 0 {
+		if ss[i].Members <= 0 || ss[i].HeapBytes == 0 || ss[i].RSSBytes == 0 || ss[i].DiskBytes <= 0 || ss[i].CommandsPerS <= 0 {
 			t.Fatalf("sample %d: %+v", i, ss[i])
 		}
+	}
+	if p := s.Progress(); !regexp.MustCompile(`^heap +[0-9.]+ MB  rss +[0-9.]+ MB  disk +[0-9.]+ MB  members [1-9]`).MatchString(p) {
+		t.Fatalf("progress %q", p)
 	}
 }
 

@@ -6,8 +6,11 @@
 // code, resource usage, a JSON report, PNG charts and an offline validation
 // of the final balances. The scale run (Scale, ScaleSampler) replays a
 // long stream into the engine and a ledger and records how heap, resident
-// memory and disk grow with commands and members, sampled every 5 % of the
-// run, with the figures extrapolated to a year.
+// memory, disk and throughput grow with commands and members, sampled every
+// 5 % of the run and plotted (WriteScalePlots), with the figures
+// extrapolated to a year; at a member's real rate of commands (the
+// workload's CommandsPerDay) the run reaches the steady state, where the
+// heap scales with members and their live lots, not with commands.
 //
 // A Target is anything that takes batches of NDJSON command lines and gives
 // one NDJSON result line back per command: the engine in process, the

@@ -36,6 +36,9 @@ type RunConfig struct {
 	Progress      io.Writer
 	ProgressEvery time.Duration
 	ProgressTTY   bool
+	// ProgressExtra, if set, adds its text to every progress line (the
+	// scale run's heap, RSS and disk). It runs beside the submitters.
+	ProgressExtra func() string
 	// SampleEvery is the time-series interval (default 1 s).
 	SampleEvery time.Duration
 	// Timeout of one Submit (default 60 s).
@@ -240,6 +243,9 @@ func (r *runner) sample(done <-chan struct{}) {
 				tot := r.rec.Totals()
 				line := fmt.Sprintf("%s %6.1fs  %8d/%d cmds  %9.0f cmd/s  p99 %7.2f ms  errors %d  late %d  dropped %d",
 					r.t.Name(), s.T, tot.Commands+tot.Failed, cfg.Count, s.Rate, s.P99, tot.Rejected+tot.Failed, tot.Late, tot.Dropped)
+				if cfg.ProgressExtra != nil {
+					line += "  " + cfg.ProgressExtra()
+				}
 				if cfg.ProgressTTY {
 					fmt.Fprintf(cfg.Progress, "\r\033[K%s", line)
 				} else {

@@ -9,6 +9,10 @@ import (
 // YearCommands is the yearly command volume the scale run extrapolates to.
 const YearCommands = 1_800_000_000
 
+// YearMembers is the population the steady-state extrapolation scales to:
+// PAYBACK Germany's active members.
+const YearMembers = 35_000_000
+
 // ScaleReport is the outcome of `accrual bench scale`.
 type ScaleReport struct {
 	Commands          int64   `json:"commands"`
@@ -32,7 +36,39 @@ type ScaleReport struct {
 	YearDiskGB           float64 `json:"year_disk_gb"`
 	YearAvgRatePerS      float64 `json:"year_average_rate_per_s"` // what a year needs on average
 	HeadroomVsYearAvg    float64 `json:"headroom_vs_year_average"`
-	Validation           string  `json:"note"`
+	// The steady state (SetSteadyState). Once a run's simulated time
+	// passes the lots' lifetime, expired lots are dropped and the heap
+	// stops growing with commands: it then scales with members × (a
+	// member + its live lots), which is what the per-member figures say.
+	CommandsPerDay    int64   `json:"commands_per_day"`
+	SimulatedDays     float64 `json:"simulated_days"`
+	BaseHeapBytes     uint64  `json:"heap_base_bytes"`                 // before the first command, after a GC
+	SteadyPerMember   float64 `json:"heap_bytes_per_member_over_base"` // (heap at end - base) / members
+	ResidentRecords   int     `json:"resident_records"`                // command records in memory at the end
+	LiveLots          int64   `json:"live_lots"`
+	LotsPerMember     float64 `json:"live_lots_per_member"`
+	YearMembers       int64   `json:"year_members"`
+	YearMembersHeapGB float64 `json:"year_members_heap_gb"` // base + YearMembers × the bytes per member over base
+	Validation        string  `json:"note"`
+}
+
+// SetSteadyState adds the figures a steady-state reading needs: the
+// simulated span at commandsPerDay, the heap per member over the run's
+// base (the program, ledger and empty engine), the live lots, and the
+// heap of YearMembers members at that size. The bytes per member include
+// the resident window of command records, a fixed amount: with few
+// members they overstate a member's share.
+func (s *ScaleReport) SetSteadyState(commandsPerDay int64, baseHeap uint64, liveLots int64) {
+	s.CommandsPerDay, s.BaseHeapBytes, s.LiveLots, s.YearMembers = commandsPerDay, baseHeap, liveLots, YearMembers
+	if commandsPerDay > 0 {
+		s.SimulatedDays = float64(s.Commands) / float64(commandsPerDay)
+	}
+	if s.Members > 0 {
+		over := float64(s.HeapInuseBytes) - float64(baseHeap)
+		s.SteadyPerMember = max(over, 0) / float64(s.Members)
+		s.LotsPerMember = float64(liveLots) / float64(s.Members)
+	}
+	s.YearMembersHeapGB = (float64(baseHeap) + s.SteadyPerMember*YearMembers) / (1 << 30)
 }
 
 // DirSize is the total size of the regular files under dir.
@@ -56,7 +92,8 @@ func Scale(o *Outcome, t *EngineTarget, entries uint64, dataDir string, samples 
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	s := ScaleReport{Commands: o.Totals.Commands, ElapsedS: o.Elapsed.Seconds(), Members: t.Engine().Members(),
-		HeapInuseBytes: ms.HeapInuse, LedgerEntries: entries, DiskBytes: DirSize(dataDir), YearCommands: YearCommands,
+		ResidentRecords: t.Engine().Resident(),
+		HeapInuseBytes:  ms.HeapInuse, LedgerEntries: entries, DiskBytes: DirSize(dataDir), YearCommands: YearCommands,
 		Validation: "heap is measured after a GC with the engine live; the year's heap adds the second half's growth per command, its disk scales linearly with entries"}
 	if s.ElapsedS > 0 {
 		s.CommandsPerS = float64(s.Commands) / s.ElapsedS

@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"fmt"
 	"os"
+	"runtime"
 	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,6 +28,9 @@ type ScaleSample struct {
 	RSSBytes  uint64  `json:"rss_bytes"`  // resident set (/proc/self/statm)
 	DiskBytes int64   `json:"disk_bytes"` // the ledger directory, WAL included
 	ElapsedS  float64 `json:"elapsed_s"`
+	// CommandsPerS is the throughput since the previous sample (since the
+	// start for the first).
+	CommandsPerS float64 `json:"commands_per_s"`
 }
 
 // sampleParts is how finely a ScaleSampler divides a run: one sample per
@@ -45,24 +51,37 @@ type ScaleSampler struct {
 	mu      sync.Mutex
 	samples []ScaleSample
 	heap    []metrics.Sample
+	// members is the engine's member count after the last batch, for
+	// progress lines read while a batch runs.
+	members  atomic.Int64
+	baseHeap uint64
 	// Log, when set, receives each sample as a JSON line as it is taken,
 	// so that a long run's curve survives the run being stopped.
 	Log io.Writer
 }
 
 // NewScaleSampler samples t, whose ledger lives in dir, over a run of
-// count commands. The clock starts now.
+// count commands. It measures the heap in use (after a GC) as the run's
+// base, then starts the clock.
 func NewScaleSampler(t *EngineTarget, dir string, count int64) *ScaleSampler {
 	step := max(count/sampleParts, 1)
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
 	return &ScaleSampler{EngineTarget: t, dir: dir, step: step, next: step, start: time.Now(),
-		heap: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
+		heap: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}, baseHeap: ms.HeapInuse}
 }
+
+// BaseHeap is the heap in use before the first command (after a GC): the
+// program, the ledger and the empty engine, which do not grow with members.
+func (s *ScaleSampler) BaseHeap() uint64 { return s.baseHeap }
 
 // Submit implements Target: the batch, then a sample if one is due.
 func (s *ScaleSampler) Submit(ctx context.Context, lines [][]byte, dst []byte) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	dst, err := s.EngineTarget.Submit(ctx, lines, dst)
+	s.members.Store(int64(s.Engine().Members()))
 	if err == nil && int64(s.pos) >= s.next {
 		s.sampleLocked()
 		for s.next <= int64(s.pos) {
@@ -90,17 +109,55 @@ func (s *ScaleSampler) Samples() []ScaleSample {
 }
 
 func (s *ScaleSampler) sampleLocked() {
-	metrics.Read(s.heap)
-	var heap uint64
-	if s.heap[0].Value.Kind() == metrics.KindUint64 {
-		heap = s.heap[0].Value.Uint64()
+	x := ScaleSample{Commands: int64(s.pos), Members: s.Engine().Members(), HeapBytes: liveHeap(s.heap),
+		RSSBytes: residentBytes(), DiskBytes: DirSize(s.dir), ElapsedS: time.Since(s.start).Seconds()}
+	var prev ScaleSample
+	if n := len(s.samples); n > 0 {
+		prev = s.samples[n-1]
 	}
-	s.samples = append(s.samples, ScaleSample{Commands: int64(s.pos), Members: s.Engine().Members(),
-		HeapBytes: heap, RSSBytes: residentBytes(), DiskBytes: DirSize(s.dir), ElapsedS: time.Since(s.start).Seconds()})
+	if dt := x.ElapsedS - prev.ElapsedS; dt > 0 {
+		x.CommandsPerS = float64(x.Commands-prev.Commands) / dt
+	}
+	s.samples = append(s.samples, x)
 	if s.Log != nil {
-		line, _ := json.Marshal(s.samples[len(s.samples)-1])
+		line, _ := json.Marshal(x)
 		_, _ = s.Log.Write(append(line, '\n'))
 	}
+}
+
+// Progress is the growth part of a progress line: live heap, RSS, disk and
+// members, read while a batch may be running (the members as of the last
+// batch; the directory walk tolerates files Pebble removes meanwhile).
+func (s *ScaleSampler) Progress() string {
+	mb := func(b float64) float64 { return b / (1 << 20) }
+	return fmt.Sprintf("heap %7.1f MB  rss %7.1f MB  disk %8.1f MB  members %d",
+		mb(float64(liveHeap([]metrics.Sample{{Name: "/gc/heap/live:bytes"}}))), mb(float64(residentBytes())),
+		mb(float64(DirSize(s.dir))), s.members.Load())
+}
+
+// LiveLots counts the lots holding points over every member, as of the
+// engine clock: with Members, what a steady-state heap is made of. It
+// reads the whole engine, so call it after the run.
+func (s *ScaleSampler) LiveLots() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.Engine()
+	var n int64
+	for mi := range e.Members() {
+		v := e.View(int32(mi), true)
+		n += int64(len(v.Lots))
+	}
+	return n
+}
+
+// liveHeap reads Go's live heap as of the last GC into m (one
+// "/gc/heap/live:bytes" sample); 0 if the runtime lacks the metric.
+func liveHeap(m []metrics.Sample) uint64 {
+	metrics.Read(m)
+	if m[0].Value.Kind() == metrics.KindUint64 {
+		return m[0].Value.Uint64()
+	}
+	return 0
 }
 
 // residentBytes is this process's resident set size, 0 if unknown.

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -31,7 +30,8 @@ const benchUsage = `usage:
         [--clients N] [--batch B] [--rate CMDS_PER_S]
         [--validate] [--json FILE] [--plot DIR] [--data DIR]
         [--peer postgres [--pg-url URL]]
-  accrual bench scale --profile payback --count 100000000 [--members N] [--data DIR] [--json FILE]
+  accrual bench scale --profile payback --count 100000000 [--members N] [--commands-per-day N]
+        [--records-in-memory N] [--data DIR] [--json FILE] [--plot DIR] [--heap-profile FILE]
 `
 
 func cmdBench(args []string) error {
@@ -454,88 +454,4 @@ func runPostgresPeer(ctx context.Context, prog *engine.Program, cfg bench.RunCon
 		res.TargetDetail = st
 	}
 	return res, nil
-}
-
-func benchScale(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench scale", flag.ContinueOnError)
-	wf := addWorkloadFlags(fs, 100_000_000)
-	dataDir := fs.String("data", "", "ledger directory (default: a temp dir, removed at the end)")
-	keep := fs.Bool("keep", false, "keep the temp ledger directory")
-	batch := fs.Int("batch", 4096, "commands per batch")
-	recordsInMemory := fs.Int("records-in-memory", apply.DefaultRecordsInMemory,
-		"command records kept in memory; the others are read back from the ledger directory")
-	jsonOut := fs.String("json", "", "write the scale report and its growth samples (one per 5% of the run) as JSON to FILE")
-	every := fs.Duration("progress-every", 10*time.Second, "progress line interval")
-	samplesOut := fs.String("samples", "", "also append each growth sample to FILE as a JSON line when it is taken")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	wcfg, err := wf.config()
-	if err != nil {
-		return err
-	}
-	gen, err := workload.New(wcfg)
-	if err != nil {
-		return err
-	}
-	prog, err := engine.ParseProgram(gen.Program())
-	if err != nil {
-		return err
-	}
-	dir := *dataDir
-	if dir == "" {
-		if dir, err = os.MkdirTemp("", "accrual-scale-"); err != nil {
-			return err
-		}
-		if !*keep {
-			defer os.RemoveAll(dir)
-		}
-	}
-	rt, err := bench.NewReplayTarget(prog, dir, ledger.Options{}, *recordsInMemory)
-	if err != nil {
-		return err
-	}
-	t := bench.NewScaleSampler(rt, dir, *wf.count)
-	if *samplesOut != "" {
-		f, err := os.Create(*samplesOut)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		t.Log = f
-	}
-	ctx, stop := signalContext()
-	defer stop()
-	cfg := bench.RunConfig{Workload: wcfg, Count: *wf.count, Clients: 1, Batch: *batch, Progress: stderr,
-		ProgressEvery: *every, SampleEvery: 10 * time.Second}
-	if fd, ok := stderr.(*os.File); ok && isTerminal(fd) {
-		cfg.ProgressTTY = true
-	}
-	out, runErr := bench.Run(ctx, t, cfg)
-	t.Sample()
-	entries := t.Ledger().LastSeq()
-	if err := t.Close(); err != nil {
-		return err
-	}
-	if runErr != nil {
-		return runErr
-	}
-	s := bench.Scale(out, rt, entries, dir, t.Samples())
-	fmt.Fprintf(stdout, "scale run: %s, %d commands, %d members\n", wcfg.Profile, s.Commands, s.Members)
-	fmt.Fprintf(stdout, "  time            %s (%.0f commands/s)\n", out.Elapsed.Round(time.Millisecond), s.CommandsPerS)
-	fmt.Fprintf(stdout, "  heap in use     %.1f MB: %.0f B/member, %.1f B/command; second half: %.1f B/command more\n",
-		float64(s.HeapInuseBytes)/(1<<20), s.BytesPerMember, s.BytesPerCommand, s.HeapGrowthPerCommand)
-	fmt.Fprintf(stdout, "  ledger          %d entries (%.2f/command), %.1f MB on disk, %.1f B/entry\n", s.LedgerEntries, s.EntriesPerCommand, float64(s.DiskBytes)/(1<<20), s.DiskBytesPerEntry)
-	fmt.Fprintf(stdout, "  a year (%.1fB commands): replay %.1f h, heap %.1f GB, disk %.1f GB; average rate needed %.0f/s (%.0f× headroom)\n",
-		float64(s.YearCommands)/1e9, s.YearHours, s.YearHeapGB, s.YearDiskGB, s.YearAvgRatePerS, s.HeadroomVsYearAvg)
-	if *jsonOut != "" {
-		b, _ := json.MarshalIndent(struct {
-			Machine bench.Machine       `json:"machine"`
-			Scale   bench.ScaleReport   `json:"scale"`
-			Samples []bench.ScaleSample `json:"samples"`
-			Run     bench.Result        `json:"run"`
-		}{bench.DescribeMachine(), s, t.Samples(), bench.NewResult(out, cfg)}, "", "  ")
-		return os.WriteFile(*jsonOut, append(b, '\n'), 0o644)
-	}
-	return nil
 }

@@ -85,6 +85,70 @@ func TestBenchScaleSmall(t *testing.T) {
 	}
 }
 
+// TestBenchScaleCommandsPerDayAndPlots: --commands-per-day sets the
+// simulated span the report states, every sample carries its throughput,
+// and --plot draws the samples.
+func TestBenchScaleCommandsPerDayAndPlots(t *testing.T) {
+	dir := t.TempDir()
+	js, plots := filepath.Join(dir, "s.json"), filepath.Join(dir, "plots")
+	var out, errw bytes.Buffer
+	err := benchScale([]string{"--profile", "payback", "--count", "20000", "--members", "500", "--batch", "500",
+		"--commands-per-day", "1000", "--records-in-memory", "2000", "--json", js, "--plot", plots,
+		"--heap-profile", filepath.Join(dir, "heap.pprof")}, &out, &errw)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errw.String())
+	}
+	for _, want := range []string{"20.0 simulated days at 1000 commands/day", "live lots", "35.0M members at"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("scale output lacks %q:\n%s", want, out.String())
+		}
+	}
+	b, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Scale   bench.ScaleReport   `json:"scale"`
+		Samples []bench.ScaleSample `json:"samples"`
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	checkScaleSamples(t, rep.Samples, 20000)
+	s := rep.Scale
+	if s.CommandsPerDay != 1000 || s.SimulatedDays != 20 || s.BaseHeapBytes == 0 || s.SteadyPerMember <= 0 ||
+		s.LiveLots <= 0 || s.YearMembersHeapGB <= 0 || s.ResidentRecords > 2000+500 {
+		t.Fatalf("scale %+v", s)
+	}
+	for i, x := range rep.Samples {
+		if x.CommandsPerS <= 0 {
+			t.Fatalf("sample %d has no throughput: %+v", i, x)
+		}
+	}
+	for _, f := range []string{"plots/memory.png", "plots/disk.png", "plots/throughput.png", "heap.pprof"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
+			t.Fatalf("plot %s: %v", f, err)
+		}
+	}
+}
+
+// TestBenchScaleFlags: bench scale rejects what it cannot run.
+func TestBenchScaleFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--commands-per-day", "-1"},
+		{"--count", "10", "extra"},
+		{"--plot"},
+	} {
+		if _, err := parseScaleFlags(args); err == nil {
+			t.Errorf("parseScaleFlags(%q) accepted", args)
+		}
+	}
+	f, err := parseScaleFlags([]string{"--commands-per-day", "2800", "--plot", "d", "--members", "20000"})
+	if err != nil || *f.commandsPerDay != 2800 || *f.plotDir != "d" || *f.wf.members != 20000 {
+		t.Fatalf("parsed %v: %+v", err, f)
+	}
+}
+
 // checkScaleSamples: at least one sample per 10 % of a run of count
 // commands, commands increasing, every figure measured.
 func checkScaleSamples(t *testing.T, ss []bench.ScaleSample, count int64) {

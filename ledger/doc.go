@@ -48,4 +48,11 @@
 // id<<3 | (kind-1). Member running balances live in the member index, so a
 // balance "as of seq" is one seek and "as of time" walks back only over the
 // entries dated after it.
+//
+// In memory, Append keeps every owner's name and id (up to
+// Options.OwnerCacheSize, so a new owner needs no lookup in Pebble) and every
+// member's running balances, which the next member index key continues;
+// both sit in owners.go's pointer-free tables (about 70 B a member plus its
+// name), because a coalition's ledger holds tens of millions of members and a
+// map per owner cost more, and a garbage collector that scanned them all.
 package ledger

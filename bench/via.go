@@ -56,6 +56,9 @@ type ViaResult struct {
 	NodeCPUSeconds   float64 `json:"node_cpu_s"`
 	DriverCPUSeconds float64 `json:"driver_cpu_s"`
 	ErrorResults     int64   `json:"error_results"` // stream: result lines with "status":"error"
+	// RaftEntries applied in the window (the 1 s ticks included): the
+	// stream cuts a chunk at what the socket holds, Kafka at 4096 commands.
+	RaftEntries uint64 `json:"raft_entries"`
 }
 
 // NodeMicrosPerCommand is the node's CPU time per command.
@@ -94,22 +97,36 @@ func RunVia(ctx context.Context, cfg ViaConfig) (ViaResult, error) {
 	return ViaResult{}, fmt.Errorf("bench: --via %q: stream or kafka", cfg.Via)
 }
 
-// cpuMark is the CPU time of this process and the node at one moment.
-type cpuMark struct{ self, node float64 }
-
-func markCPU(nodePID int) cpuMark {
-	m := cpuMark{self: startResources().cpu}
-	if u, err := ProcessUsage(nodePID); err == nil {
-		m.node = u.CPUSeconds
-	}
-	return m
+// mark is the CPU time of this process and the node, and the node's
+// applied Raft index, at one moment.
+type mark struct {
+	self, node float64
+	applied    uint64
 }
 
-func (r *ViaResult) finish(start time.Time, from cpuMark, nodePID int) {
-	to := markCPU(nodePID)
+func markNow(ctx context.Context, nodes *Nodes, key string) (mark, error) {
+	st, err := readStatus(ctx, nodes.URLs[0], key)
+	m := mark{self: startResources().cpu, applied: st.AppliedIndex}
+	if u, err := ProcessUsage(nodes.PIDs()[0]); err == nil {
+		m.node = u.CPUSeconds
+	}
+	return m, err
+}
+
+// markStart marks the start of the timed window.
+func markStart(ctx context.Context, nodes *Nodes, key string) (mark, time.Time, error) {
+	m, err := markNow(ctx, nodes, key)
+	return m, time.Now(), err
+}
+
+// finish ends the timed window.
+func (r *ViaResult) finish(ctx context.Context, start time.Time, from mark, nodes *Nodes, key string) error {
 	r.ElapsedS = time.Since(start).Seconds()
+	to, err := markNow(ctx, nodes, key)
 	r.CommandsPerS = float64(r.Commands) / r.ElapsedS
 	r.NodeCPUSeconds, r.DriverCPUSeconds = to.node-from.node, to.self-from.self
+	r.RaftEntries = to.applied - from.applied
+	return err
 }
 
 // runViaStream posts the whole stream as one POST /v1/stream and reads the
@@ -120,7 +137,6 @@ func runViaStream(ctx context.Context, cfg ViaConfig, programFile string, ndjson
 		return ViaResult{}, err
 	}
 	defer nodes.Stop()
-	pid := nodes.PIDs()[0]
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, nodes.URLs[0]+"/v1/stream", bytes.NewReader(ndjson))
 	if err != nil {
 		return ViaResult{}, err
@@ -128,7 +144,10 @@ func runViaStream(ctx context.Context, cfg ViaConfig, programFile string, ndjson
 	req.Header.Set("Authorization", "Bearer "+cfg.Key)
 	req.Header.Set("Content-Type", "application/x-ndjson")
 	res := ViaResult{Via: "stream"}
-	from, start := markCPU(pid), time.Now()
+	from, start, err := markStart(ctx, nodes, cfg.Key)
+	if err != nil {
+		return res, err
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return res, err
@@ -141,7 +160,9 @@ func runViaStream(ctx context.Context, cfg ViaConfig, programFile string, ndjson
 	if res.Commands, res.ErrorResults, err = countResults(resp.Body); err != nil {
 		return res, err
 	}
-	res.finish(start, from, pid)
+	if err := res.finish(ctx, start, from, nodes, cfg.Key); err != nil {
+		return res, err
+	}
 	if want := int64(bytes.Count(ndjson, []byte("\n"))); res.Commands != want {
 		return res, fmt.Errorf("POST /v1/stream: %d result lines for %d commands (logs in %s)", res.Commands, want, cfg.Dir)
 	}
@@ -175,8 +196,8 @@ func (r ViaResult) Line() string {
 	if r.Results {
 		via += " (results produced)"
 	}
-	return fmt.Sprintf("via %s: %d commands in %.2f s: %.0f cmd/s; CPU µs/cmd node %.2f, node + driver %.2f; %d error results",
-		via, r.Commands, r.ElapsedS, r.CommandsPerS, r.NodeMicrosPerCommand(), r.TotalMicrosPerCommand(), r.ErrorResults)
+	return fmt.Sprintf("via %s: %d commands in %.2f s: %.0f cmd/s; CPU µs/cmd node %.2f, node + driver %.2f; %d Raft entries; %d error results",
+		via, r.Commands, r.ElapsedS, r.CommandsPerS, r.NodeMicrosPerCommand(), r.TotalMicrosPerCommand(), r.RaftEntries, r.ErrorResults)
 }
 
 // WriteViaJSON writes the run and the machine as JSON to file.

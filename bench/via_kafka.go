@@ -49,7 +49,6 @@ func runViaKafka(ctx context.Context, cfg ViaConfig, programFile string, lines [
 		return ViaResult{}, err
 	}
 	defer nodes.Stop()
-	pid := nodes.PIDs()[0]
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.TransactionalID("accrual-bench"),
 		kgo.DefaultProduceTopic(viaTopic), kgo.MaxBufferedRecords(1<<20), kgo.ProducerBatchMaxBytes(1<<20))
 	if err != nil {
@@ -61,15 +60,17 @@ func runViaKafka(ctx context.Context, cfg ViaConfig, programFile string, lines [
 	if err != nil {
 		return res, err
 	}
-	from, start := markCPU(pid), time.Now()
+	from, start, err := markStart(ctx, nodes, cfg.Key)
+	if err != nil {
+		return res, err
+	}
 	if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
 		return res, fmt.Errorf("kafka: commit the stream: %w", err)
 	}
 	if err := waitOffset(ctx, nodes.URLs[0], cfg.Key, last+1); err != nil {
 		return res, fmt.Errorf("%w (logs in %s)", err, cfg.Dir)
 	}
-	res.finish(start, from, pid)
-	return res, nil
+	return res, res.finish(ctx, start, from, nodes, cfg.Key)
 }
 
 // produceInTxn produces the lines, perMessage to a message, inside a
@@ -101,23 +102,40 @@ func produceInTxn(ctx context.Context, cl *kgo.Client, lines [][]byte, perMessag
 	return last.Load(), nil
 }
 
+// nodeStatus is the part of GET /v1/cluster the runs read.
+type nodeStatus struct {
+	AppliedIndex uint64
+	Kafka        []struct {
+		Topic string
+		Next  int64
+	}
+}
+
+func readStatus(ctx context.Context, base, key string) (nodeStatus, error) {
+	var st nodeStatus
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/cluster", nil)
+	if err != nil {
+		return st, err
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return st, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return st, fmt.Errorf("GET /v1/cluster: HTTP %d", resp.StatusCode)
+	}
+	return st, json.NewDecoder(resp.Body).Decode(&st)
+}
+
 // waitOffset polls GET /v1/cluster until the node's replicated offset in
 // the topic reaches next (5 minutes at most).
 func waitOffset(ctx context.Context, base, key string, next int64) error {
 	deadline := time.Now().Add(5 * time.Minute)
 	var at int64
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/cluster", nil)
-		req.Header.Set("Authorization", "Bearer "+key)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			var st struct {
-				Kafka []struct {
-					Topic string
-					Next  int64
-				}
-			}
-			_ = json.NewDecoder(resp.Body).Decode(&st)
-			resp.Body.Close()
+		if st, err := readStatus(ctx, base, key); err == nil {
 			for _, p := range st.Kafka {
 				if p.Topic == viaTopic {
 					at = p.Next

@@ -229,14 +229,22 @@ func (c *Consumer) submit(ctx context.Context, cl *kgo.Client, e *entry) error {
 	if c.cfg.ResultsTopic == "" {
 		return nil
 	}
-	for _, m := range e.msgs {
-		r := &kgo.Record{Topic: c.cfg.ResultsTopic, Key: m.rec.Key, Value: e.results(nil, m),
-			Headers: []kgo.RecordHeader{{Key: "source", Value: sourceOf(m.rec)}}}
+	for _, r := range resultRecords(e, c.cfg.ResultsTopic) {
 		// Not the term's ctx: a result of an applied entry is produced
 		// (or flushed in closeClient) even as the term ends.
 		cl.Produce(context.Background(), r, c.produced)
 	}
 	return nil
+}
+
+// resultRecords is one results record per message of the entry.
+func resultRecords(e *entry, topic string) []*kgo.Record {
+	out := make([]*kgo.Record, 0, len(e.msgs))
+	for _, m := range e.msgs {
+		out = append(out, &kgo.Record{Topic: topic, Key: m.rec.Key, Value: e.results(nil, m),
+			Headers: []kgo.RecordHeader{{Key: "source", Value: sourceOf(m.rec)}}})
+	}
+	return out
 }
 
 // sourceOf names the consumed message a result record answers:

@@ -26,9 +26,6 @@ type ViaConfig struct {
 	Via      string // "stream" or "kafka"
 	Workload workload.Config
 	Count    int64
-	// PerMessage is the commands a Kafka message carries (an NDJSON run;
-	// default 1: one card transaction a message).
-	PerMessage int
 	// Results: Kafka also produces every message's results to a results
 	// topic (--kafka-results-topic), as /v1/stream answers every line.
 	Results   bool

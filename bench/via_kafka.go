@@ -56,7 +56,7 @@ func runViaKafka(ctx context.Context, cfg ViaConfig, programFile string, lines [
 	}
 	defer cl.Close()
 	res := ViaResult{Via: "kafka", Commands: int64(len(lines)), Results: cfg.Results}
-	last, err := produceInTxn(ctx, cl, lines, max(cfg.PerMessage, 1), &res.Messages)
+	last, err := produceInTxn(ctx, cl, lines, &res.Messages)
 	if err != nil {
 		return res, err
 	}
@@ -73,17 +73,17 @@ func runViaKafka(ctx context.Context, cfg ViaConfig, programFile string, lines [
 	return res, res.finish(ctx, start, from, nodes, cfg.Key)
 }
 
-// produceInTxn produces the lines, perMessage to a message, inside a
+// produceInTxn produces the lines, one command a message (one card
+// transaction, as a bank's pipeline would put them), inside a
 // transaction it leaves open, and returns the offset of the last message.
-func produceInTxn(ctx context.Context, cl *kgo.Client, lines [][]byte, perMessage int, messages *int64) (int64, error) {
+func produceInTxn(ctx context.Context, cl *kgo.Client, lines [][]byte, messages *int64) (int64, error) {
 	if err := cl.BeginTransaction(); err != nil {
 		return 0, err
 	}
 	var last atomic.Int64
 	var firstErr atomic.Pointer[error]
-	for i := 0; i < len(lines); i += perMessage {
-		v := bytes.Join(lines[i:min(i+perMessage, len(lines))], nil)
-		cl.Produce(ctx, &kgo.Record{Value: bytes.TrimSuffix(v, []byte("\n"))}, func(r *kgo.Record, err error) {
+	for _, line := range lines {
+		cl.Produce(ctx, &kgo.Record{Value: bytes.TrimSuffix(line, []byte("\n"))}, func(r *kgo.Record, err error) {
 			if err != nil {
 				firstErr.CompareAndSwap(nil, &err)
 				return

@@ -16,6 +16,13 @@
 // one NDJSON result line back per command: the engine in process, the
 // engine plus ledger (replay), an HTTP node or cluster, or PostgreSQL.
 //
+// Streams (issue 16): RunVia times the whole stream into one node through
+// one route, POST /v1/stream or a Kafka topic the node consumes (a kfake
+// broker in this process), with the node's and this process's CPU over
+// the timed window (`accrual bench --via`). A ChangeFollower reads GET
+// /v1/changes over HTTP while a run writes and reports whether it kept up
+// (`accrual bench --follow-changes`).
+//
 // It measures; it does not assert speeds (tests check the report, not the
 // figures).
 package bench

@@ -229,9 +229,7 @@ func (c *Consumer) submit(ctx context.Context, cl *kgo.Client, e *entry) error {
 	if c.cfg.ResultsTopic == "" {
 		return nil
 	}
-	for _, m := range e.msgs {
-		r := &kgo.Record{Topic: c.cfg.ResultsTopic, Key: m.rec.Key, Value: e.results(nil, m),
-			Headers: []kgo.RecordHeader{{Key: "source", Value: sourceOf(m.rec)}}}
+	for _, r := range resultRecords(e, c.cfg.ResultsTopic) {
 		// Not the term's ctx: a result of an applied entry is produced
 		// (or flushed in closeClient) even as the term ends.
 		cl.Produce(context.Background(), r, c.produced)
@@ -239,10 +237,42 @@ func (c *Consumer) submit(ctx context.Context, cl *kgo.Client, e *entry) error {
 	return nil
 }
 
-// sourceOf names the consumed message a result record answers:
+// resultRecords is one results record per message of the entry. The
+// records, their headers, values and sources are cut from a few slabs
+// allocated per entry, not per message: franz-go holds each record until
+// it is produced, and nothing here touches a slab again.
+func resultRecords(e *entry, topic string) []*kgo.Record {
+	size := 0
+	for _, m := range e.msgs {
+		size += len(m.rec.Topic) + 2*maxDigits + 2 // the source: topic/partition/offset
+		for _, r := range e.res[m.first : m.first+m.count] {
+			size += len(r) + 1
+		}
+	}
+	buf := make([]byte, 0, size)
+	recs := make([]kgo.Record, len(e.msgs))
+	hdrs := make([]kgo.RecordHeader, len(e.msgs))
+	out := make([]*kgo.Record, len(e.msgs))
+	for i, m := range e.msgs {
+		off := len(buf)
+		buf = e.results(buf, m)
+		value := buf[off:len(buf):len(buf)]
+		off = len(buf)
+		buf = appendSource(buf, m.rec)
+		hdrs[i] = kgo.RecordHeader{Key: "source", Value: buf[off:len(buf):len(buf)]}
+		recs[i] = kgo.Record{Topic: topic, Key: m.rec.Key, Value: value, Headers: hdrs[i : i+1 : i+1]}
+		out[i] = &recs[i]
+	}
+	return out
+}
+
+// maxDigits is the longest decimal int64.
+const maxDigits = 20
+
+// appendSource names the consumed message a result record answers:
 // topic/partition/offset.
-func sourceOf(r *kgo.Record) []byte {
-	b := append([]byte(r.Topic), '/')
+func appendSource(b []byte, r *kgo.Record) []byte {
+	b = append(append(b, r.Topic...), '/')
 	b = strconv.AppendInt(b, int64(r.Partition), 10)
 	b = append(b, '/')
 	return strconv.AppendInt(b, r.Offset, 10)

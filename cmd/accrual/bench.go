@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -29,9 +30,10 @@ const benchUsage = `usage:
         [--profile P] [--count N] [--seed S] [--members M]
         [--clients N] [--batch B] [--rate CMDS_PER_S]
         [--validate] [--json FILE] [--plot DIR] [--data DIR]
-        [--peer postgres [--pg-url URL]]
-  accrual bench scale --profile payback --count 100000000 [--members N] [--commands-per-day N]
-        [--records-in-memory N] [--data DIR] [--json FILE] [--plot DIR] [--heap-profile FILE]
+        [--peer postgres [--pg-url URL]] [--follow-changes]
+  accrual bench --target node --via stream|kafka|kafka-results [--profile P] [--count N]
+  accrual bench scale --profile payback --count 100000000 [--members N] [--skew S] [--commands-per-day N]
+        [--records-in-memory N] [--data DIR] [--json FILE] [--samples FILE] [--plot DIR] [--heap-profile FILE]
 `
 
 func cmdBench(args []string) error {
@@ -160,6 +162,8 @@ type runFlags struct {
 	recordsInMemory           *int
 	bin, serveArgs            *string
 	progressEvery             *time.Duration
+	via                       *string
+	followChanges             *bool
 }
 
 func benchRun(args []string, stdout, stderr io.Writer) error {
@@ -182,6 +186,9 @@ func benchRun(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
+	if *f.via != "" {
+		return f.runVia(ctx, wcfg, stdout)
+	}
 
 	kind := *f.target
 	if *f.urls != "" {
@@ -195,9 +202,20 @@ func benchRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var fol *bench.ChangeFollower
+	if *f.followChanges {
+		if fol, err = bench.FollowChanges(ctx, t, *f.key); err != nil {
+			return err
+		}
+	}
 	res, err := f.runTarget(ctx, t, engT, prog, &cfg)
 	if err != nil {
 		return err
+	}
+	if fol != nil {
+		if err := reportFeed(ctx, fol, &res, stderr); err != nil {
+			return err
+		}
 	}
 	rep.Results = append(rep.Results, res)
 
@@ -240,6 +258,9 @@ func parseRunFlags(args []string) (runFlags, error) {
 		bin:           fs.String("bin", "", "node/cluster: the accrual binary (default: this one)"),
 		serveArgs:     fs.String("serve-args", "", "node/cluster: serve argument template (see bench.DefaultServeArgs)"),
 		progressEvery: fs.Duration("progress-every", 5*time.Second, "progress line interval when stderr is not a terminal"),
+		via: fs.String("via", "", "node: instead of batches, time the whole stream through one route: "+
+			"stream (one POST /v1/stream), kafka (a kfake topic the node consumes), kafka-results (also producing results)"),
+		followChanges: fs.Bool("follow-changes", false, "HTTP targets: follow GET /v1/changes while writing; report entries read vs written and the lag at the end"),
 	}
 	if err := fs.Parse(args); err != nil {
 		return f, err
@@ -360,6 +381,49 @@ func (f runFlags) startNodes(ctx context.Context, kind string, progYAML []byte, 
 	httpT := bench.NewHTTPTarget(kind, nodes.URLs[:1], *f.key, clients)
 	httpT.SetPIDs(nodes.PIDs())
 	return httpT, nil
+}
+
+// runVia is `bench --via`: one durable node, the whole stream through one
+// route (bench.RunVia).
+func (f runFlags) runVia(ctx context.Context, wcfg workload.Config, stdout io.Writer) error {
+	via, results := *f.via, false
+	if via == "kafka-results" {
+		via, results = "kafka", true
+	}
+	self, _ := os.Executable()
+	bin := cmp.Or(*f.bin, self)
+	dir, err := os.MkdirTemp("", "accrual-via-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	key := cmp.Or(*f.key, "bench-operator-key")
+	r, err := bench.RunVia(ctx, bench.ViaConfig{Via: via, Results: results, Workload: wcfg, Count: *f.wf.count,
+		Bin: bin, ServeArgs: *f.serveArgs, Key: key, Dir: dir})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, r.Line())
+	if *f.jsonOut != "" {
+		return bench.WriteViaJSON(*f.jsonOut, r)
+	}
+	return nil
+}
+
+// reportFeed ends the change-feed follower, prints its report and keeps it
+// in the result's detail.
+func reportFeed(ctx context.Context, fol *bench.ChangeFollower, res *bench.Result, stderr io.Writer) error {
+	fr, err := fol.Finish(ctx)
+	if err != nil {
+		return fmt.Errorf("change feed: %w", err)
+	}
+	fmt.Fprintln(stderr, fr.Line())
+	d := map[string]any{"change_feed": fr}
+	if res.TargetDetail != nil {
+		d["target"] = res.TargetDetail
+	}
+	res.TargetDetail = d
+	return nil
 }
 
 // runTarget runs the stream against the target, validates it when asked,

@@ -212,3 +212,68 @@ func readBenchReport(t *testing.T, path string) (benchReport, []byte) {
 	}
 	return rep, b
 }
+
+// TestBenchViaRoutes: --via times the whole stream into a real node through
+// each route: every command is counted (for the stream, one result line
+// each; for Kafka, the node's offset passed the last message) and the
+// window applied Raft entries.
+func TestBenchViaRoutes(t *testing.T) {
+	t.Setenv("ACCRUAL_TEST_MAIN", "1")
+	for _, via := range []string{"stream", "kafka", "kafka-results"} {
+		t.Run(via, func(t *testing.T) {
+			js := filepath.Join(t.TempDir(), "via.json")
+			var out, errw bytes.Buffer
+			err := benchRun([]string{"--target", "node", "--via", via, "--profile", "payback", "--members", "500",
+				"--count", "3000", "--json", js}, &out, &errw)
+			if err != nil {
+				t.Fatalf("%v\n%s\n%s", err, out.String(), errw.String())
+			}
+			b, err := os.ReadFile(js)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rep struct{ Via bench.ViaResult }
+			if err := json.Unmarshal(b, &rep); err != nil {
+				t.Fatal(err)
+			}
+			if r := rep.Via; r.Commands != 3000 || r.RaftEntries == 0 || r.CommandsPerS <= 0 || r.Results != (via == "kafka-results") {
+				t.Fatalf("report %s", b)
+			}
+		})
+	}
+}
+
+// TestBenchFollowChanges: --follow-changes reads the feed while the node
+// target writes and reports every entry written as read in the end.
+func TestBenchFollowChanges(t *testing.T) {
+	t.Setenv("ACCRUAL_TEST_MAIN", "1")
+	js := filepath.Join(t.TempDir(), "r.json")
+	var out, errw bytes.Buffer
+	err := benchRun([]string{"--target", "node", "--profile", "payback", "--members", "500", "--count", "3000",
+		"--clients", "2", "--batch", "200", "--follow-changes", "--json", js}, &out, &errw)
+	if err != nil {
+		t.Fatalf("%v\n%s\n%s", err, out.String(), errw.String())
+	}
+	b, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Results []struct {
+			TargetDetail struct {
+				ChangeFeed bench.FeedReport `json:"change_feed"`
+			} `json:"target_detail"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 1 {
+		t.Fatalf("report %s", b)
+	}
+	f := rep.Results[0].TargetDetail.ChangeFeed
+	read := uint64(f.EntriesReadByEnd)
+	if f.EntriesWritten == 0 || read > f.EntriesWritten || read+f.LagAtEnd != f.EntriesWritten || !strings.Contains(errw.String(), "change feed:") {
+		t.Fatalf("feed report %+v\n%s", f, errw.String())
+	}
+}

@@ -142,6 +142,7 @@ type Ledger struct {
 	// scratch buffers, guarded by appendMu
 	raws   []rawEntry
 	valBuf []byte
+	keyBuf []byte
 
 	cmu        sync.Mutex // guards the owner caches
 	ownerIDs   map[string]uint32

@@ -180,14 +180,20 @@ func (tx *appendTx) newOwner(ns byte, owner, nsName string, newOwners map[string
 	id := tx.nextOwner
 	tx.nextOwner++
 	newOwners[nsName] = id
-	if err := tx.b.Set(ownerIDKey(ns, owner), binary.BigEndian.AppendUint32(nil, id), nil); err != nil {
+	var idv [4]byte // on the stack: Set copies key and value
+	binary.BigEndian.PutUint32(idv[:], id)
+	l := tx.l
+	l.keyBuf = appendOwnerIDKey(l.keyBuf[:0], ns, owner)
+	if err := tx.b.Set(l.keyBuf, idv[:], nil); err != nil {
 		return 0, err
 	}
-	if err := tx.b.Set(idOwnerKey(id), []byte(nsName), nil); err != nil {
+	l.keyBuf = append(append(l.keyBuf[:0], pIDOwner), idv[:]...)
+	l.valBuf = append(l.valBuf[:0], nsName...)
+	if err := tx.b.Set(l.keyBuf, l.valBuf, nil); err != nil {
 		return 0, err
 	}
 	if ns == nsMember {
-		*tx.l.owners.balance(id) = memberState{loaded: true} // brand new: nothing stored to load
+		*l.owners.balance(id) = memberState{loaded: true} // brand new: nothing stored to load
 	}
 	return id, nil
 }
@@ -253,7 +259,8 @@ func (tx *appendTx) writeBalances(raws []rawEntry) error {
 		}
 	}
 	for code := range touched {
-		if err := tx.b.Set(balanceKey(code), binary.AppendUvarint(nil, zig(l.nonMember[code])), nil); err != nil {
+		var val [binary.MaxVarintLen64]byte
+		if err := tx.b.Set(balanceKey(code), binary.AppendUvarint(val[:0], zig(l.nonMember[code])), nil); err != nil {
 			return err
 		}
 	}
@@ -325,12 +332,15 @@ func (tx *appendTx) member(id uint32) (*memberState, error) {
 // writeCommandIndex writes one key per run of consecutive entries of a
 // command.
 func (tx *appendTx) writeCommandIndex(raws []rawEntry) error {
+	l := tx.l
 	for i := 0; i < len(raws); {
 		j := i + 1
 		for j < len(raws) && raws[j].CommandID == raws[i].CommandID {
 			j++
 		}
-		if err := tx.b.Set(commandKey(raws[i].CommandID, raws[i].Seq), binary.AppendUvarint(nil, uint64(j-i)), nil); err != nil {
+		var val [binary.MaxVarintLen64]byte // on the stack: Set copies key and value
+		l.keyBuf = appendCommandKey(l.keyBuf[:0], raws[i].CommandID, raws[i].Seq)
+		if err := tx.b.Set(l.keyBuf, binary.AppendUvarint(val[:0], uint64(j-i)), nil); err != nil {
 			return err
 		}
 		i = j

@@ -70,8 +70,13 @@ func commandPrefix(cmd string) []byte {
 	return append(k, 0)
 }
 
-func commandKey(cmd string, seq uint64) []byte {
-	return binary.BigEndian.AppendUint64(commandPrefix(cmd), seq)
+// appendCommandKey appends a command index key to dst (Append passes a
+// scratch buffer: one key per command, no allocation).
+func appendCommandKey(dst []byte, cmd string, seq uint64) []byte {
+	dst = append(dst, pCommand)
+	dst = append(dst, cmd...)
+	dst = append(dst, 0)
+	return binary.BigEndian.AppendUint64(dst, seq)
 }
 
 // dayOf returns the UTC day number of a millisecond timestamp.
@@ -91,9 +96,12 @@ func dayKey(day int64, blockSeq uint64) []byte {
 }
 
 func ownerIDKey(ns byte, name string) []byte {
-	k := make([]byte, 0, len(name)+2)
-	k = append(k, pOwnerID, ns)
-	return append(k, name...)
+	return appendOwnerIDKey(make([]byte, 0, len(name)+2), ns, name)
+}
+
+func appendOwnerIDKey(dst []byte, ns byte, name string) []byte {
+	dst = append(dst, pOwnerID, ns)
+	return append(dst, name...)
 }
 
 func idOwnerKey(id uint32) []byte {

@@ -137,6 +137,7 @@ type Ledger struct {
 	// scratch buffers, guarded by appendMu
 	raws   []rawEntry
 	valBuf []byte
+	keyBuf []byte
 
 	cmu sync.Mutex // guards the owners' names (the balances: appendMu)
 	// owners interns owner names both ways and holds members' running

@@ -13,8 +13,8 @@ func TestMemoryFootprint(t *testing.T) {
 		got, want uintptr
 	}{
 		{"lot", unsafe.Sizeof(lot{}), 24},
-		{"member", unsafe.Sizeof(member{}), 144},
-		{"memberExt", unsafe.Sizeof(memberExt{}), 96},
+		{"member", unsafe.Sizeof(member{}), 120},
+		{"memberExt", unsafe.Sizeof(memberExt{}), 120},
 		{"memberRetail", unsafe.Sizeof(memberRetail{}), 40},
 		{"record", unsafe.Sizeof(record{}), 88},
 		{"refundEvent", unsafe.Sizeof(refundEvent{}), 24},

@@ -33,12 +33,12 @@ func (e *Engine) purchase(c *Command, t int64, ri int32) (int32, int64, ErrorCod
 		referrer = m.ext.referrer
 		refBonus, refererBonus = e.prog.ReferredPoints, e.prog.ReferrerPoints
 	}
-	ok = ok && addFits(m.avail+m.pending+m.held, total+refBonus+e.maxChallengeBonus()) &&
+	ok = ok && addFits(m.avail+m.pending+m.held(), total+refBonus+e.maxChallengeBonus()) &&
 		addFits(m.earned, total+refBonus+e.maxChallengeBonus()) && addFits(m.metric, metricAdd) &&
 		addFits(m.monthEarned, total) && addFits(-e.partnerIssued[pi], total)
 	if referrer >= 0 {
 		r := e.members.at(referrer)
-		ok = ok && addFits(r.avail+r.pending+r.held, refererBonus) && addFits(r.earned, refererBonus)
+		ok = ok && addFits(r.avail+r.pending+r.held(), refererBonus) && addFits(r.earned, refererBonus)
 	}
 	if !ok {
 		if isNew {
@@ -88,7 +88,7 @@ func (e *Engine) refund(c *Command, t int64) (int32, int64, ErrorCode) {
 		return -1, 0, ErrUnknownOriginal
 	}
 	pr := e.buys.at(e.recs.at(oi).ref)
-	if e.members.at(pr.member).name != string(c.Member) || pr.partner != pi {
+	if e.nameOf(e.members.at(pr.member)) != string(c.Member) || pr.partner != pi {
 		return -1, 0, ErrOriginalMismatch
 	}
 	if pr.refunded+c.Amount > pr.amount {
@@ -98,7 +98,7 @@ func (e *Engine) refund(c *Command, t int64) (int32, int64, ErrorCode) {
 	r0, r1 := pr.refunded, pr.refunded+c.Amount
 	claw := mulDivFloor([5]int64{pr.points, r1, 1, 1, 1}, pr.amount, 1) - mulDivFloor([5]int64{pr.points, r0, 1, 1, 1}, pr.amount, 1)
 	m := e.members.at(mi)
-	if !addFits(m.debt, claw) || !addFits(m.earned, -claw) {
+	if !addFits(m.debt(), claw) || !addFits(m.earned, -claw) {
 		return -1, 0, ErrOverflow
 	}
 	e.bring(mi, t)
@@ -122,7 +122,7 @@ func (e *Engine) refund(c *Command, t int64) (int32, int64, ErrorCode) {
 	}
 	if rest > 0 {
 		missing := e.consume(m, rest, false)
-		m.debt += missing
+		e.addDebt(m, missing)
 		e.record(KindClawback, t, partnerAcct(AccountPartnerIssued, pi), memberAcct(AccountMemberAvailable, mi), rest)
 	}
 	e.compact(m)
@@ -157,6 +157,9 @@ func (e *Engine) quote(c *Command, t int64) Result {
 		// without them and roll its year to t.
 		e.viewM = *e.members.at(mi)
 		e.viewM.lots = nil
+		if x := e.viewM.ext; x != nil && !x.sec9 {
+			e.viewM.ext = nil // only debt or held points, which earning never reads
+		}
 		m = &e.viewM
 		e.rollYear(m, t)
 	} else {

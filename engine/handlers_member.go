@@ -8,7 +8,7 @@ func (e *Engine) adjust(c *Command, t int64) (int32, int64, ErrorCode) {
 	isNew := mi < 0
 	if !isNew {
 		m := e.members.at(mi)
-		if !addFits(m.earned, c.Points) || !addFits(m.avail+m.pending+m.held, c.Points) || !addFits(m.debt, -c.Points) ||
+		if !addFits(m.earned, c.Points) || !addFits(m.avail+m.pending+m.held(), c.Points) || !addFits(m.debt(), -c.Points) ||
 			!addFits(e.adjustments, -c.Points) {
 			return -1, 0, ErrOverflow
 		}
@@ -24,7 +24,7 @@ func (e *Engine) adjust(c *Command, t int64) (int32, int64, ErrorCode) {
 		e.repayDebt(m)
 	} else {
 		missing := e.consume(m, -c.Points, false)
-		m.debt += missing
+		e.addDebt(m, missing)
 		e.record(KindAdjust, t, adjustmentsAcct, memberAcct(AccountMemberAvailable, mi), -c.Points)
 	}
 	m.earned += c.Points
@@ -81,7 +81,7 @@ func (e *Engine) action(c *Command, t int64) (int32, int64, ErrorCode) {
 	}
 	if mi >= 0 {
 		m := e.members.at(mi)
-		if !addFits(m.earned, a.Points) || !addFits(m.avail+m.pending+m.held, a.Points) {
+		if !addFits(m.earned, a.Points) || !addFits(m.avail+m.pending+m.held(), a.Points) {
 			return -1, 0, ErrOverflow
 		}
 		e.bring(mi, t)
@@ -133,7 +133,7 @@ func (e *Engine) transfer(c *Command, t int64) (int32, int64, ErrorCode) {
 	ri := e.lookup(c.To)
 	if ri >= 0 {
 		r := e.members.at(ri)
-		if !addFits(r.earned, c.Points) || !addFits(r.avail+r.pending+r.held, c.Points) {
+		if !addFits(r.earned, c.Points) || !addFits(r.avail+r.pending+r.held(), c.Points) {
 			e.rollback(si)
 			return -1, 0, ErrOverflow
 		}

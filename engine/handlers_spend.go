@@ -119,7 +119,7 @@ func (e *Engine) cancel(c *Command, t int64) (int32, int64, ErrorCode) {
 }
 
 func (e *Engine) hold(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
-	mi, pi, code := e.spendable(c, t, func(m *member, _ int32) int64 { return m.held })
+	mi, pi, code := e.spendable(c, t, func(m *member, _ int32) int64 { return m.held() })
 	if code != OK {
 		return -1, 0, code
 	}
@@ -132,7 +132,7 @@ func (e *Engine) hold(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
 	off := uint32(len(e.parts))
 	left := e.consume(m, c.Points, true)
 	assert(left == 0, "hold consumed less than available")
-	m.held += c.Points
+	e.addHeld(m, c.Points)
 	deadline := t + timeoutS*msPerSecond
 	hi := uint32(e.holds.add(holdRec{points: c.Points, deadlineMS: deadline, partsOff: off,
 		partsLen: uint32(len(e.parts)) - off, member: mi, partner: pi, open: true}))
@@ -178,7 +178,7 @@ func (e *Engine) closeHold(c *Command, t int64, ri int32) (int32, int64, ErrorCo
 		}
 	}
 	h.open = false
-	m.held -= h.points
+	e.addHeld(m, -h.points)
 	if capture > 0 {
 		e.capture(m, h, mi, ri, capture, t)
 	}

@@ -6,7 +6,7 @@ package engine
 // bring brings member mi to time t (SPEC §4 steps 1, 1b, 2, 3, 4).
 func (e *Engine) bring(mi int32, t int64) {
 	m := e.members.at(mi)
-	e.touch(m, mi)
+	e.touch(mi)
 	e.mature(m, mi, t)
 	e.releaseDue(m, mi, t)
 	e.repayDebt(m)
@@ -53,7 +53,7 @@ func (e *Engine) releaseDue(m *member, mi int32, t int64) {
 			continue
 		}
 		e.giveBack(m, e.parts[h.partsOff:h.partsOff+h.partsLen])
-		m.held -= h.points
+		m.ext.held -= h.points
 		e.record(KindRelease, h.deadlineMS, memberAcct(AccountMemberAvailable, mi), memberAcct(AccountMemberHeld, mi), h.points)
 		if e.emit {
 			if e.undoing {

@@ -198,10 +198,10 @@ func (e *Engine) consume(m *member, points int64, keep bool) int64 {
 }
 
 func (e *Engine) repayDebt(m *member) {
-	if m.debt == 0 || m.avail == 0 {
+	if m.debt() == 0 || m.avail == 0 {
 		return
 	}
-	m.debt -= e.take(m, m.debt, false)
+	m.ext.debt -= e.take(m, m.ext.debt, false)
 }
 
 // compact advances liveFrom past lots that are empty and matured, and

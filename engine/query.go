@@ -44,7 +44,7 @@ func (e *Engine) View(mi int32, withLots bool) MemberView { return e.memberView(
 func (e *Engine) memberView(mi int32, withLots bool) MemberView {
 	v := e.view(mi, e.ClockMS())
 	mv := MemberView{
-		Member: v.name, Available: v.available(), Pending: v.pending, Held: v.held,
+		Member: e.nameOf(v), Available: v.available(), Pending: v.pending, Held: v.held(),
 		Tier: e.prog.Levels[e.tierOf(v)].Name, Earned: v.earned, Redeemed: v.redeemed, Expired: v.expiredPoints(),
 	}
 	if x := v.ext; x != nil && x.plan >= 0 && e.ClockMS() < x.planUntilMS {
@@ -103,7 +103,7 @@ func (e *Engine) Dump(fn func(v *MemberView) error) error {
 		order[i] = int32(i)
 	}
 	slices.SortFunc(order, func(a, b int32) int {
-		return strings.Compare(e.members.at(a).name, e.members.at(b).name)
+		return strings.Compare(e.nameOf(e.members.at(a)), e.nameOf(e.members.at(b)))
 	})
 	for _, mi := range order {
 		v := e.memberView(mi, false)

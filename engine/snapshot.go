@@ -111,7 +111,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 	}
 	s.u(uint64(e.members.len()))
 	for k := 0; k < e.members.len(); k++ {
-		s.member(e.members.at(int32(k)))
+		s.member(e, e.members.at(int32(k)))
 	}
 	e.writeTables(s)
 	s.w.WriteString(snapshotMagic)
@@ -121,9 +121,9 @@ func (e *Engine) Snapshot(w io.Writer) error {
 	return s.w.Flush()
 }
 
-func (s *snapWriter) member(m *member) {
-	s.str(m.name)
-	for _, v := range [...]int64{m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed, m.expiredPoints(),
+func (s *snapWriter) member(e *Engine, m *member) {
+	s.str(e.nameOf(m))
+	for _, v := range [...]int64{m.debt(), m.avail, m.pending, m.held(), m.earned, m.redeemed, m.expiredPoints(),
 		m.metric, m.monthEarned, m.lastActivityMS, int64(m.liveFrom), int64(m.year), int64(m.month),
 		int64(m.carried), boolInt(m.firstDone()), int64(m.pendFrom), boolInt(m.unsorted())} {
 		s.i(v)
@@ -135,7 +135,7 @@ func (s *snapWriter) member(m *member) {
 		s.i(l.expiresAtMS)
 	}
 	s.i(int64(m.lotBase))
-	if m.ext == nil {
+	if m.ext == nil || !m.ext.sec9 {
 		s.u(0)
 		return
 	}
@@ -328,8 +328,8 @@ func Restore(r io.Reader) (*Engine, error) {
 	}
 	nm := s.n()
 	for k := 0; k < nm && s.err == nil; k++ {
-		m := s.member(&e.names)
-		e.byName.insert(memberKeys{e}, []byte(m.name), e.members.add(m))
+		m, name := s.member(&e.names, &e.mnames)
+		e.byName.insert(memberKeys{e}, name, e.members.add(m))
 	}
 	e.readTables(s)
 	s.magic()
@@ -379,11 +379,18 @@ func (s *snapReader) programs() (p, next *Program, nextAt int64, storeBacked boo
 	return p, next, nextAt, storeBacked, nil
 }
 
-// member reads one member, storing its id in names.
-func (s *snapReader) member(names *arena) member {
+// member reads one member, storing its id in mnames (and its challenge
+// categories in names); it returns the id too.
+func (s *snapReader) member(names *arena, mnames *nameStore) (member, []byte) {
 	var m member
-	m.name = names.str(s.bytes())
-	m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed = s.i(), s.i(), s.i(), s.i(), s.i(), s.i()
+	name := s.bytes()
+	if len(name) == 0 || len(name) > math.MaxUint8 {
+		s.fail(errors.New("engine snapshot: member id empty or longer than 255 bytes"))
+		return m, nil
+	}
+	m.name = mnames.add(name)
+	debt, held := s.i(), int64(0)
+	m.avail, m.pending, held, m.earned, m.redeemed = s.i(), s.i(), s.i(), s.i(), s.i()
 	_ = s.i() // expired: the balance identity gives it (member.expiredPoints)
 	m.metric, m.monthEarned, m.lastActivityMS = s.i(), s.i(), s.i()
 	m.liveFrom = s.i32()
@@ -412,11 +419,17 @@ func (s *snapReader) member(names *arena) member {
 	if s.u() == 1 {
 		m.ext = s.memberExt(names)
 	}
-	return m
+	if debt != 0 || held != 0 {
+		if m.ext == nil {
+			m.ext = &memberExt{plan: -1, referrer: -1}
+		}
+		m.ext.debt, m.ext.held = debt, held
+	}
+	return m, name
 }
 
 func (s *snapReader) memberExt(names *arena) *memberExt {
-	x := &memberExt{}
+	x := &memberExt{sec9: true}
 	x.planUntilMS, x.plan, x.referrer = s.i(), s.i32(), s.i32()
 	for j, nh := 0, s.n(); j < nh && s.err == nil; j++ {
 		x.holds = append(x.holds, uint32(s.u()))

@@ -34,24 +34,21 @@ type part struct {
 // lots[i] is lot lotBase+i. The member drops empty matured lots from the
 // front (lots.go), so lots follow the member's live points, not its history.
 type member struct {
-	name           string
 	lots           []lot
-	ext            *memberExt // nil unless a §9 feature touched the member
-	debt           int64
-	avail          int64 // remaining points of available lots (debt not subtracted)
+	ext            *memberExt // nil unless a §9 feature, debt or a hold touched the member
+	avail          int64      // remaining points of available lots (debt not subtracted)
 	pending        int64
-	held           int64
 	earned         int64
 	redeemed       int64
 	metric         int64 // this year's spend or purchase count
 	monthEarned    int64
 	lastActivityMS int64
-	lotBase        int32  // absolute index of lots[0]: the lots dropped before it
-	liveFrom       int32  // index into lots: lots before it are empty and matured
-	pendFrom       int32  // index into lots: lots before it have matured
-	touched        uint32 // Apply epoch that last touched the member
-	month          int32  // monthKey of monthEarned
-	year           int16  // calendar year of metric (SPEC times end in 9999)
+	lotBase        int32 // absolute index of lots[0]: the lots dropped before it
+	liveFrom       int32 // index into lots: lots before it are empty and matured
+	pendFrom       int32 // index into lots: lots before it have matured
+	month          int32 // monthKey of monthEarned
+	name           nameRef
+	year           int16 // calendar year of metric (SPEC times end in 9999)
 	carried        uint8
 	flags          uint8 // memberFirstDone, memberUnsorted
 }
@@ -66,19 +63,40 @@ const (
 func (m *member) firstDone() bool { return m.flags&memberFirstDone != 0 }
 func (m *member) unsorted() bool  { return m.flags&memberUnsorted != 0 }
 
+// debt and held live in memberExt: they are 0 for almost every member.
+func (m *member) debt() int64 {
+	if m.ext == nil {
+		return 0
+	}
+	return m.ext.debt
+}
+
+func (m *member) held() int64 {
+	if m.ext == nil {
+		return 0
+	}
+	return m.ext.held
+}
+
 // available is the member's available balance (SPEC §3).
-func (m *member) available() int64 { return m.avail - m.debt }
+func (m *member) available() int64 { return m.avail - m.debt() }
 
 // expiredPoints is what went to breakage (SPEC §8): by the balance
 // identity available + pending + held = earned − redeemed − expired, which
 // every command keeps, so it needs no field of its own. (Go's wrapping
 // arithmetic keeps the result exact even if a partial sum overflows.)
 func (m *member) expiredPoints() int64 {
-	return m.earned - m.redeemed - (m.available() + m.pending + m.held)
+	return m.earned - m.redeemed - (m.available() + m.pending + m.held())
 }
 
-// memberExt holds §9 state: 96 bytes plus its slices and retail part.
+// memberExt holds what few members need: debt, held points and §9 state
+// (120 bytes plus its slices and retail part). sec9 says whether a §9
+// feature made it (members.go ext), which the snapshot records; an ext
+// made only for debt or holds' points (members.go spare) is not written
+// as one.
 type memberExt struct {
+	debt        int64
+	held        int64
 	planUntilMS int64
 	plan        int32 // -1: none
 	referrer    int32 // -1: none; a referral bonus is due on the first purchase
@@ -86,6 +104,7 @@ type memberExt struct {
 	challenges  []challengeProgress
 	actions     []actionCount
 	retail      *memberRetail // nil unless the program has offers or daily limits
+	sec9        bool
 }
 
 type challengeProgress struct {

@@ -28,6 +28,7 @@ func (e *Engine) tryBring(mi int32, t int64) {
 	}
 	e.undoOut = len(e.out)
 	e.undoBreakage = e.breakage
+	e.undoDebt, e.undoHeld = m.debt(), m.held()
 	e.bring(mi, t)
 }
 
@@ -49,7 +50,9 @@ func (e *Engine) rollback(mi int32) {
 		}
 	}
 	if m.ext != nil {
+		// bring makes no ext: one it changed was there before.
 		m.ext.holds = append(m.ext.holds[:0], e.undoHoldList...)
+		m.ext.debt, m.ext.held = e.undoDebt, e.undoHeld
 	}
 	for _, h := range e.undoHolds {
 		e.holds.at(int32(h)).open = true

@@ -50,6 +50,12 @@ func (e *Engine) view(mi int32, t int64) *member {
 	e.viewM = *m
 	e.viewLots = append(e.viewLots[:0], m.lots...)
 	e.viewM.lots = e.viewLots
+	if m.ext != nil {
+		// Bringing the copy changes its debt and held points: they go to
+		// a copy of ext (whose slices the view only reads).
+		e.viewExt = *m.ext
+		e.viewM.ext = &e.viewExt
+	}
 	saved := e.emit
 	e.emit = false
 	v := &e.viewM

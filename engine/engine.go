@@ -56,8 +56,7 @@ type Engine struct {
 	undoHoldList []uint32
 	undoOut      int
 	undoBreakage int64
-	undoDebt     int64 // the member's debt and held points (in its ext)
-	undoHeld     int64
+	undoExt      memberExt // the member's ext, if it has one
 
 	// scratch for views and lot ordering
 	viewM    member
@@ -178,8 +177,8 @@ func (e *Engine) applyAt(c *Command, t int64) Result {
 	e.clockMS = t
 	m := e.members.at(mi)
 	res.Tier = e.tierOf(m)
-	res.Available, res.Pending, res.Held = m.available(), m.pending, m.held()
-	res.Points = m.available() + m.pending - before
+	res.Available, res.Pending, res.Held = m.available(), m.get(bPending), m.held()
+	res.Points = m.available() + m.get(bPending) - before
 	r.member, r.tier, r.points, r.available, r.pending, r.held = mi, res.Tier, res.Points, res.Available, res.Pending, res.Held
 	return res
 }

@@ -13,8 +13,8 @@ func TestMemoryFootprint(t *testing.T) {
 		got, want uintptr
 	}{
 		{"lot", unsafe.Sizeof(lot{}), 24},
-		{"member", unsafe.Sizeof(member{}), 120},
-		{"memberExt", unsafe.Sizeof(memberExt{}), 120},
+		{"member", unsafe.Sizeof(member{}), 96},
+		{"memberExt", unsafe.Sizeof(memberExt{}), 168},
 		{"memberRetail", unsafe.Sizeof(memberRetail{}), 40},
 		{"record", unsafe.Sizeof(record{}), 88},
 		{"refundEvent", unsafe.Sizeof(refundEvent{}), 24},

@@ -29,8 +29,8 @@ func (e *Engine) mature(m *member, mi int32, t int64) {
 			break
 		}
 		e.record(KindMature, l.matureAtMS, memberAcct(AccountMemberAvailable, mi), memberAcct(AccountMemberPending, mi), l.points)
-		m.pending -= l.points
-		m.avail += l.points
+		m.add(bPending, -l.points)
+		m.add(bAvail, l.points)
 		if l.points > 0 && l.expiresAtMS != neverMS && e.emit {
 			e.due.push(dueItem{dueMS: l.expiresAtMS, member: mi})
 		}
@@ -70,7 +70,7 @@ func (e *Engine) releaseDue(m *member, mi int32, t int64) {
 }
 
 func (e *Engine) expire(m *member, mi int32, t int64) {
-	if m.avail == 0 {
+	if m.get(bAvail) == 0 {
 		return
 	}
 	switch e.prog.ExpiryMode {
@@ -87,7 +87,7 @@ func (e *Engine) expire(m *member, mi int32, t int64) {
 				continue
 			}
 			e.record(KindExpire, l.expiresAtMS, breakageAcct, memberAcct(AccountMemberAvailable, mi), l.points)
-			m.avail -= l.points
+			m.add(bAvail, -l.points)
 			if e.emit {
 				e.breakage += l.points
 			}
@@ -105,11 +105,11 @@ func (e *Engine) expire(m *member, mi int32, t int64) {
 				e.setLot(m, i, l)
 			}
 		}
-		e.record(KindExpire, dueMS, breakageAcct, memberAcct(AccountMemberAvailable, mi), m.avail)
+		e.record(KindExpire, dueMS, breakageAcct, memberAcct(AccountMemberAvailable, mi), m.get(bAvail))
 		if e.emit {
-			e.breakage += m.avail
+			e.breakage += m.get(bAvail)
 		}
-		m.avail = 0
+		m.set(bAvail, 0)
 	}
 	e.compact(m)
 }
@@ -120,11 +120,11 @@ func (e *Engine) rollYear(m *member, t int64) {
 		return
 	}
 	if y == int64(m.year)+1 {
-		m.carried = uint8(e.prog.levelFor(m.metric))
+		m.carried = uint8(e.prog.levelFor(m.get(bMetric)))
 	} else {
 		m.carried = 0
 	}
-	m.metric = 0
+	m.set(bMetric, 0)
 	m.year = int16(y)
 }
 
@@ -132,7 +132,7 @@ func (m *member) earnedThisMonth(t int64) int64 {
 	if int64(m.month) != monthKey(t) {
 		return 0
 	}
-	return m.monthEarned
+	return m.get(bMonthEarned)
 }
 
 func (e *Engine) activity(m *member, mi int32, t int64) {

@@ -90,12 +90,12 @@ func (e *Engine) addLot(m *member, mi int32, points, matureAtMS, expiresAtMS, t 
 	l := lot{points: points, matureAtMS: matureAtMS, expiresAtMS: expiresAtMS}
 	if matureAtMS <= t {
 		l.matureAtMS = maturedMark
-		m.avail += points
+		m.add(bAvail, points)
 		if expiresAtMS != neverMS {
 			e.due.push(dueItem{dueMS: expiresAtMS, member: mi})
 		}
 	} else {
-		m.pending += points
+		m.add(bPending, points)
 		e.due.push(dueItem{dueMS: matureAtMS, member: mi})
 	}
 	m.lots = append(m.lots, l)
@@ -110,7 +110,7 @@ func (e *Engine) giveBack(m *member, ps []part) {
 		l.points += p.points
 		l.expiresAtMS = p.expiresAtMS // the same, unless lotFor made the lot empty
 		e.setLot(m, i, l)
-		m.avail += p.points
+		m.add(bAvail, p.points)
 		if int32(i) < m.liveFrom {
 			m.liveFrom = int32(i)
 		}
@@ -181,7 +181,7 @@ func (e *Engine) take(m *member, want int64, keep bool) int64 {
 		n := min(l.points, want-got)
 		l.points -= n
 		e.setLot(m, i, l)
-		m.avail -= n
+		m.add(bAvail, -n)
 		got += n
 		if keep {
 			e.parts = append(e.parts, part{lot: uint32(m.lotBase) + uint32(i), points: n, expiresAtMS: l.expiresAtMS})
@@ -198,7 +198,7 @@ func (e *Engine) consume(m *member, points int64, keep bool) int64 {
 }
 
 func (e *Engine) repayDebt(m *member) {
-	if m.debt() == 0 || m.avail == 0 {
+	if m.debt() == 0 || m.get(bAvail) == 0 {
 		return
 	}
 	m.ext.debt -= e.take(m, m.ext.debt, false)

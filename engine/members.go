@@ -77,33 +77,25 @@ func (e *Engine) lookupOrCreate(name []byte, t int64) int32 {
 
 // ext returns m's §9 state, making it if need be.
 func (e *Engine) ext(m *member) *memberExt {
-	x := e.spare(m)
+	x := m.spare()
 	x.sec9 = true
 	return x
 }
 
-// spare returns m's ext for its debt or held points, making it if need be.
-func (e *Engine) spare(m *member) *memberExt {
-	if m.ext == nil {
-		m.ext = &memberExt{plan: -1, referrer: -1}
-	}
-	return m.ext
-}
-
 func (e *Engine) addDebt(m *member, points int64) {
 	if points != 0 {
-		e.spare(m).debt += points
+		m.spare().debt += points
 	}
 }
 
 func (e *Engine) addHeld(m *member, points int64) {
 	if points != 0 {
-		e.spare(m).held += points
+		m.spare().held += points
 	}
 }
 
 func (e *Engine) tierOf(m *member) uint8 {
-	lv := uint8(e.prog.levelFor(m.metric))
+	lv := uint8(e.prog.levelFor(m.get(bMetric)))
 	if m.carried > lv {
 		return m.carried
 	}

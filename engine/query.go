@@ -44,8 +44,8 @@ func (e *Engine) View(mi int32, withLots bool) MemberView { return e.memberView(
 func (e *Engine) memberView(mi int32, withLots bool) MemberView {
 	v := e.view(mi, e.ClockMS())
 	mv := MemberView{
-		Member: e.nameOf(v), Available: v.available(), Pending: v.pending, Held: v.held(),
-		Tier: e.prog.Levels[e.tierOf(v)].Name, Earned: v.earned, Redeemed: v.redeemed, Expired: v.expiredPoints(),
+		Member: e.nameOf(v), Available: v.available(), Pending: v.get(bPending), Held: v.held(),
+		Tier: e.prog.Levels[e.tierOf(v)].Name, Earned: v.get(bEarned), Redeemed: v.get(bRedeemed), Expired: v.expiredPoints(),
 	}
 	if x := v.ext; x != nil && x.plan >= 0 && e.ClockMS() < x.planUntilMS {
 		mv.Plan = e.prog.Plans[x.plan].ID

@@ -123,8 +123,8 @@ func (e *Engine) Snapshot(w io.Writer) error {
 
 func (s *snapWriter) member(e *Engine, m *member) {
 	s.str(e.nameOf(m))
-	for _, v := range [...]int64{m.debt(), m.avail, m.pending, m.held(), m.earned, m.redeemed, m.expiredPoints(),
-		m.metric, m.monthEarned, m.lastActivityMS, int64(m.liveFrom), int64(m.year), int64(m.month),
+	for _, v := range [...]int64{m.debt(), m.get(bAvail), m.get(bPending), m.held(), m.get(bEarned), m.get(bRedeemed), m.expiredPoints(),
+		m.get(bMetric), m.get(bMonthEarned), m.lastActivityMS, int64(m.liveFrom), int64(m.year), int64(m.month),
 		int64(m.carried), boolInt(m.firstDone()), int64(m.pendFrom), boolInt(m.unsorted())} {
 		s.i(v)
 	}
@@ -389,10 +389,11 @@ func (s *snapReader) member(names *arena, mnames *nameStore) (member, []byte) {
 		return m, nil
 	}
 	m.name = mnames.add(name)
+	var v [nBal]int64
 	debt, held := s.i(), int64(0)
-	m.avail, m.pending, held, m.earned, m.redeemed = s.i(), s.i(), s.i(), s.i(), s.i()
+	v[bAvail], v[bPending], held, v[bEarned], v[bRedeemed] = s.i(), s.i(), s.i(), s.i(), s.i()
 	_ = s.i() // expired: the balance identity gives it (member.expiredPoints)
-	m.metric, m.monthEarned, m.lastActivityMS = s.i(), s.i(), s.i()
+	v[bMetric], v[bMonthEarned], m.lastActivityMS = s.i(), s.i(), s.i()
 	m.liveFrom = s.i32()
 	if y := s.i32(); y >= math.MinInt16 && y <= math.MaxInt16 {
 		m.year = int16(y)
@@ -419,11 +420,11 @@ func (s *snapReader) member(names *arena, mnames *nameStore) (member, []byte) {
 	if s.u() == 1 {
 		m.ext = s.memberExt(names)
 	}
+	for b, x := range v {
+		m.set(bal(b), x)
+	}
 	if debt != 0 || held != 0 {
-		if m.ext == nil {
-			m.ext = &memberExt{plan: -1, referrer: -1}
-		}
-		m.ext.debt, m.ext.held = debt, held
+		m.spare().debt, m.spare().held = debt, held
 	}
 	return m, name
 }

@@ -36,17 +36,12 @@ type part struct {
 type member struct {
 	lots           []lot
 	ext            *memberExt // nil unless a §9 feature, debt or a hold touched the member
-	avail          int64      // remaining points of available lots (debt not subtracted)
-	pending        int64
-	earned         int64
-	redeemed       int64
-	metric         int64 // this year's spend or purchase count
-	monthEarned    int64
 	lastActivityMS int64
-	lotBase        int32 // absolute index of lots[0]: the lots dropped before it
-	liveFrom       int32 // index into lots: lots before it are empty and matured
-	pendFrom       int32 // index into lots: lots before it have matured
-	month          int32 // monthKey of monthEarned
+	n              [nBal]int32 // balances and counters (bal); wideMark: in ext
+	lotBase        int32       // absolute index of lots[0]: the lots dropped before it
+	liveFrom       int32       // index into lots: lots before it are empty and matured
+	pendFrom       int32       // index into lots: lots before it have matured
+	month          int32       // monthKey of monthEarned
 	name           nameRef
 	year           int16 // calendar year of metric (SPEC times end in 9999)
 	carried        uint8
@@ -62,6 +57,56 @@ const (
 
 func (m *member) firstDone() bool { return m.flags&memberFirstDone != 0 }
 func (m *member) unsorted() bool  { return m.flags&memberUnsorted != 0 }
+
+// bal names a balance or counter of a member: 4 bytes in the member while
+// it fits in an int32 (nearly always), else wideMark there and the exact
+// value in its ext, so that every value stays exact at any size.
+type bal uint8
+
+const (
+	bAvail       bal = iota // remaining points of available lots (debt not subtracted)
+	bPending                // remaining points of pending lots
+	bEarned                 // points earned (SPEC §3)
+	bRedeemed               // points redeemed
+	bMetric                 // this year's spend or purchase count
+	bMonthEarned            // points earned in month (monthly cap)
+	nBal
+)
+
+const wideMark = math.MinInt32
+
+// narrowMax is the largest value (and -narrowMax the smallest) a member
+// keeps in its int32: math.MaxInt32, but tests lower it so that most
+// values go wide, and check that nothing observable changes.
+var narrowMax int64 = math.MaxInt32
+
+func (m *member) get(b bal) int64 {
+	if v := m.n[b]; v != wideMark {
+		return int64(v)
+	}
+	return m.ext.wide[b]
+}
+
+func (m *member) set(b bal, v int64) {
+	if v >= -narrowMax && v <= narrowMax {
+		m.n[b] = int32(v)
+		return
+	}
+	m.spare().wide[b] = v
+	m.n[b] = wideMark
+}
+
+// add is set(b, get(b)+d), wrapping like the int64 arithmetic it replaces.
+func (m *member) add(b bal, d int64) { m.set(b, m.get(b)+d) }
+
+// spare returns m's ext, making it if need be (for debt, held points or a
+// wide value: members.go ext marks one made for §9 state).
+func (m *member) spare() *memberExt {
+	if m.ext == nil {
+		m.ext = &memberExt{plan: -1, referrer: -1}
+	}
+	return m.ext
+}
 
 // debt and held live in memberExt: they are 0 for almost every member.
 func (m *member) debt() int64 {
@@ -79,14 +124,14 @@ func (m *member) held() int64 {
 }
 
 // available is the member's available balance (SPEC §3).
-func (m *member) available() int64 { return m.avail - m.debt() }
+func (m *member) available() int64 { return m.get(bAvail) - m.debt() }
 
 // expiredPoints is what went to breakage (SPEC §8): by the balance
 // identity available + pending + held = earned − redeemed − expired, which
 // every command keeps, so it needs no field of its own. (Go's wrapping
 // arithmetic keeps the result exact even if a partial sum overflows.)
 func (m *member) expiredPoints() int64 {
-	return m.earned - m.redeemed - (m.available() + m.pending + m.held())
+	return m.get(bEarned) - m.get(bRedeemed) - (m.available() + m.get(bPending) + m.held())
 }
 
 // memberExt holds what few members need: debt, held points and §9 state
@@ -95,6 +140,7 @@ func (m *member) expiredPoints() int64 {
 // made only for debt or holds' points (members.go spare) is not written
 // as one.
 type memberExt struct {
+	wide        [nBal]int64 // the values of bals marked wide in the member
 	debt        int64
 	held        int64
 	planUntilMS int64

@@ -28,7 +28,9 @@ func (e *Engine) tryBring(mi int32, t int64) {
 	}
 	e.undoOut = len(e.out)
 	e.undoBreakage = e.breakage
-	e.undoDebt, e.undoHeld = m.debt(), m.held()
+	if m.ext != nil {
+		e.undoExt = *m.ext
+	}
 	e.bring(mi, t)
 }
 
@@ -50,9 +52,11 @@ func (e *Engine) rollback(mi int32) {
 		}
 	}
 	if m.ext != nil {
-		// bring makes no ext: one it changed was there before.
+		// An ext that bring made is gone with the member's old value; one
+		// it changed was there before: restore its values, then its holds'
+		// elements (the slice is the same).
+		*m.ext = e.undoExt
 		m.ext.holds = append(m.ext.holds[:0], e.undoHoldList...)
-		m.ext.debt, m.ext.held = e.undoDebt, e.undoHeld
 	}
 	for _, h := range e.undoHolds {
 		e.holds.at(int32(h)).open = true

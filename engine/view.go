@@ -20,7 +20,7 @@ func (e *Engine) quiet(m *member, t int64) bool {
 			}
 		}
 	}
-	if m.avail == 0 {
+	if m.get(bAvail) == 0 {
 		return true
 	}
 	switch e.prog.ExpiryMode {

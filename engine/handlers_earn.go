@@ -71,7 +71,7 @@ func (e *Engine) purchase(c *Command, t int64, ri int32) (int32, int64, ErrorCod
 	}
 	e.challenges(m, mi, pi, c.Amount, c.Category, expiresAt, t)
 	e.commitRetail(m, pi, c.Amount, c.Category, total, t)
-	m.flags |= memberFirstDone
+	m.yf |= memberFirstDone
 	m.add(bMetric, metricAdd)
 	e.activity(m, mi, t)
 	e.repayDebt(m)
@@ -108,7 +108,7 @@ func (e *Engine) refund(c *Command, t int64) (int32, int64, ErrorCode) {
 	if pr.lot >= 0 {
 		l := &lot{matureAtMS: maturedMark} // a dropped lot: empty and matured
 		if pr.lot >= m.lotBase {
-			l = &m.lots[pr.lot-m.lotBase]
+			l = &m.lots()[pr.lot-m.lotBase]
 		}
 		take := min(l.points, rest)
 		l.points -= take
@@ -157,7 +157,7 @@ func (e *Engine) quote(c *Command, t int64) Result {
 		// first purchase and the plan, never on lots: copy the member
 		// without them and roll its year to t.
 		e.viewM = *e.members.at(mi)
-		e.viewM.lots = nil
+		e.viewM.setLots(nil)
 		if x := e.viewM.ext; x != nil {
 			e.viewExt = *x // rollYear may change the copy's wide values
 			e.viewM.ext = &e.viewExt
@@ -165,7 +165,8 @@ func (e *Engine) quote(c *Command, t int64) Result {
 		m = &e.viewM
 		e.rollYear(m, t)
 	} else {
-		e.viewM = member{year: int16(yearOf(t)), month: int32(monthKey(t))}
+		e.viewM = member{month: int32(monthKey(t))}
+		e.viewM.setYear(yearOf(t))
 		m = &e.viewM
 	}
 	total, tier, _ := e.earn(m, pi, c.Amount, c.Category, t)

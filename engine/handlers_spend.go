@@ -218,8 +218,8 @@ func (e *Engine) returnHeld(m *member, ps []part, captured int64) int64 {
 		skip -= take
 		if rest := p.points - take; rest > 0 {
 			i := e.lotFor(m, p)
-			m.lots[i].points += rest
-			m.lots[i].expiresAtMS = p.expiresAtMS // see lotFor
+			m.lots()[i].points += rest
+			m.lots()[i].expiresAtMS = p.expiresAtMS // see lotFor
 			m.add(bAvail, rest)
 			back += rest
 			if int32(i) < m.liveFrom {

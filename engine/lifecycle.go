@@ -19,9 +19,10 @@ func (e *Engine) bring(mi int32, t int64) {
 // date), and every other lot is available at once. So maturation stops at
 // the first pending lot not yet due, and costs what falls due.
 func (e *Engine) mature(m *member, mi int32, t int64) {
+	lots := m.lots()
 	i := int(m.pendFrom)
-	for ; i < len(m.lots); i++ {
-		l := m.lots[i]
+	for ; i < len(lots); i++ {
+		l := lots[i]
 		if !l.pending() {
 			continue
 		}
@@ -37,7 +38,7 @@ func (e *Engine) mature(m *member, mi int32, t int64) {
 		l.matureAtMS = maturedMark
 		e.setLot(m, i, l)
 	}
-	for int(m.pendFrom) < len(m.lots) && !m.lots[m.pendFrom].pending() {
+	for int(m.pendFrom) < len(lots) && !lots[m.pendFrom].pending() {
 		m.pendFrom++
 	}
 }
@@ -75,8 +76,9 @@ func (e *Engine) expire(m *member, mi int32, t int64) {
 	}
 	switch e.prog.ExpiryMode {
 	case ExpiryLot, ExpiryAnnual:
-		for i := int(m.liveFrom); i < len(m.lots); i++ {
-			l := m.lots[i]
+		lots := m.lots()
+		for i := int(m.liveFrom); i < len(lots); i++ {
+			l := lots[i]
 			if l.expiresAtMS > t {
 				if !m.unsorted() {
 					break // every later lot expires later still
@@ -99,8 +101,9 @@ func (e *Engine) expire(m *member, mi int32, t int64) {
 		if dueMS > t {
 			return
 		}
-		for i := int(m.liveFrom); i < len(m.lots); i++ {
-			if l := m.lots[i]; !l.pending() && l.points != 0 {
+		lots := m.lots()
+		for i := int(m.liveFrom); i < len(lots); i++ {
+			if l := lots[i]; !l.pending() && l.points != 0 {
 				l.points = 0
 				e.setLot(m, i, l)
 			}
@@ -116,16 +119,16 @@ func (e *Engine) expire(m *member, mi int32, t int64) {
 
 func (e *Engine) rollYear(m *member, t int64) {
 	y := yearOf(t) // 0 … 9999: parseRFC3339 reads four digits
-	if y <= int64(m.year) {
+	if y <= m.year() {
 		return
 	}
-	if y == int64(m.year)+1 {
+	if y == m.year()+1 {
 		m.carried = uint8(e.prog.levelFor(m.get(bMetric)))
 	} else {
 		m.carried = 0
 	}
 	m.set(bMetric, 0)
-	m.year = int16(y)
+	m.setYear(y)
 }
 
 func (m *member) earnedThisMonth(t int64) int64 {

@@ -12,7 +12,7 @@ type memberKeys struct{ e *Engine }
 func (k memberKeys) keyOf(v int32) string { return k.e.nameOf(k.e.members.at(v)) }
 
 // nameOf returns m's id, backed by the engine's name store.
-func (e *Engine) nameOf(m *member) string { return e.mnames.str(m.name) }
+func (e *Engine) nameOf(m *member) string { return e.mnames.str(m.nameRef()) }
 
 func (e *Engine) lookup(name []byte) int32 {
 	if i, ok := e.byName.find(memberKeys{e}, name); ok {
@@ -22,12 +22,10 @@ func (e *Engine) lookup(name []byte) int32 {
 }
 
 func (e *Engine) create(name []byte, t int64) int32 {
-	mi := e.members.add(member{
-		name:           e.mnames.add(name),
-		year:           int16(yearOf(t)),
-		month:          int32(monthKey(t)),
-		lastActivityMS: t,
-	})
+	m := member{month: int32(monthKey(t)), lastActivityMS: t}
+	m.setName(e.mnames.add(name))
+	m.setYear(yearOf(t))
+	mi := e.members.add(m)
 	e.byName.insert(memberKeys{e}, name, mi)
 	e.touch(mi)
 	return mi

@@ -51,8 +51,8 @@ func (e *Engine) memberView(mi int32, withLots bool) MemberView {
 		mv.Plan = e.prog.Plans[x.plan].ID
 	}
 	if withLots {
-		for i := int(v.liveFrom); i < len(v.lots); i++ {
-			l := v.lots[i]
+		for lots, i := v.lots(), int(v.liveFrom); i < len(lots); i++ {
+			l := lots[i]
 			if l.points == 0 {
 				continue
 			}

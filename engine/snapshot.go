@@ -124,12 +124,12 @@ func (e *Engine) Snapshot(w io.Writer) error {
 func (s *snapWriter) member(e *Engine, m *member) {
 	s.str(e.nameOf(m))
 	for _, v := range [...]int64{m.debt(), m.get(bAvail), m.get(bPending), m.held(), m.get(bEarned), m.get(bRedeemed), m.expiredPoints(),
-		m.get(bMetric), m.get(bMonthEarned), m.lastActivityMS, int64(m.liveFrom), int64(m.year), int64(m.month),
+		m.get(bMetric), m.get(bMonthEarned), m.lastActivityMS, int64(m.liveFrom), m.year(), int64(m.month),
 		int64(m.carried), boolInt(m.firstDone()), int64(m.pendFrom), boolInt(m.unsorted())} {
 		s.i(v)
 	}
-	s.u(uint64(len(m.lots)))
-	for _, l := range m.lots {
+	s.u(uint64(len(m.lots())))
+	for _, l := range m.lots() {
 		s.i(l.points)
 		s.i(l.matureAtMS)
 		s.i(l.expiresAtMS)
@@ -388,32 +388,33 @@ func (s *snapReader) member(names *arena, mnames *nameStore) (member, []byte) {
 		s.fail(errors.New("engine snapshot: member id empty or longer than 255 bytes"))
 		return m, nil
 	}
-	m.name = mnames.add(name)
+	m.setName(mnames.add(name))
 	var v [nBal]int64
 	debt, held := s.i(), int64(0)
 	v[bAvail], v[bPending], held, v[bEarned], v[bRedeemed] = s.i(), s.i(), s.i(), s.i(), s.i()
 	_ = s.i() // expired: the balance identity gives it (member.expiredPoints)
 	v[bMetric], v[bMonthEarned], m.lastActivityMS = s.i(), s.i(), s.i()
 	m.liveFrom = s.i32()
-	if y := s.i32(); y >= math.MinInt16 && y <= math.MaxInt16 {
-		m.year = int16(y)
+	if y := s.i32(); y >= 0 && y <= 9999 {
+		m.setYear(int64(y))
 	} else {
 		s.fail(errors.New("engine snapshot: member year out of range"))
 	}
 	m.month = s.i32()
 	m.carried = uint8(s.i())
 	if s.i() == 1 {
-		m.flags |= memberFirstDone
+		m.yf |= memberFirstDone
 	}
 	m.pendFrom = s.i32()
 	if s.i() == 1 {
-		m.flags |= memberUnsorted
+		m.yf |= memberUnsorted
 	}
 	nl := s.n()
-	m.lots = make([]lot, 0, min(nl, 1<<16))
+	lots := make([]lot, 0, min(nl, 1<<16))
 	for j := 0; j < nl && s.err == nil; j++ {
-		m.lots = append(m.lots, lot{points: s.i(), matureAtMS: s.i(), expiresAtMS: s.i()})
+		lots = append(lots, lot{points: s.i(), matureAtMS: s.i(), expiresAtMS: s.i()})
 	}
+	m.setLots(lots)
 	if s.dated {
 		m.lotBase = s.i32()
 	}

@@ -27,36 +27,60 @@ type part struct {
 	expiresAtMS int64
 }
 
-// member is the state of one member (SPEC §3). Fixed part: 144 bytes on
-// amd64 plus the name bytes in the arena and its lots.
+// member is the state of one member (SPEC §3). Fixed part: 80 bytes on
+// amd64 (pinned by TestMemoryFootprint) plus its id in the name store
+// (names.go), its lots, and its ext for the few members that need one.
+// Every field is as small as what it holds allows: a slice as a pointer
+// and two uint32s, balances as int32s (bal), the year and the flags in
+// one uint16.
 //
 // Lot indices stored elsewhere (a purchase's lot, a part's) are absolute:
-// lots[i] is lot lotBase+i. The member drops empty matured lots from the
+// lots()[i] is lot lotBase+i. The member drops empty matured lots from the
 // front (lots.go), so lots follow the member's live points, not its history.
 type member struct {
-	lots           []lot
-	ext            *memberExt // nil unless a §9 feature, debt or a hold touched the member
+	lotPtr         *lot       // lots(): lotPtr[:lotLen:lotCap]
+	ext            *memberExt // nil unless a §9 feature, debt, a hold or a wide value touched the member
 	lastActivityMS int64
 	n              [nBal]int32 // balances and counters (bal); wideMark: in ext
-	lotBase        int32       // absolute index of lots[0]: the lots dropped before it
-	liveFrom       int32       // index into lots: lots before it are empty and matured
-	pendFrom       int32       // index into lots: lots before it have matured
-	month          int32       // monthKey of monthEarned
-	name           nameRef
-	year           int16 // calendar year of metric (SPEC times end in 9999)
+	lotLen         uint32
+	lotCap         uint32
+	lotBase        int32  // absolute index of lots()[0]: the lots dropped before it
+	liveFrom       int32  // index into lots(): lots before it are empty and matured
+	pendFrom       int32  // index into lots(): lots before it have matured
+	month          int32  // monthKey of monthEarned
+	nameOff        uint32 // the id's place in the name store: the low 32 bits
+	yf             uint16 // bits 0–13: calendar year of metric (SPEC times end in 9999); 14, 15: flags
 	carried        uint8
-	flags          uint8 // memberFirstDone, memberUnsorted
+	nameHi         uint8 // the high 8 bits of the id's place
 }
 
 const (
 	// memberFirstDone: the member has made its first purchase.
-	memberFirstDone uint8 = 1 << iota
+	memberFirstDone uint16 = 1 << (14 + iota)
 	// memberUnsorted: a lot's expiry is earlier than an older lot's.
 	memberUnsorted
+	yearMask = 1<<14 - 1
 )
 
-func (m *member) firstDone() bool { return m.flags&memberFirstDone != 0 }
-func (m *member) unsorted() bool  { return m.flags&memberUnsorted != 0 }
+func (m *member) firstDone() bool { return m.yf&memberFirstDone != 0 }
+func (m *member) unsorted() bool  { return m.yf&memberUnsorted != 0 }
+
+// year is the calendar year of metric, 0 … 9999.
+func (m *member) year() int64 { return int64(m.yf & yearMask) }
+
+func (m *member) setYear(y int64) { m.yf = m.yf&^yearMask | uint16(y) }
+
+// lots returns the member's lots (a slice over its own array: appending
+// to it may move them, then setLots records the new slice).
+func (m *member) lots() []lot { return unsafe.Slice(m.lotPtr, m.lotCap)[:m.lotLen] }
+
+func (m *member) setLots(s []lot) {
+	m.lotPtr, m.lotLen, m.lotCap = unsafe.SliceData(s), uint32(len(s)), uint32(cap(s))
+}
+
+func (m *member) nameRef() nameRef { return nameRef{off: m.nameOff, hi: m.nameHi} }
+
+func (m *member) setName(r nameRef) { m.nameOff, m.nameHi = r.off, r.hi }
 
 // bal names a balance or counter of a member: 4 bytes in the member while
 // it fits in an int32 (nearly always), else wideMark there and the exact

@@ -48,7 +48,7 @@ func (e *Engine) rollback(mi int32) {
 		// Indices are absolute; a lot revived during the catch-up went to
 		// a new slice (lotFor), so it is not in the restored one.
 		if u := e.undoLots[k]; u.idx >= m.lotBase {
-			m.lots[u.idx-m.lotBase] = u.old
+			m.lots()[u.idx-m.lotBase] = u.old
 		}
 	}
 	if m.ext != nil {

@@ -158,11 +158,11 @@ func (m *member) expiredPoints() int64 {
 	return m.get(bEarned) - m.get(bRedeemed) - (m.available() + m.get(bPending) + m.held())
 }
 
-// memberExt holds what few members need: debt, held points and §9 state
-// (120 bytes plus its slices and retail part). sec9 says whether a §9
-// feature made it (members.go ext), which the snapshot records; an ext
-// made only for debt or holds' points (members.go spare) is not written
-// as one.
+// memberExt holds what few members need: wide values (bal), debt, held
+// points and §9 state (168 bytes plus its slices and retail part). sec9
+// says whether a §9 feature made it (members.go ext), which the snapshot
+// records; an ext made only for the rest (member.spare) is not written as
+// one, so the snapshot stream is what it was.
 type memberExt struct {
 	wide        [nBal]int64 // the values of bals marked wide in the member
 	debt        int64

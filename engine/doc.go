@@ -9,15 +9,19 @@
 // offline replay. Storing entries is package ledger's job; replicating
 // commands is package raft's.
 //
-// Memory (pinned by TestMemoryFootprint): a member costs 144 bytes of
-// fixed state plus its id bytes and an 8-byte index slot (at ≤ 75 % load),
-// and 24 bytes per lot it holds: a member drops its empty matured lots
+// Memory (pinned by TestMemoryFootprint and TestBytesPerMember): a member
+// costs 80 bytes of fixed state, its id bytes plus one length byte in the
+// name store (names.go), and an 8-byte index slot (at 37–75 % load): at
+// most 127 bytes with a 24-byte id, index slack included (126.2 where the
+// test measures it, the index just doubled). Its balances and counters
+// are int32s; a value that does not fit, debt, held points and §9 state go
+// to a 168-byte ext (plus slices) that only members that need one have (a
+// plan, holds, challenge progress, action counters, a debt, a balance past
+// 2^31). It holds 24 bytes per lot: a member drops its empty matured lots
 // from the front (lots.go), so its lots follow its live points, not its
-// history (a lot is live from its earning until it is spent or expires);
-// a §9 feature adds 96 bytes (plus slices) once it
-// touches the member (a plan, holds, challenge progress, action counters),
-// and §10's offers and day counters 40 bytes more (plus 8 per offer), only
-// in programs that have offers or daily limits. §10's program-wide state
+// history (a lot is live from its earning until it is spent or expires).
+// §10's offers and day counters take 40 bytes more (plus 8 per offer),
+// only in programs that have offers or daily limits. §10's program-wide state
 // (budgets spent by campaign id, claims per reward) is a few words per
 // campaign and reward, in the snapshot like the rest.
 // Each command id keeps an 88-byte record, its bytes and an index slot, so

@@ -122,7 +122,7 @@ func (e *Engine) reward(m *member, mi int32, points, matureAt, expiresAt, t int6
 	}
 	e.addLot(m, mi, points, matureAt, expiresAt, t)
 	e.record(KindReward, t, e.lotAcct(mi, matureAt, t), rewardsAcct, points)
-	m.earned += points
+	m.add(bEarned, points)
 	e.rewards -= points
 }
 

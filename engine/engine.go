@@ -24,7 +24,8 @@ type Engine struct {
 	parts    []part // holds' lot parts; a keep-all engine's redemptions' too
 	res      residency
 	due      dueHeap
-	names    arena
+	names    arena     // challenge categories, campaign and hold ids
+	mnames   nameStore // member ids
 	// partner and operator account balances, for the overflow check
 	partnerIssued   []int64
 	partnerRedeemed []int64
@@ -41,11 +42,11 @@ type Engine struct {
 	buy      buyScratch
 
 	// per-Apply context
-	epoch   uint32
-	touched []int32
-	out     []Entry
-	cmdID   string
-	emit    bool
+	touched    []int32
+	touchedSet []uint64 // a bit per member: in touched (members.go)
+	out        []Entry
+	cmdID      string
+	emit       bool
 
 	// catch-up log of tryBring
 	undoing      bool
@@ -55,9 +56,11 @@ type Engine struct {
 	undoHoldList []uint32
 	undoOut      int
 	undoBreakage int64
+	undoExt      memberExt // the member's ext, if it has one
 
 	// scratch for views and lot ordering
 	viewM    member
+	viewExt  memberExt
 	viewLots []lot
 	order    []int32
 }
@@ -101,8 +104,7 @@ func (e *Engine) Members() int { return e.members.len() }
 // persists them after (AppendDirty), as doc.go describes.
 func (e *Engine) Apply(cmds []Command, results []Result, entries []Entry) ([]Result, []Entry) {
 	e.out = entries
-	e.epoch++
-	e.touched = e.touched[:0]
+	e.untouchAll()
 	for i := range cmds {
 		results = append(results, e.apply(&cmds[i]))
 	}
@@ -175,8 +177,8 @@ func (e *Engine) applyAt(c *Command, t int64) Result {
 	e.clockMS = t
 	m := e.members.at(mi)
 	res.Tier = e.tierOf(m)
-	res.Available, res.Pending, res.Held = m.available(), m.pending, m.held
-	res.Points = m.available() + m.pending - before
+	res.Available, res.Pending, res.Held = m.available(), m.get(bPending), m.held()
+	res.Points = m.available() + m.get(bPending) - before
 	r.member, r.tier, r.points, r.available, r.pending, r.held = mi, res.Tier, res.Points, res.Available, res.Pending, res.Held
 	return res
 }

@@ -69,7 +69,7 @@ type Entry struct {
 func (e *Engine) AccountOwner(a Account) string {
 	switch a.Kind {
 	case AccountMemberPending, AccountMemberAvailable, AccountMemberHeld:
-		return e.members.at(a.Ref).name
+		return e.nameOf(e.members.at(a.Ref))
 	case AccountPartnerIssued, AccountPartnerRedeemed:
 		return e.prog.Partners[a.Ref].ID
 	}

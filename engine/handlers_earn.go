@@ -21,7 +21,7 @@ func (e *Engine) purchase(c *Command, t int64, ri int32) (int32, int64, ErrorCod
 		e.bring(mi, t)
 	}
 	m := e.members.at(mi)
-	before := m.available() + m.pending
+	before := m.available() + m.get(bPending)
 	total, _, ok := e.earn(m, pi, c.Amount, c.Category, t)
 	metricAdd := c.Amount
 	if e.prog.Metric == "purchases" {
@@ -33,12 +33,12 @@ func (e *Engine) purchase(c *Command, t int64, ri int32) (int32, int64, ErrorCod
 		referrer = m.ext.referrer
 		refBonus, refererBonus = e.prog.ReferredPoints, e.prog.ReferrerPoints
 	}
-	ok = ok && addFits(m.avail+m.pending+m.held, total+refBonus+e.maxChallengeBonus()) &&
-		addFits(m.earned, total+refBonus+e.maxChallengeBonus()) && addFits(m.metric, metricAdd) &&
-		addFits(m.monthEarned, total) && addFits(-e.partnerIssued[pi], total)
+	ok = ok && addFits(m.get(bAvail)+m.get(bPending)+m.held(), total+refBonus+e.maxChallengeBonus()) &&
+		addFits(m.get(bEarned), total+refBonus+e.maxChallengeBonus()) && addFits(m.get(bMetric), metricAdd) &&
+		addFits(m.get(bMonthEarned), total) && addFits(-e.partnerIssued[pi], total)
 	if referrer >= 0 {
 		r := e.members.at(referrer)
-		ok = ok && addFits(r.avail+r.pending+r.held, refererBonus) && addFits(r.earned, refererBonus)
+		ok = ok && addFits(r.get(bAvail)+r.get(bPending)+r.held(), refererBonus) && addFits(r.get(bEarned), refererBonus)
 	}
 	if !ok {
 		if isNew {
@@ -53,10 +53,11 @@ func (e *Engine) purchase(c *Command, t int64, ri int32) (int32, int64, ErrorCod
 		rec.lot = e.addLot(m, mi, total, matureAt, expiresAt, t)
 		e.record(KindEarn, t, e.lotAcct(mi, matureAt, t), partnerAcct(AccountPartnerIssued, pi), total)
 		if int64(m.month) != monthKey(t) {
-			m.month, m.monthEarned = int32(monthKey(t)), 0
+			m.month = int32(monthKey(t))
+			m.set(bMonthEarned, 0)
 		}
-		m.monthEarned += total
-		m.earned += total
+		m.add(bMonthEarned, total)
+		m.add(bEarned, total)
 		e.partnerIssued[pi] -= total
 	}
 	if referrer >= 0 {
@@ -70,8 +71,8 @@ func (e *Engine) purchase(c *Command, t int64, ri int32) (int32, int64, ErrorCod
 	}
 	e.challenges(m, mi, pi, c.Amount, c.Category, expiresAt, t)
 	e.commitRetail(m, pi, c.Amount, c.Category, total, t)
-	m.flags |= memberFirstDone
-	m.metric += metricAdd
+	m.yf |= memberFirstDone
+	m.add(bMetric, metricAdd)
 	e.activity(m, mi, t)
 	e.repayDebt(m)
 	e.recs.at(ri).ref = e.buys.put(rec)
@@ -88,7 +89,7 @@ func (e *Engine) refund(c *Command, t int64) (int32, int64, ErrorCode) {
 		return -1, 0, ErrUnknownOriginal
 	}
 	pr := e.buys.at(e.recs.at(oi).ref)
-	if e.members.at(pr.member).name != string(c.Member) || pr.partner != pi {
+	if e.nameOf(e.members.at(pr.member)) != string(c.Member) || pr.partner != pi {
 		return -1, 0, ErrOriginalMismatch
 	}
 	if pr.refunded+c.Amount > pr.amount {
@@ -98,38 +99,38 @@ func (e *Engine) refund(c *Command, t int64) (int32, int64, ErrorCode) {
 	r0, r1 := pr.refunded, pr.refunded+c.Amount
 	claw := mulDivFloor([5]int64{pr.points, r1, 1, 1, 1}, pr.amount, 1) - mulDivFloor([5]int64{pr.points, r0, 1, 1, 1}, pr.amount, 1)
 	m := e.members.at(mi)
-	if !addFits(m.debt, claw) || !addFits(m.earned, -claw) {
+	if !addFits(m.debt(), claw) || !addFits(m.get(bEarned), -claw) {
 		return -1, 0, ErrOverflow
 	}
 	e.bring(mi, t)
-	before := m.available() + m.pending
+	before := m.available() + m.get(bPending)
 	rest := claw
 	if pr.lot >= 0 {
 		l := &lot{matureAtMS: maturedMark} // a dropped lot: empty and matured
 		if pr.lot >= m.lotBase {
-			l = &m.lots[pr.lot-m.lotBase]
+			l = &m.lots()[pr.lot-m.lotBase]
 		}
 		take := min(l.points, rest)
 		l.points -= take
 		rest -= take
 		if l.pending() {
-			m.pending -= take
+			m.add(bPending, -take)
 			e.record(KindClawback, t, partnerAcct(AccountPartnerIssued, pi), memberAcct(AccountMemberPending, mi), take)
 		} else {
-			m.avail -= take
+			m.add(bAvail, -take)
 			e.record(KindClawback, t, partnerAcct(AccountPartnerIssued, pi), memberAcct(AccountMemberAvailable, mi), take)
 		}
 	}
 	if rest > 0 {
 		missing := e.consume(m, rest, false)
-		m.debt += missing
+		e.addDebt(m, missing)
 		e.record(KindClawback, t, partnerAcct(AccountPartnerIssued, pi), memberAcct(AccountMemberAvailable, mi), rest)
 	}
 	e.compact(m)
-	m.earned -= claw
+	m.add(bEarned, -claw)
 	e.partnerIssued[pi] += claw
 	if e.prog.Metric == "spend" {
-		m.metric = max(0, m.metric-c.Amount)
+		m.set(bMetric, max(0, m.get(bMetric)-c.Amount))
 	}
 	pr.refunded = r1
 	e.noteRefund(oi, pr)
@@ -156,11 +157,16 @@ func (e *Engine) quote(c *Command, t int64) Result {
 		// first purchase and the plan, never on lots: copy the member
 		// without them and roll its year to t.
 		e.viewM = *e.members.at(mi)
-		e.viewM.lots = nil
+		e.viewM.setLots(nil)
+		if x := e.viewM.ext; x != nil {
+			e.viewExt = *x // rollYear may change the copy's wide values
+			e.viewM.ext = &e.viewExt
+		}
 		m = &e.viewM
 		e.rollYear(m, t)
 	} else {
-		e.viewM = member{year: int16(yearOf(t)), month: int32(monthKey(t))}
+		e.viewM = member{month: int32(monthKey(t))}
+		e.viewM.setYear(yearOf(t))
 		m = &e.viewM
 	}
 	total, tier, _ := e.earn(m, pi, c.Amount, c.Category, t)

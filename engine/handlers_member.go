@@ -8,7 +8,7 @@ func (e *Engine) adjust(c *Command, t int64) (int32, int64, ErrorCode) {
 	isNew := mi < 0
 	if !isNew {
 		m := e.members.at(mi)
-		if !addFits(m.earned, c.Points) || !addFits(m.avail+m.pending+m.held, c.Points) || !addFits(m.debt, -c.Points) ||
+		if !addFits(m.get(bEarned), c.Points) || !addFits(m.get(bAvail)+m.get(bPending)+m.held(), c.Points) || !addFits(m.debt(), -c.Points) ||
 			!addFits(e.adjustments, -c.Points) {
 			return -1, 0, ErrOverflow
 		}
@@ -17,17 +17,17 @@ func (e *Engine) adjust(c *Command, t int64) (int32, int64, ErrorCode) {
 		mi = e.create(c.Member, t)
 	}
 	m := e.members.at(mi)
-	before := m.available() + m.pending
+	before := m.available() + m.get(bPending)
 	if c.Points > 0 {
 		e.addLot(m, mi, c.Points, t, e.prog.expiresAt(t), t)
 		e.record(KindAdjust, t, memberAcct(AccountMemberAvailable, mi), adjustmentsAcct, c.Points)
 		e.repayDebt(m)
 	} else {
 		missing := e.consume(m, -c.Points, false)
-		m.debt += missing
+		e.addDebt(m, missing)
 		e.record(KindAdjust, t, adjustmentsAcct, memberAcct(AccountMemberAvailable, mi), -c.Points)
 	}
-	m.earned += c.Points
+	m.add(bEarned, c.Points)
 	e.adjustments -= c.Points
 	return mi, before, OK
 }
@@ -47,7 +47,7 @@ func (e *Engine) membership(c *Command, t int64) (int32, int64, ErrorCode) {
 	} else {
 		x.plan, x.planUntilMS = int32(plan), t+days
 	}
-	return mi, m.available() + m.pending, OK
+	return mi, m.available() + m.get(bPending), OK
 }
 
 func (e *Engine) referral(c *Command, t int64) (int32, int64, ErrorCode) {
@@ -62,7 +62,7 @@ func (e *Engine) referral(c *Command, t int64) (int32, int64, ErrorCode) {
 	e.ext(e.members.at(ni)).referrer = mi
 	e.bring(mi, t)
 	m := e.members.at(mi)
-	return mi, m.available() + m.pending, OK
+	return mi, m.available() + m.get(bPending), OK
 }
 
 func (e *Engine) action(c *Command, t int64) (int32, int64, ErrorCode) {
@@ -81,7 +81,7 @@ func (e *Engine) action(c *Command, t int64) (int32, int64, ErrorCode) {
 	}
 	if mi >= 0 {
 		m := e.members.at(mi)
-		if !addFits(m.earned, a.Points) || !addFits(m.avail+m.pending+m.held, a.Points) {
+		if !addFits(m.get(bEarned), a.Points) || !addFits(m.get(bAvail)+m.get(bPending)+m.held(), a.Points) {
 			return -1, 0, ErrOverflow
 		}
 		e.bring(mi, t)
@@ -89,7 +89,7 @@ func (e *Engine) action(c *Command, t int64) (int32, int64, ErrorCode) {
 		mi = e.create(c.Member, t)
 	}
 	m := e.members.at(mi)
-	before := m.available() + m.pending
+	before := m.available() + m.get(bPending)
 	x := e.ext(m)
 	if len(x.actions) < len(e.prog.Actions) {
 		x.actions = append(x.actions, make([]actionCount, len(e.prog.Actions)-len(x.actions))...)
@@ -107,7 +107,7 @@ func (e *Engine) action(c *Command, t int64) (int32, int64, ErrorCode) {
 			e.record(KindReward, t, memberAcct(AccountMemberAvailable, mi), rewardsAcct, a.Points)
 			e.rewards -= a.Points
 		}
-		m.earned += a.Points
+		m.add(bEarned, a.Points)
 	}
 	e.activity(m, mi, t)
 	e.repayDebt(m)
@@ -133,18 +133,18 @@ func (e *Engine) transfer(c *Command, t int64) (int32, int64, ErrorCode) {
 	ri := e.lookup(c.To)
 	if ri >= 0 {
 		r := e.members.at(ri)
-		if !addFits(r.earned, c.Points) || !addFits(r.avail+r.pending+r.held, c.Points) {
+		if !addFits(r.get(bEarned), c.Points) || !addFits(r.get(bAvail)+r.get(bPending)+r.held(), c.Points) {
 			e.rollback(si)
 			return -1, 0, ErrOverflow
 		}
 	}
 	e.keep()
 	s := e.members.at(si)
-	before := s.available() + s.pending
+	before := s.available() + s.get(bPending)
 	off := len(e.parts)
 	left := e.consume(s, c.Points, true)
 	assert(left == 0, "transfer consumed less than available")
-	s.earned -= c.Points
+	s.add(bEarned, -c.Points)
 	e.activity(s, si, t)
 	if ri < 0 {
 		ri = e.create(c.To, t)
@@ -157,7 +157,7 @@ func (e *Engine) transfer(c *Command, t int64) (int32, int64, ErrorCode) {
 		e.addLot(r, ri, p.points, t, p.expiresAtMS, t)
 	}
 	e.parts = e.parts[:off]
-	r.earned += c.Points
+	r.add(bEarned, c.Points)
 	e.record(KindTransfer, t, memberAcct(AccountMemberAvailable, ri), memberAcct(AccountMemberAvailable, si), c.Points)
 	e.repayDebt(r)
 	return si, before, OK

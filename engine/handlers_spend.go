@@ -43,7 +43,7 @@ func (e *Engine) affordable(member []byte, pi int32, points, t int64, counter fu
 }
 
 func (e *Engine) redeemedCounter(m *member, pi int32) int64 {
-	return max(m.redeemed, e.partnerRedeemed[pi])
+	return max(m.get(bRedeemed), e.partnerRedeemed[pi])
 }
 
 func (e *Engine) redeem(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
@@ -78,11 +78,11 @@ func (e *Engine) claim(c *Command, t int64, ri int32) (int32, int64, ErrorCode) 
 // returns the member's available + pending before.
 func (e *Engine) redeemAt(mi, pi, ri int32, points int64, reward int32, t int64) int64 {
 	m := e.members.at(mi)
-	before := m.available() + m.pending
+	before := m.available() + m.get(bPending)
 	off := uint32(len(e.parts))
 	left := e.consume(m, points, true)
 	assert(left == 0, "redeem consumed less than available")
-	m.redeemed += points
+	m.add(bRedeemed, points)
 	e.partnerRedeemed[pi] += points
 	e.record(KindRedeem, t, partnerAcct(AccountPartnerRedeemed, pi), memberAcct(AccountMemberAvailable, mi), points)
 	e.activity(m, mi, t)
@@ -106,9 +106,9 @@ func (e *Engine) cancel(c *Command, t int64) (int32, int64, ErrorCode) {
 	mi := rd.member
 	e.bring(mi, t)
 	m := e.members.at(mi)
-	before := m.available() + m.pending
+	before := m.available() + m.get(bPending)
 	e.giveBack(m, e.redemptionParts(di))
-	m.redeemed -= rd.points
+	m.add(bRedeemed, -rd.points)
 	e.partnerRedeemed[rd.partner] -= rd.points
 	e.record(KindCancel, t, memberAcct(AccountMemberAvailable, mi), partnerAcct(AccountPartnerRedeemed, rd.partner), rd.points)
 	rd.cancelled = true
@@ -119,12 +119,12 @@ func (e *Engine) cancel(c *Command, t int64) (int32, int64, ErrorCode) {
 }
 
 func (e *Engine) hold(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
-	mi, pi, code := e.spendable(c, t, func(m *member, _ int32) int64 { return m.held })
+	mi, pi, code := e.spendable(c, t, func(m *member, _ int32) int64 { return m.held() })
 	if code != OK {
 		return -1, 0, code
 	}
 	m := e.members.at(mi)
-	before := m.available() + m.pending
+	before := m.available() + m.get(bPending)
 	timeoutS := e.prog.HoldTimeoutS
 	if c.Fields&fTimeout != 0 {
 		timeoutS = c.TimeoutS
@@ -132,7 +132,7 @@ func (e *Engine) hold(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
 	off := uint32(len(e.parts))
 	left := e.consume(m, c.Points, true)
 	assert(left == 0, "hold consumed less than available")
-	m.held += c.Points
+	e.addHeld(m, c.Points)
 	deadline := t + timeoutS*msPerSecond
 	hi := uint32(e.holds.add(holdRec{points: c.Points, deadlineMS: deadline, partsOff: off,
 		partsLen: uint32(len(e.parts)) - off, member: mi, partner: pi, open: true}))
@@ -169,7 +169,7 @@ func (e *Engine) closeHold(c *Command, t int64, ri int32) (int32, int64, ErrorCo
 	mi := h.member
 	e.bring(mi, t)
 	m := e.members.at(mi)
-	before := m.available() + m.pending
+	before := m.available() + m.get(bPending)
 	x := m.ext
 	for k, v := range x.holds {
 		if v == uint32(hi) {
@@ -178,7 +178,7 @@ func (e *Engine) closeHold(c *Command, t int64, ri int32) (int32, int64, ErrorCo
 		}
 	}
 	h.open = false
-	m.held -= h.points
+	e.addHeld(m, -h.points)
 	if capture > 0 {
 		e.capture(m, h, mi, ri, capture, t)
 	}
@@ -203,7 +203,7 @@ func (e *Engine) capture(m *member, h *holdRec, mi, ri int32, points, t int64) {
 		need -= take
 	}
 	e.recs.at(ri).ref = e.addRedemption(redemptionRec{points: points, member: mi, partner: h.partner}, off)
-	m.redeemed += points
+	m.add(bRedeemed, points)
 	e.partnerRedeemed[h.partner] += points
 	e.record(KindCapture, t, partnerAcct(AccountPartnerRedeemed, h.partner), memberAcct(AccountMemberHeld, mi), points)
 }
@@ -218,9 +218,9 @@ func (e *Engine) returnHeld(m *member, ps []part, captured int64) int64 {
 		skip -= take
 		if rest := p.points - take; rest > 0 {
 			i := e.lotFor(m, p)
-			m.lots[i].points += rest
-			m.lots[i].expiresAtMS = p.expiresAtMS // see lotFor
-			m.avail += rest
+			m.lots()[i].points += rest
+			m.lots()[i].expiresAtMS = p.expiresAtMS // see lotFor
+			m.add(bAvail, rest)
 			back += rest
 			if int32(i) < m.liveFrom {
 				m.liveFrom = int32(i)

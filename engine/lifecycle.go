@@ -6,7 +6,7 @@ package engine
 // bring brings member mi to time t (SPEC §4 steps 1, 1b, 2, 3, 4).
 func (e *Engine) bring(mi int32, t int64) {
 	m := e.members.at(mi)
-	e.touch(m, mi)
+	e.touch(mi)
 	e.mature(m, mi, t)
 	e.releaseDue(m, mi, t)
 	e.repayDebt(m)
@@ -19,9 +19,10 @@ func (e *Engine) bring(mi int32, t int64) {
 // date), and every other lot is available at once. So maturation stops at
 // the first pending lot not yet due, and costs what falls due.
 func (e *Engine) mature(m *member, mi int32, t int64) {
+	lots := m.lots()
 	i := int(m.pendFrom)
-	for ; i < len(m.lots); i++ {
-		l := m.lots[i]
+	for ; i < len(lots); i++ {
+		l := lots[i]
 		if !l.pending() {
 			continue
 		}
@@ -29,15 +30,15 @@ func (e *Engine) mature(m *member, mi int32, t int64) {
 			break
 		}
 		e.record(KindMature, l.matureAtMS, memberAcct(AccountMemberAvailable, mi), memberAcct(AccountMemberPending, mi), l.points)
-		m.pending -= l.points
-		m.avail += l.points
+		m.add(bPending, -l.points)
+		m.add(bAvail, l.points)
 		if l.points > 0 && l.expiresAtMS != neverMS && e.emit {
 			e.due.push(dueItem{dueMS: l.expiresAtMS, member: mi})
 		}
 		l.matureAtMS = maturedMark
 		e.setLot(m, i, l)
 	}
-	for int(m.pendFrom) < len(m.lots) && !m.lots[m.pendFrom].pending() {
+	for int(m.pendFrom) < len(lots) && !lots[m.pendFrom].pending() {
 		m.pendFrom++
 	}
 }
@@ -53,7 +54,7 @@ func (e *Engine) releaseDue(m *member, mi int32, t int64) {
 			continue
 		}
 		e.giveBack(m, e.parts[h.partsOff:h.partsOff+h.partsLen])
-		m.held -= h.points
+		m.ext.held -= h.points
 		e.record(KindRelease, h.deadlineMS, memberAcct(AccountMemberAvailable, mi), memberAcct(AccountMemberHeld, mi), h.points)
 		if e.emit {
 			if e.undoing {
@@ -70,13 +71,14 @@ func (e *Engine) releaseDue(m *member, mi int32, t int64) {
 }
 
 func (e *Engine) expire(m *member, mi int32, t int64) {
-	if m.avail == 0 {
+	if m.get(bAvail) == 0 {
 		return
 	}
 	switch e.prog.ExpiryMode {
 	case ExpiryLot, ExpiryAnnual:
-		for i := int(m.liveFrom); i < len(m.lots); i++ {
-			l := m.lots[i]
+		lots := m.lots()
+		for i := int(m.liveFrom); i < len(lots); i++ {
+			l := lots[i]
 			if l.expiresAtMS > t {
 				if !m.unsorted() {
 					break // every later lot expires later still
@@ -87,7 +89,7 @@ func (e *Engine) expire(m *member, mi int32, t int64) {
 				continue
 			}
 			e.record(KindExpire, l.expiresAtMS, breakageAcct, memberAcct(AccountMemberAvailable, mi), l.points)
-			m.avail -= l.points
+			m.add(bAvail, -l.points)
 			if e.emit {
 				e.breakage += l.points
 			}
@@ -99,40 +101,41 @@ func (e *Engine) expire(m *member, mi int32, t int64) {
 		if dueMS > t {
 			return
 		}
-		for i := int(m.liveFrom); i < len(m.lots); i++ {
-			if l := m.lots[i]; !l.pending() && l.points != 0 {
+		lots := m.lots()
+		for i := int(m.liveFrom); i < len(lots); i++ {
+			if l := lots[i]; !l.pending() && l.points != 0 {
 				l.points = 0
 				e.setLot(m, i, l)
 			}
 		}
-		e.record(KindExpire, dueMS, breakageAcct, memberAcct(AccountMemberAvailable, mi), m.avail)
+		e.record(KindExpire, dueMS, breakageAcct, memberAcct(AccountMemberAvailable, mi), m.get(bAvail))
 		if e.emit {
-			e.breakage += m.avail
+			e.breakage += m.get(bAvail)
 		}
-		m.avail = 0
+		m.set(bAvail, 0)
 	}
 	e.compact(m)
 }
 
 func (e *Engine) rollYear(m *member, t int64) {
 	y := yearOf(t) // 0 … 9999: parseRFC3339 reads four digits
-	if y <= int64(m.year) {
+	if y <= m.year() {
 		return
 	}
-	if y == int64(m.year)+1 {
-		m.carried = uint8(e.prog.levelFor(m.metric))
+	if y == m.year()+1 {
+		m.carried = uint8(e.prog.levelFor(m.get(bMetric)))
 	} else {
 		m.carried = 0
 	}
-	m.metric = 0
-	m.year = int16(y)
+	m.set(bMetric, 0)
+	m.setYear(y)
 }
 
 func (m *member) earnedThisMonth(t int64) int64 {
 	if int64(m.month) != monthKey(t) {
 		return 0
 	}
-	return m.monthEarned
+	return m.get(bMonthEarned)
 }
 
 func (e *Engine) activity(m *member, mi int32, t int64) {

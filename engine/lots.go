@@ -24,36 +24,37 @@ const (
 
 // hasLot reports whether absolute lot index a was ever made: lots before
 // lotBase were dropped, which the rules allow for (see above).
-func (m *member) hasLot(a int32) bool { return a >= 0 && int(a) < int(m.lotBase)+len(m.lots) }
+func (m *member) hasLot(a int32) bool { return a >= 0 && int(a) < int(m.lotBase)+len(m.lots()) }
 
 // setLot changes lots[i], logging its old value while a catch-up may still
 // be rolled back.
 func (e *Engine) setLot(m *member, i int, l lot) {
 	if e.undoing {
-		e.undoLots = append(e.undoLots, lotUndo{idx: m.lotBase + int32(i), old: m.lots[i]})
+		e.undoLots = append(e.undoLots, lotUndo{idx: m.lotBase + int32(i), old: m.lots()[i]})
 	}
-	m.lots[i] = l
+	m.lots()[i] = l
 }
 
 // dropLots drops the empty matured lots before liveFrom (and pendFrom)
 // once they are at least half of the member's lots; see the top of file.
 func (e *Engine) dropLots(m *member) {
-	k := min(int(m.liveFrom), int(m.pendFrom), len(m.lots)-1)
-	if k < minDropLots || 2*k < len(m.lots) || !e.emit || e.undoing || e.keepLots {
+	lots := m.lots()
+	k := min(int(m.liveFrom), int(m.pendFrom), len(lots)-1)
+	if k < minDropLots || 2*k < len(lots) || !e.emit || e.undoing || e.keepLots {
 		return
 	}
-	if n := len(m.lots) - k; cap(m.lots) >= shrinkLots*n && cap(m.lots) >= shrinkLots*minDropLots {
+	if n := len(lots) - k; cap(lots) >= shrinkLots*n && cap(lots) >= shrinkLots*minDropLots {
 		// Live lots fell far below the slice's peak: give the rest back.
-		m.lots = append(make([]lot, 0, 2*n), m.lots[k:]...)
+		m.setLots(append(make([]lot, 0, 2*n), lots[k:]...))
 	} else {
-		m.lots = m.lots[:copy(m.lots, m.lots[k:])]
+		m.setLots(lots[:copy(lots, lots[k:])])
 	}
 	m.lotBase += int32(k)
 	m.liveFrom -= int32(k)
 	m.pendFrom -= int32(k)
 }
 
-// lotFor returns the index into m.lots of part p's lot, first bringing it
+// lotFor returns the index into m.lots() of part p's lot, first bringing it
 // back (empty, matured) if the member dropped it. The lots between it and
 // lotBase come back empty too, with p's expiry, no later than theirs
 // (unless the member's lots are unsorted, where expire stops nowhere); an
@@ -68,13 +69,13 @@ func (e *Engine) lotFor(m *member, p part) int {
 		return int(a - m.lotBase)
 	}
 	k := int(m.lotBase - a)
-	n := k + len(m.lots)
+	n := k + len(m.lots())
 	lots := make([]lot, n, n+n/4+1)
 	for j := 0; j < k; j++ {
 		lots[j] = lot{matureAtMS: maturedMark, expiresAtMS: p.expiresAtMS}
 	}
-	copy(lots[k:], m.lots)
-	m.lots = lots
+	copy(lots[k:], m.lots())
+	m.setLots(lots)
 	m.lotBase = a
 	m.liveFrom += int32(k)
 	m.pendFrom += int32(k)
@@ -83,22 +84,23 @@ func (e *Engine) lotFor(m *member, p part) int {
 
 // addLot creates a lot and queues its maturation or expiry.
 func (e *Engine) addLot(m *member, mi int32, points, matureAtMS, expiresAtMS, t int64) int32 {
-	idx := m.lotBase + int32(len(m.lots))
-	if n := len(m.lots); n > 0 && expiresAtMS < m.lots[n-1].expiresAtMS {
-		m.flags |= memberUnsorted
+	lots := m.lots()
+	idx := m.lotBase + int32(len(lots))
+	if n := len(lots); n > 0 && expiresAtMS < lots[n-1].expiresAtMS {
+		m.yf |= memberUnsorted
 	}
 	l := lot{points: points, matureAtMS: matureAtMS, expiresAtMS: expiresAtMS}
 	if matureAtMS <= t {
 		l.matureAtMS = maturedMark
-		m.avail += points
+		m.add(bAvail, points)
 		if expiresAtMS != neverMS {
 			e.due.push(dueItem{dueMS: expiresAtMS, member: mi})
 		}
 	} else {
-		m.pending += points
+		m.add(bPending, points)
 		e.due.push(dueItem{dueMS: matureAtMS, member: mi})
 	}
-	m.lots = append(m.lots, l)
+	m.setLots(append(lots, l))
 	return idx
 }
 
@@ -106,11 +108,11 @@ func (e *Engine) addLot(m *member, mi int32, points, matureAtMS, expiresAtMS, t 
 func (e *Engine) giveBack(m *member, ps []part) {
 	for _, p := range ps {
 		i := e.lotFor(m, p)
-		l := m.lots[i]
+		l := m.lots()[i]
 		l.points += p.points
 		l.expiresAtMS = p.expiresAtMS // the same, unless lotFor made the lot empty
 		e.setLot(m, i, l)
-		m.avail += p.points
+		m.add(bAvail, p.points)
 		if int32(i) < m.liveFrom {
 			m.liveFrom = int32(i)
 		}
@@ -122,20 +124,21 @@ func (e *Engine) giveBack(m *member, ps []part) {
 // ties oldest first), or -1. Lots are in that order by index unless a
 // transfer brought in an earlier expiry (m.unsorted()); then e.order holds it.
 func (e *Engine) nextAvailable(m *member, k *int) int {
+	lots := m.lots()
 	if m.unsorted() {
 		for *k < len(e.order) {
 			i := int(e.order[*k])
 			*k++
-			if m.lots[i].points > 0 {
+			if lots[i].points > 0 {
 				return i
 			}
 		}
 		return -1
 	}
-	for *k < len(m.lots) {
+	for *k < len(lots) {
 		i := *k
 		*k++
-		if l := &m.lots[i]; !l.pending() && l.points > 0 {
+		if l := &lots[i]; !l.pending() && l.points > 0 {
 			return i
 		}
 	}
@@ -144,21 +147,22 @@ func (e *Engine) nextAvailable(m *member, k *int) int {
 
 // startAvailable begins a walk in consumption order; see nextAvailable.
 func (e *Engine) startAvailable(m *member) int {
+	lots := m.lots()
 	if !m.unsorted() {
 		return int(m.liveFrom)
 	}
 	o := e.order[:0]
-	for i := int(m.liveFrom); i < len(m.lots); i++ {
-		l := &m.lots[i]
+	for i := int(m.liveFrom); i < len(lots); i++ {
+		l := &lots[i]
 		if !l.pending() && l.points > 0 {
 			o = append(o, int32(i))
 		}
 	}
 	for i := 1; i < len(o); i++ {
 		x := o[i]
-		xe := m.lots[x].expiresAtMS
+		xe := lots[x].expiresAtMS
 		j := i - 1
-		for j >= 0 && m.lots[o[j]].expiresAtMS > xe {
+		for j >= 0 && lots[o[j]].expiresAtMS > xe {
 			o[j+1] = o[j]
 			j--
 		}
@@ -177,11 +181,11 @@ func (e *Engine) take(m *member, want int64, keep bool) int64 {
 		if i < 0 {
 			break
 		}
-		l := m.lots[i]
+		l := m.lots()[i]
 		n := min(l.points, want-got)
 		l.points -= n
 		e.setLot(m, i, l)
-		m.avail -= n
+		m.add(bAvail, -n)
 		got += n
 		if keep {
 			e.parts = append(e.parts, part{lot: uint32(m.lotBase) + uint32(i), points: n, expiresAtMS: l.expiresAtMS})
@@ -198,17 +202,17 @@ func (e *Engine) consume(m *member, points int64, keep bool) int64 {
 }
 
 func (e *Engine) repayDebt(m *member) {
-	if m.debt == 0 || m.avail == 0 {
+	if m.debt() == 0 || m.get(bAvail) == 0 {
 		return
 	}
-	m.debt -= e.take(m, m.debt, false)
+	m.ext.debt -= e.take(m, m.ext.debt, false)
 }
 
 // compact advances liveFrom past lots that are empty and matured, and
 // drops them when they are enough.
 func (e *Engine) compact(m *member) {
-	for int(m.liveFrom) < len(m.lots) {
-		l := &m.lots[m.liveFrom]
+	for lots := m.lots(); int(m.liveFrom) < len(lots); {
+		l := &lots[m.liveFrom]
 		if l.points != 0 || l.pending() {
 			break
 		}

@@ -73,9 +73,9 @@ func TestDroppedLotsChangeNothing(t *testing.T) {
 			t.Fatalf("store-backed %v: results, dump or entries differ from the engine that keeps every lot", storeBacked)
 		}
 		a := dropped.members.at(dropped.lookup([]byte("A")))
-		if all := kept.members.at(kept.lookup([]byte("A"))); a.lotBase == 0 || 3*cap(a.lots) > 2*len(all.lots) {
+		if all := kept.members.at(kept.lookup([]byte("A"))); a.lotBase == 0 || 3*cap(a.lots()) > 2*len(all.lots()) {
 			t.Fatalf("store-backed %v: %d lots kept; dropping, %d lots (capacity %d) from %d",
-				storeBacked, len(all.lots), len(a.lots), cap(a.lots), a.lotBase)
+				storeBacked, len(all.lots()), len(a.lots()), cap(a.lots()), a.lotBase)
 		}
 	}
 }

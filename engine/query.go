@@ -44,15 +44,15 @@ func (e *Engine) View(mi int32, withLots bool) MemberView { return e.memberView(
 func (e *Engine) memberView(mi int32, withLots bool) MemberView {
 	v := e.view(mi, e.ClockMS())
 	mv := MemberView{
-		Member: v.name, Available: v.available(), Pending: v.pending, Held: v.held,
-		Tier: e.prog.Levels[e.tierOf(v)].Name, Earned: v.earned, Redeemed: v.redeemed, Expired: v.expiredPoints(),
+		Member: e.nameOf(v), Available: v.available(), Pending: v.get(bPending), Held: v.held(),
+		Tier: e.prog.Levels[e.tierOf(v)].Name, Earned: v.get(bEarned), Redeemed: v.get(bRedeemed), Expired: v.expiredPoints(),
 	}
 	if x := v.ext; x != nil && x.plan >= 0 && e.ClockMS() < x.planUntilMS {
 		mv.Plan = e.prog.Plans[x.plan].ID
 	}
 	if withLots {
-		for i := int(v.liveFrom); i < len(v.lots); i++ {
-			l := v.lots[i]
+		for lots, i := v.lots(), int(v.liveFrom); i < len(lots); i++ {
+			l := lots[i]
 			if l.points == 0 {
 				continue
 			}
@@ -103,7 +103,7 @@ func (e *Engine) Dump(fn func(v *MemberView) error) error {
 		order[i] = int32(i)
 	}
 	slices.SortFunc(order, func(a, b int32) int {
-		return strings.Compare(e.members.at(a).name, e.members.at(b).name)
+		return strings.Compare(e.nameOf(e.members.at(a)), e.nameOf(e.members.at(b)))
 	})
 	for _, mi := range order {
 		v := e.memberView(mi, false)

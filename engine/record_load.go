@@ -50,7 +50,7 @@ func (e *Engine) checkRecordValue(v *recordValue) error {
 	np := int32(len(e.prog.Partners))
 	switch d {
 	case detailPurchase:
-		if m := e.members.at(r.member); v.buy.partner >= np || int(v.buy.lot) >= int(m.lotBase)+len(m.lots) {
+		if m := e.members.at(r.member); v.buy.partner >= np || int(v.buy.lot) >= int(m.lotBase)+len(m.lots()) {
 			return fmt.Errorf("purchase partner %d or lot %d out of range", v.buy.partner, v.buy.lot)
 		}
 	case detailRedemption:
@@ -74,14 +74,14 @@ func (e *Engine) checkRecordValue(v *recordValue) error {
 func (e *Engine) checkParts(v *recordValue, m *member) error {
 	for k := range v.parts {
 		p := &v.parts[k]
-		if int(p.lot) >= int(m.lotBase)+len(m.lots) {
+		if int(p.lot) >= int(m.lotBase)+len(m.lots()) {
 			return fmt.Errorf("part %d: lot %d out of range", k, p.lot)
 		}
 		if v.undated {
 			if int32(p.lot) < m.lotBase {
 				return fmt.Errorf("part %d: lot %d was dropped and the value (format 1) keeps no expiry", k, p.lot)
 			}
-			p.expiresAtMS = m.lots[int32(p.lot)-m.lotBase].expiresAtMS
+			p.expiresAtMS = m.lots()[int32(p.lot)-m.lotBase].expiresAtMS
 		}
 	}
 	return nil

@@ -335,7 +335,7 @@ func TestApplyAllocs(t *testing.T) {
 		for mi := range int32(e.members.len()) {
 			// lots grow by doubling per member, not per command: out of the count
 			m := e.members.at(mi)
-			m.lots = slices.Grow(m.lots, 1<<14)
+			m.setLots(slices.Grow(m.lots(), 1<<14))
 		}
 		if n := testing.AllocsPerRun(len(batches)-k-1, step); n != 0 {
 			t.Errorf("store-backed %v: %.1f allocations per batch of purchases", storeBacked, n)

@@ -111,7 +111,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 	}
 	s.u(uint64(e.members.len()))
 	for k := 0; k < e.members.len(); k++ {
-		s.member(e.members.at(int32(k)))
+		s.member(e, e.members.at(int32(k)))
 	}
 	e.writeTables(s)
 	s.w.WriteString(snapshotMagic)
@@ -121,21 +121,21 @@ func (e *Engine) Snapshot(w io.Writer) error {
 	return s.w.Flush()
 }
 
-func (s *snapWriter) member(m *member) {
-	s.str(m.name)
-	for _, v := range [...]int64{m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed, m.expiredPoints(),
-		m.metric, m.monthEarned, m.lastActivityMS, int64(m.liveFrom), int64(m.year), int64(m.month),
+func (s *snapWriter) member(e *Engine, m *member) {
+	s.str(e.nameOf(m))
+	for _, v := range [...]int64{m.debt(), m.get(bAvail), m.get(bPending), m.held(), m.get(bEarned), m.get(bRedeemed), m.expiredPoints(),
+		m.get(bMetric), m.get(bMonthEarned), m.lastActivityMS, int64(m.liveFrom), m.year(), int64(m.month),
 		int64(m.carried), boolInt(m.firstDone()), int64(m.pendFrom), boolInt(m.unsorted())} {
 		s.i(v)
 	}
-	s.u(uint64(len(m.lots)))
-	for _, l := range m.lots {
+	s.u(uint64(len(m.lots())))
+	for _, l := range m.lots() {
 		s.i(l.points)
 		s.i(l.matureAtMS)
 		s.i(l.expiresAtMS)
 	}
 	s.i(int64(m.lotBase))
-	if m.ext == nil {
+	if m.ext == nil || !m.ext.sec9 {
 		s.u(0)
 		return
 	}
@@ -328,8 +328,8 @@ func Restore(r io.Reader) (*Engine, error) {
 	}
 	nm := s.n()
 	for k := 0; k < nm && s.err == nil; k++ {
-		m := s.member(&e.names)
-		e.byName.insert(memberKeys{e}, []byte(m.name), e.members.add(m))
+		m, name := s.member(&e.names, &e.mnames)
+		e.byName.insert(memberKeys{e}, name, e.members.add(m))
 	}
 	e.readTables(s)
 	s.magic()
@@ -379,44 +379,59 @@ func (s *snapReader) programs() (p, next *Program, nextAt int64, storeBacked boo
 	return p, next, nextAt, storeBacked, nil
 }
 
-// member reads one member, storing its id in names.
-func (s *snapReader) member(names *arena) member {
+// member reads one member, storing its id in mnames (and its challenge
+// categories in names); it returns the id too.
+func (s *snapReader) member(names *arena, mnames *nameStore) (member, []byte) {
 	var m member
-	m.name = names.str(s.bytes())
-	m.debt, m.avail, m.pending, m.held, m.earned, m.redeemed = s.i(), s.i(), s.i(), s.i(), s.i(), s.i()
+	name := s.bytes()
+	if len(name) == 0 || len(name) > math.MaxUint8 {
+		s.fail(errors.New("engine snapshot: member id empty or longer than 255 bytes"))
+		return m, nil
+	}
+	m.setName(mnames.add(name))
+	var v [nBal]int64
+	debt, held := s.i(), int64(0)
+	v[bAvail], v[bPending], held, v[bEarned], v[bRedeemed] = s.i(), s.i(), s.i(), s.i(), s.i()
 	_ = s.i() // expired: the balance identity gives it (member.expiredPoints)
-	m.metric, m.monthEarned, m.lastActivityMS = s.i(), s.i(), s.i()
+	v[bMetric], v[bMonthEarned], m.lastActivityMS = s.i(), s.i(), s.i()
 	m.liveFrom = s.i32()
-	if y := s.i32(); y >= math.MinInt16 && y <= math.MaxInt16 {
-		m.year = int16(y)
+	if y := s.i32(); y >= 0 && y <= 9999 {
+		m.setYear(int64(y))
 	} else {
 		s.fail(errors.New("engine snapshot: member year out of range"))
 	}
 	m.month = s.i32()
 	m.carried = uint8(s.i())
 	if s.i() == 1 {
-		m.flags |= memberFirstDone
+		m.yf |= memberFirstDone
 	}
 	m.pendFrom = s.i32()
 	if s.i() == 1 {
-		m.flags |= memberUnsorted
+		m.yf |= memberUnsorted
 	}
 	nl := s.n()
-	m.lots = make([]lot, 0, min(nl, 1<<16))
+	lots := make([]lot, 0, min(nl, 1<<16))
 	for j := 0; j < nl && s.err == nil; j++ {
-		m.lots = append(m.lots, lot{points: s.i(), matureAtMS: s.i(), expiresAtMS: s.i()})
+		lots = append(lots, lot{points: s.i(), matureAtMS: s.i(), expiresAtMS: s.i()})
 	}
+	m.setLots(lots)
 	if s.dated {
 		m.lotBase = s.i32()
 	}
 	if s.u() == 1 {
 		m.ext = s.memberExt(names)
 	}
-	return m
+	for b, x := range v {
+		m.set(bal(b), x)
+	}
+	if debt != 0 || held != 0 {
+		m.spare().debt, m.spare().held = debt, held
+	}
+	return m, name
 }
 
 func (s *snapReader) memberExt(names *arena) *memberExt {
-	x := &memberExt{}
+	x := &memberExt{sec9: true}
 	x.planUntilMS, x.plan, x.referrer = s.i(), s.i32(), s.i32()
 	for j, nh := 0, s.n(); j < nh && s.err == nil; j++ {
 		x.holds = append(x.holds, uint32(s.u()))

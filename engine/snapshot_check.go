@@ -77,7 +77,7 @@ func (e *Engine) dateParts() {
 		m := e.members.at(mi)
 		for k := off; k < off+n; k++ {
 			p := &e.parts[k]
-			p.expiresAtMS = m.lots[int32(p.lot)-m.lotBase].expiresAtMS
+			p.expiresAtMS = m.lots()[int32(p.lot)-m.lotBase].expiresAtMS
 		}
 	}
 	for i := 0; i < e.redeems.len(); i++ {
@@ -96,7 +96,7 @@ func (e *Engine) checkMembers() (int, bool) {
 	nm := int32(e.members.len())
 	for i := 0; i < e.members.len(); i++ {
 		m := e.members.at(int32(i))
-		if int(m.liveFrom) > len(m.lots) || m.liveFrom < 0 || int(m.pendFrom) > len(m.lots) || m.pendFrom < 0 || m.lotBase < 0 || int(m.carried) >= len(e.prog.Levels) {
+		if int(m.liveFrom) > len(m.lots()) || m.liveFrom < 0 || int(m.pendFrom) > len(m.lots()) || m.pendFrom < 0 || m.lotBase < 0 || int(m.carried) >= len(e.prog.Levels) {
 			return i, false
 		}
 		if x := m.ext; x != nil {

@@ -28,6 +28,9 @@ func (e *Engine) tryBring(mi int32, t int64) {
 	}
 	e.undoOut = len(e.out)
 	e.undoBreakage = e.breakage
+	if m.ext != nil {
+		e.undoExt = *m.ext
+	}
 	e.bring(mi, t)
 }
 
@@ -45,10 +48,14 @@ func (e *Engine) rollback(mi int32) {
 		// Indices are absolute; a lot revived during the catch-up went to
 		// a new slice (lotFor), so it is not in the restored one.
 		if u := e.undoLots[k]; u.idx >= m.lotBase {
-			m.lots[u.idx-m.lotBase] = u.old
+			m.lots()[u.idx-m.lotBase] = u.old
 		}
 	}
 	if m.ext != nil {
+		// An ext that bring made is gone with the member's old value; one
+		// it changed was there before: restore its values, then its holds'
+		// elements (the slice is the same).
+		*m.ext = e.undoExt
 		m.ext.holds = append(m.ext.holds[:0], e.undoHoldList...)
 	}
 	for _, h := range e.undoHolds {

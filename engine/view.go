@@ -7,10 +7,11 @@ package engine
 // quiet members (the usual case, since a touched member was just brought
 // to the clock) need no copy of their lots.
 func (e *Engine) quiet(m *member, t int64) bool {
-	if int64(m.year) != yearOf(t) {
+	lots := m.lots()
+	if m.year() != yearOf(t) {
 		return false
 	}
-	if int(m.pendFrom) < len(m.lots) && m.lots[m.pendFrom].matureAtMS <= t {
+	if int(m.pendFrom) < len(lots) && lots[m.pendFrom].matureAtMS <= t {
 		return false
 	}
 	if m.ext != nil {
@@ -20,7 +21,7 @@ func (e *Engine) quiet(m *member, t int64) bool {
 			}
 		}
 	}
-	if m.avail == 0 {
+	if m.get(bAvail) == 0 {
 		return true
 	}
 	switch e.prog.ExpiryMode {
@@ -30,8 +31,8 @@ func (e *Engine) quiet(m *member, t int64) bool {
 		if m.unsorted() {
 			return false
 		}
-		for i := int(m.liveFrom); i < len(m.lots); i++ {
-			l := &m.lots[i]
+		for i := int(m.liveFrom); i < len(lots); i++ {
+			l := &lots[i]
 			if !l.pending() && l.points > 0 {
 				return l.expiresAtMS > t // the earliest expiry of all
 			}
@@ -48,8 +49,14 @@ func (e *Engine) view(mi int32, t int64) *member {
 		return m
 	}
 	e.viewM = *m
-	e.viewLots = append(e.viewLots[:0], m.lots...)
-	e.viewM.lots = e.viewLots
+	e.viewLots = append(e.viewLots[:0], m.lots()...)
+	e.viewM.setLots(e.viewLots)
+	if m.ext != nil {
+		// Bringing the copy changes its debt and held points: they go to
+		// a copy of ext (whose slices the view only reads).
+		e.viewExt = *m.ext
+		e.viewM.ext = &e.viewExt
+	}
 	saved := e.emit
 	e.emit = false
 	v := &e.viewM

@@ -1,0 +1,80 @@
+package raft
+
+import (
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// BenchmarkSnapshotMembers measures a snapshot of an engine of
+// ACCRUAL_SNAP_MEMBERS members (default 20000), one new member per
+// purchase: the apply pause (Snapshot, under the apply lock), Persist, the
+// peak RSS over both against the RSS before, and a restart's Restore of
+// the persisted snapshot into an empty state machine with its peak RSS.
+//
+//	ACCRUAL_SNAP_MEMBERS=2000000 go test -run '^$' -bench SnapshotMembers -benchtime 1x ./raft
+func BenchmarkSnapshotMembers(b *testing.B) {
+	members := 20000
+	if s := os.Getenv("ACCRUAL_SNAP_MEMBERS"); s != "" {
+		members, _ = strconv.Atoi(s)
+	}
+	p := loadProgram(b, "coalition")
+	f := newBareFSM(b, p)
+	fillMembers(b, f, p, members)
+	f.lw.drain()
+	runtime.GC()
+	debug.FreeOSMemory()
+	steadyKiB := procStatusKiB(b, "VmRSS")
+	b.ResetTimer()
+	var pause, persist, restore time.Duration
+	var peakKiB, restorePeakKiB, sizeBytes int64
+	for range b.N {
+		resetPeakRSS(b)
+		t0 := time.Now()
+		snap, err := f.Snapshot()
+		if err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		sink := newFileSink(b)
+		if err := snap.Persist(sink); err != nil {
+			b.Fatal(err)
+		}
+		snap.Release()
+		t2 := time.Now()
+		peakKiB = max(peakKiB, procStatusKiB(b, "VmHWM"))
+		pause, persist = pause+t1.Sub(t0), persist+t2.Sub(t1)
+		st, _ := os.Stat(sink.Name())
+		sizeBytes = st.Size()
+
+		b.StopTimer()
+		runtime.GC()
+		debug.FreeOSMemory()
+		resetPeakRSS(b)
+		g := newBareFSM(b, p)
+		rc, err := os.Open(sink.Name())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		t3 := time.Now()
+		if err := g.Restore(rc); err != nil {
+			b.Fatal(err)
+		}
+		restore += time.Since(t3)
+		restorePeakKiB = max(restorePeakKiB, procStatusKiB(b, "VmHWM"))
+	}
+	n := float64(b.N)
+	b.ReportMetric(pause.Seconds()/n*1000, "pause-ms")
+	b.ReportMetric(float64(members)*n/pause.Seconds(), "members/s")
+	b.ReportMetric(persist.Seconds()/n*1000, "persist-ms")
+	b.ReportMetric(restore.Seconds()/n*1000, "restore-ms")
+	b.ReportMetric(float64(steadyKiB)/1024, "steady-MiB")
+	b.ReportMetric(float64(peakKiB)/1024, "peak-MiB")
+	b.ReportMetric(float64(peakKiB)/float64(steadyKiB), "peak/steady")
+	b.ReportMetric(float64(restorePeakKiB)/1024, "restore-peak-MiB")
+	b.ReportMetric(float64(sizeBytes)/(1<<20), "snap-MiB")
+}

@@ -175,7 +175,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		return err
 	}
 	crashpoint.At(crashpoint.SnapshotInstall)
-	return f.install(eng, hdr, br)
+	return f.install(eng, hdr, br, dropped)
 }
 
 // dropState replaces a non-empty engine by an empty one of the same
@@ -198,9 +198,11 @@ func (f *fsm) dropState() bool {
 }
 
 // install makes eng, decoded from a snapshot with header hdr, the state,
-// then brings the ledger to the snapshot's index from br. Called with f.mu
-// held.
-func (f *fsm) install(eng *engine.Engine, hdr snapHeader, br *bufio.Reader) error {
+// then brings the ledger to the snapshot's index from br and publishes
+// every member's view. When a state was dropped, its views are collected
+// before the new ones are built, as its engine was before the decode.
+// Called with f.mu held.
+func (f *fsm) install(eng *engine.Engine, hdr snapHeader, br *bufio.Reader, dropped bool) error {
 	f.eng = eng
 	f.step.SetEngine(eng)
 	if f.observer != nil {
@@ -222,6 +224,9 @@ func (f *fsm) install(eng *engine.Engine, hdr snapHeader, br *bufio.Reader) erro
 		f.logObs.Restored(hdr.index)
 	}
 	f.views.reset(eng.Members())
+	if dropped {
+		runtime.GC()
+	}
 	for mi := range int32(eng.Members()) {
 		f.views.put(eng.View(mi, false))
 	}

@@ -115,3 +115,27 @@ func TestRestoreOverAStateGivesTheSnapshotsState(t *testing.T) {
 		t.Fatal("a failed install over a dropped state left the follower able to apply")
 	}
 }
+
+// TestStartRemovesSpoolsACrashLeft: a kill while a snapshot is spooled
+// (crash point snapshot-write) leaves its spool file; the next start
+// removes it with the interrupted sends' files, and nothing else.
+func TestStartRemovesSpoolsACrashLeft(t *testing.T) {
+	dir := t.TempDir()
+	names := map[string]bool{ // name → kept
+		"state-123.tmp":          false,
+		"ledger-section-456.tmp": false,
+		"state-keep.zst":         true,
+	}
+	for name := range names {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	(&shippingStore{dir: dir}).removeStale()
+	for name, kept := range names {
+		_, err := os.Stat(filepath.Join(dir, name))
+		if exists := err == nil; exists != kept {
+			t.Errorf("%s: exists %v after removeStale, want %v", name, exists, kept)
+		}
+	}
+}

@@ -9,7 +9,8 @@
 // Under Config.DataDir (directories created 0700):
 //
 //	raft/       Raft log and stable store (logstore, Pebble, every write synced)
-//	snapshots/  hraft.FileSnapshotStore (engine snapshots, zstd streams)
+//	snapshots/  hraft.FileSnapshotStore (engine snapshots, zstd streams),
+//	            and the spool of a snapshot being taken (state-*.tmp)
 //	ledger/     the ledger (Pebble, NoSync; the Raft log is the durable source)
 //
 // A data directory can also be seeded offline, from an imported history
@@ -150,25 +151,51 @@
 // section carries the whole ledger and every command record (hraft does
 // not tell the leader where the follower's ledger ends), so an install
 // costs a read of the leader's ledger; snapshots persisted locally stay
-// engine-only.
+// engine-only. Both sides stream: the leader sends the stored snapshot
+// file and the section's temporary file, the follower's hraft writes them
+// to its store, and Restore decodes the engine and imports the ledger a
+// batch at a time; neither holds a snapshot whole in memory.
 //
 // # Snapshots
 //
-// FSM.Snapshot serialises the engine (Engine.Snapshot) into memory under
-// the apply lock (the engine has no copy-on-write), then Persist streams it
-// zstd-compressed (SpeedFastest) to the snapshot sink, off the apply path.
-// The stream holds a magic, the applied index, the node directory, the
-// ingest offsets (since magic ACRS2; ACRS1 snapshots are read with none),
-// then the engine's stream. Defaults: SnapshotThreshold 2048 entries and TrailingLogs
+// FSM.Snapshot (snapshot.go) streams the state, uncompressed, into a spool
+// file (state-*.tmp) in the snapshot store's directory under the apply
+// lock: a magic, the applied index, the node directory, the ingest offsets
+// (since magic ACRS2; ACRS1 snapshots are read with none), then the
+// engine's stream (Engine.Snapshot, through its own 64 KiB buffer). The
+// engine has no copy-on-write, so applies wait while it is written (the
+// pause is the serialisation, docs/BENCHMARKS.md "Snapshots in bounded
+// memory"), but the state is never held twice in memory: only the page
+// cache holds the spool. Persist then syncs the ledger's WAL and
+// compresses the spool (zstd SpeedFastest, a block at a time) into the
+// sink, off the apply path; Release removes the spool, and a node's start
+// removes spools a crash left (shippingStore.removeStale).
+//
+// Restore reads the header, then, holding the apply lock, drops a
+// non-empty state before decoding the new one: the engine is replaced by
+// an empty one, the member pager forgets its id order, and a GC runs
+// (cheap: it marks only what is live), so a follower installing a
+// snapshot holds one state at its peak, not two. Readers of the engine
+// wait for the install; readers of the published views see the old state
+// until the new views are in. A snapshot that fails to decode after the
+// drop makes the node fatal (it refuses commands) instead of serving the
+// empty state; a restart restores its latest local snapshot. On start-up
+// the engine is empty and nothing is dropped.
+//
+// A restart restores the latest local snapshot and replays the log after
+// it, never the history: command records are in the ledger's DB, not in
+// the snapshot. Its cost is the decode plus one view per member (the view
+// store is sized for them first) plus the log after the snapshot.
+//
+// Defaults: SnapshotThreshold 2048 entries and TrailingLogs
 // 1024 entries. An entry holds up to 4096 commands (≈ 100 KiB compressed),
 // so a snapshot is taken after at most ~8M commands and the log keeps
 // ~4M commands (≈ 100–250 MiB) after it: a follower that restarts or lags a
 // few seconds at peak load catches up from the log, never by a full state
 // transfer, while disk use for the log stays bounded. Snapshot cost scales
 // with the state (members, ids), not with the log, so snapshotting more
-// often would mostly cost CPU and memory (a full in-memory copy of the
-// state while it is written). SnapshotInterval (30s) is how often hraft
-// checks the threshold.
+// often would mostly cost apply pauses and disk writes. SnapshotInterval
+// (30s) is how often hraft checks the threshold.
 //
 // # Reads
 //
@@ -204,10 +231,12 @@
 // the middle of an operation, for crash-recovery tests only
 // (ACCRUAL_FAULTS=1 ACCRUAL_CRASH_AT=<point>[:<n>]; docs/RELIABILITY.md,
 // "Crash points"). The hooks are one line each: apply-batch in ApplyBatch
-// after a command entry reached the engine, snapshot-persist in Persist
-// before sink.Close, snapshot-install in Restore after the engine's stream
-// was decoded and before the state is replaced, log-compaction in
-// logstore's DeleteRange before its batch commits. The fifth,
+// after a command entry reached the engine, snapshot-write in Snapshot
+// after the first block of the engine's stream reached the spool file,
+// snapshot-persist in Persist before sink.Close, snapshot-install in
+// Restore after the engine's stream was decoded and before it is
+// installed, log-compaction in
+// logstore's DeleteRange before its batch commits. One more,
 // snapshot-receive, falls inside hraft's write of a received snapshot: it
 // sits in a snapshot-store wrapper of raft/faultinject, installed through
 // Seams.Snapshots. Unarmed, a hook costs one branch on a bool.

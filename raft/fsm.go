@@ -1,11 +1,9 @@
 package raft
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,10 +13,8 @@ import (
 	"github.com/accrual/accrual/ledger"
 	"github.com/accrual/accrual/raft/codec"
 	"github.com/accrual/accrual/raft/crashpoint"
-	"github.com/cockroachdb/pebble/v2"
 	"github.com/hashicorp/go-hclog"
 	hraft "github.com/hashicorp/raft"
-	"github.com/klauspost/compress/zstd"
 )
 
 // Log entry kinds: the first byte of every LogCommand entry's Data.
@@ -55,6 +51,12 @@ type fsm struct {
 	led    *ledger.Ledger
 	lw     *ledgerWriter
 	render func() bool // whether responses are needed (leader only)
+
+	// spoolDir is where Snapshot writes the state before Persist copies it
+	// into the store: the snapshot store's directory ("" is the system's
+	// temporary directory).
+	spoolDir string
+	pager    *memberPager // the node's, forgotten when Restore drops the state (nil off a node)
 
 	mu       sync.Mutex // the apply lock: eng and the scratch below
 	observer Observer   // optional, called under mu
@@ -324,176 +326,6 @@ func decodeRegister(b []byte) (id, http string, err error) {
 		b = b[n+int(l):]
 	}
 	return s[0], s[1], nil
-}
-
-// Snapshot format (one zstd stream):
-//
-//	magic "ACRS1\n", uvarint applied index, uvarint node count,
-//	per node: uvarint len, id, uvarint len, HTTP address,
-//	the consumed stream offsets (ingest.go, appendOffsets),
-//	then the engine's own snapshot stream to the end.
-//
-// Snapshots of the first format (snapMagicV1) have no offsets section.
-const (
-	snapMagic   = "ACRS2\n"
-	snapMagicV1 = "ACRS1\n"
-)
-
-// Snapshot captures the state at the applied index. It serialises the engine
-// into memory under the apply lock (the engine has no copy-on-write), in
-// chunks that are never copied (chunkbuf.go); the compression and the disk
-// write happen in Persist, off the apply path.
-func (f *fsm) Snapshot() (hraft.FSMSnapshot, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.lw.drain() // the ledger must cover what the snapshot does (Persist syncs it)
-	buf := &chunkBuffer{}
-	hdr := []byte(snapMagic)
-	hdr = binary.AppendUvarint(hdr, f.applied.Load())
-	f.nodesMu.RLock()
-	hdr = binary.AppendUvarint(hdr, uint64(len(f.nodes)))
-	for id, http := range f.nodes {
-		hdr = append(hdr, encodeRegister(id, http)[1:]...)
-	}
-	f.nodesMu.RUnlock()
-	hdr = f.appendOffsets(hdr)
-	buf.Write(hdr)
-	if err := f.eng.Snapshot(buf); err != nil {
-		return nil, fmt.Errorf("raft: engine snapshot: %w", err)
-	}
-	return &fsmSnapshot{data: buf, led: f.led}, nil
-}
-
-type fsmSnapshot struct {
-	data *chunkBuffer
-	led  *ledger.Ledger
-}
-
-// Persist first makes the ledger durable up to the snapshot's index (its
-// writes are NoSync): after a crash the ledger's position is never below
-// the latest snapshot, so the entries the snapshot covers are never lost.
-func (s *fsmSnapshot) Persist(sink hraft.SnapshotSink) error {
-	err := s.led.DB().LogData(nil, pebble.Sync)
-	if err == nil {
-		var zw *zstd.Encoder
-		zw, err = zstd.NewWriter(sink, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
-		if err == nil {
-			_, err = s.data.WriteTo(zw)
-			crashpoint.At(crashpoint.SnapshotPersist)
-			if cerr := zw.Close(); err == nil {
-				err = cerr
-			}
-		}
-	}
-	if err != nil {
-		_ = sink.Cancel()
-		return err
-	}
-	return sink.Close()
-}
-
-func (s *fsmSnapshot) Release() { s.data.reset() }
-
-// Restore replaces the state with a snapshot: on start-up (the latest local
-// snapshot) or when the leader installs one.
-func (f *fsm) Restore(rc io.ReadCloser) error {
-	defer rc.Close()
-	zr, err := zstd.NewReader(rc, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(64<<20))
-	if err != nil {
-		return err
-	}
-	defer zr.Close()
-	br := bufio.NewReaderSize(zr, 1<<16)
-	hdr, err := readSnapshotHeader(br)
-	if err != nil {
-		return err
-	}
-	index, nodes, offsets := hdr.index, hdr.nodes, hdr.offsets
-	// engine.Restore reads through br itself (a *bufio.Reader of 64 KiB is
-	// used as is), so br is left right after the engine's stream, where a
-	// ledger section may follow.
-	eng, err := engine.Restore(br)
-	if err != nil {
-		return fmt.Errorf("raft: snapshot: engine: %w", err)
-	}
-	crashpoint.At(crashpoint.SnapshotInstall)
-
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.eng = eng
-	f.step.SetEngine(eng)
-	if f.observer != nil {
-		f.observer.Reset()
-	}
-	clear(f.seen)
-	f.gen = 0
-	f.nodesMu.Lock()
-	f.nodes = nodes
-	f.nodesMu.Unlock()
-	f.offsetsMu.Lock()
-	f.offsets = offsets
-	f.offsetsMu.Unlock()
-	f.lw.drain()
-	if err := f.restoreLedger(br, index); err != nil {
-		return err
-	}
-	if f.logObs != nil {
-		f.logObs.Restored(index)
-	}
-	f.views.reset()
-	for mi := range int32(eng.Members()) {
-		f.views.put(eng.View(mi, false))
-	}
-	f.year = time.UnixMilli(eng.ClockMS()).UTC().Year()
-	f.clockMS.Store(eng.ClockMS())
-	f.applied.Store(index)
-	f.notify.broadcast()
-	return nil
-}
-
-// snapHeader is what a snapshot holds before the engine's stream.
-type snapHeader struct {
-	index   uint64
-	nodes   map[string]string
-	offsets map[partitionKey]int64
-}
-
-func readSnapshotHeader(br *bufio.Reader) (snapHeader, error) {
-	magic := make([]byte, len(snapMagic))
-	if _, err := io.ReadFull(br, magic); err != nil || (string(magic) != snapMagic && string(magic) != snapMagicV1) {
-		return snapHeader{}, fmt.Errorf("raft: snapshot: bad magic (%v)", err)
-	}
-	index, err := binary.ReadUvarint(br)
-	if err != nil {
-		return snapHeader{}, fmt.Errorf("raft: snapshot: %w", err)
-	}
-	nn, err := binary.ReadUvarint(br)
-	if err != nil || nn > 1<<16 {
-		return snapHeader{}, fmt.Errorf("raft: snapshot: bad node count (%v)", err)
-	}
-	nodes := make(map[string]string, nn)
-	for range nn {
-		var s [2]string
-		for i := range s {
-			l, err := binary.ReadUvarint(br)
-			if err != nil || l > 1<<16 {
-				return snapHeader{}, fmt.Errorf("raft: snapshot: bad node entry (%v)", err)
-			}
-			b := make([]byte, l)
-			if _, err := io.ReadFull(br, b); err != nil {
-				return snapHeader{}, fmt.Errorf("raft: snapshot: %w", err)
-			}
-			s[i] = string(b)
-		}
-		nodes[s[0]] = s[1]
-	}
-	offsets := map[partitionKey]int64{}
-	if string(magic) == snapMagic {
-		if offsets, err = readOffsets(br); err != nil {
-			return snapHeader{}, err
-		}
-	}
-	return snapHeader{index: index, nodes: nodes, offsets: offsets}, nil
 }
 
 // stateHash hashes the engine's snapshot stream under the apply lock.

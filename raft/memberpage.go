@@ -23,6 +23,12 @@ type memberPager struct {
 	ids     []string // scratch
 }
 
+// forget drops the order and the engine it was read from (Restore, before
+// it decodes a new engine): the next page reads the ids again.
+func (p *memberPager) forget() {
+	p.eng, p.indexed, p.order, p.ids = nil, 0, memberOrder{}, nil
+}
+
 // MemberPage returns up to limit members with ids greater than after (""
 // from the first), in id byte order, as of one applied index, which it
 // returns too; more tells whether members follow the page. Consistency c

@@ -98,6 +98,8 @@ func Open(cfg Config) (_ *Node, err error) {
 	n.fsm = newFSM(cfg.Program, n.led, cfg.Logger.Named("fsm"), n.wantResponses, cfg.RecordsInMemory)
 	n.fsm.observer = cfg.Observer
 	n.fsm.logObs = cfg.Seams.Logs
+	n.fsm.spoolDir = n.ship.dir
+	n.fsm.pager = &n.pager
 	rc, err := raftConfig(cfg)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ package raft
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/accrual/accrual/engine"
 	"github.com/accrual/accrual/ledger"
@@ -62,6 +63,7 @@ func SeedDataDir(dataDir string, self SeedNode, led *ledger.Ledger, eng *engine.
 // then gives the directory a new cluster id: a seeded node starts a new
 // cluster, never one whose nodes hold other state.
 func seedFrom(dataDir string, f *fsm, snaps *hraft.FileSnapshotStore, self SeedNode) error {
+	f.spoolDir = filepath.Join(dataDir, "snapshots")
 	if err := persistSeed(f, snaps, self, f.applied.Load()); err != nil {
 		return err
 	}

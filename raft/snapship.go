@@ -92,11 +92,14 @@ func (s *shippingStore) writeSection(index uint64) (*os.File, error) {
 	return tmp, nil
 }
 
-// removeStale removes the temporary files of sends a crash interrupted.
+// removeStale removes the temporary files of sends and snapshots a crash
+// interrupted.
 func (s *shippingStore) removeStale() {
-	old, _ := filepath.Glob(filepath.Join(s.dir, "ledger-section-*.tmp"))
-	for _, p := range old {
-		os.Remove(p)
+	for _, pattern := range []string{"ledger-section-*.tmp", spoolPattern} {
+		old, _ := filepath.Glob(filepath.Join(s.dir, pattern))
+		for _, p := range old {
+			os.Remove(p)
+		}
 	}
 }
 

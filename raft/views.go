@@ -50,11 +50,14 @@ func (s *viewStore) get(name string) (engine.MemberView, bool) {
 	return v, ok
 }
 
-func (s *viewStore) reset() {
+// reset empties the store, each shard sized for its part of members views
+// (a restore puts every member's view next: growing the maps from empty
+// costs as much as the puts themselves).
+func (s *viewStore) reset(members int) {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		sh.m = map[string]engine.MemberView{}
+		sh.m = make(map[string]engine.MemberView, members/viewShards+1)
 		sh.mu.Unlock()
 	}
 }

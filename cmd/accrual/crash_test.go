@@ -152,7 +152,12 @@ func (n *crashNode) unfinishedSnapshot(t *testing.T) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(tmp) > 0
+	// The state a snapshot spools before Persist copies it in (raft/snapshot.go).
+	spool, err := filepath.Glob(filepath.Join(n.data, "snapshots", "state-*.tmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(tmp)+len(spool) > 0
 }
 
 // snapshotIndexes lists the indexes of the node's complete snapshots
@@ -401,7 +406,7 @@ func checkVerify(t *testing.T, nodes []*crashNode) {
 
 // TestCrashMidOperationLosesNoAcknowledgedCommand: a kill -9 in the middle
 // of a batch's apply, its ledger and command-record write, a snapshot's
-// persist, a log compaction, a follower's
+// write of the state to its spool file and its persist, a log compaction, a follower's
 // snapshot install and its receipt of the snapshot loses no acknowledged
 // command, applies none twice, leaves ledgers that verify, and the
 // restarted follower converges with the cluster.
@@ -413,6 +418,7 @@ func TestCrashMidOperationLosesNoAcknowledgedCommand(t *testing.T) {
 	}{
 		{point: "apply-batch:40"},
 		{point: "ledger-append:30"},
+		{point: "snapshot-write:2", halfWritten: true},
 		{point: "snapshot-persist:2", halfWritten: true},
 		{point: "log-compaction:1"},
 		{point: "snapshot-install", cluster: true},

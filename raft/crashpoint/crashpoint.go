@@ -17,10 +17,14 @@
 //   - ledger-append: the ledger writer, with a batch's ledger entries and
 //     command records built, before the one Pebble batch that stores them
 //     is committed (the batch's callers may already have been answered).
+//   - snapshot-write: FSM.Snapshot, under the apply lock, after the first
+//     block of the engine's stream was written to the spool file (the
+//     snapshot's uncompressed state, before Persist copies it into the
+//     store).
 //   - snapshot-persist: fsmSnapshot.Persist, after the ledger sync and part
 //     of the zstd stream were written to the sink, before sink.Close.
 //   - snapshot-install: FSM.Restore, after the engine's stream was decoded
-//     from the snapshot, before the state is replaced (on a follower: hraft
+//     from the snapshot, before the new state is installed (on a follower: hraft
 //     already stored the received snapshot).
 //   - snapshot-receive: a follower writing an InstallSnapshot's stream to
 //     its snapshot store, after part of it, before sink.Close (a wrapper
@@ -54,6 +58,7 @@ const (
 	SnapshotReceive
 	LogCompaction
 	LedgerAppend
+	SnapshotWrite
 	numPoints
 )
 
@@ -64,6 +69,7 @@ var names = [numPoints]string{
 	SnapshotReceive: "snapshot-receive",
 	LogCompaction:   "log-compaction",
 	LedgerAppend:    "ledger-append",
+	SnapshotWrite:   "snapshot-write",
 }
 
 func (p Point) String() string {

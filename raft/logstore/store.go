@@ -66,6 +66,10 @@ func pebbleOptions() *pebble.Options {
 		L0StopWritesThreshold:       16,
 		MaxOpenFiles:                256,
 		Logger:                      quietLogger{},
+		// A failed block checksum is returned to the reader (GetLog,
+		// Verify: verify.go names the file) instead of Pebble's default,
+		// a Fatalf that exits the process mid-call.
+		EventListener: &pebble.EventListener{DataCorruption: func(pebble.DataCorruptionInfo) {}},
 	}
 }
 
@@ -106,7 +110,7 @@ func (s *Store) checkFormat() error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("logstore: read format: %w", err)
+		return fmt.Errorf("logstore: read format: %w", s.corrupt(err))
 	}
 	defer closer.Close()
 	f, n := binary.Uvarint(v)
@@ -200,12 +204,12 @@ func (s *Store) GetLog(index uint64, log *raft.Log) error {
 		return raft.ErrLogNotFound
 	}
 	if err != nil {
-		return err
+		return s.corrupt(err)
 	}
 	// decodeLog copies everything it keeps; v is invalid after Close.
 	err = decodeLog(v, index, log)
 	closer.Close()
-	return err
+	return s.corrupt(err)
 }
 
 // StoreLog stores one entry (StoreLogs with one element).

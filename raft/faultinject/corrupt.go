@@ -9,6 +9,11 @@ package faultinject
 //     (its entries leave the WAL for an sstable), then one byte of the first
 //     data block of the newest table is flipped. Data blocks start at offset
 //     0 and carry a CRC in their trailer, checked on every read from disk.
+//   - a Pebble WAL (the Raft log, the ledger, left unflushed): one byte in
+//     the second 32 KiB block of the newest WAL, when later blocks follow:
+//     their sync chunks tell Pebble's replay that the damaged chunk had
+//     been synced, so it refuses to open rather than drop the rest as a
+//     torn tail.
 //   - a snapshot: one byte in the middle of state.bin, covered by the CRC64
 //     that hashicorp/raft keeps in meta.json.
 //   - the member record (DATA/cluster-members): one byte of the first id,
@@ -31,17 +36,27 @@ type FileKind string
 // The file kinds Corrupt knows.
 const (
 	RaftLogTable FileKind = "raft-log-table" // DATA/raft, an sstable
+	RaftLogWAL   FileKind = "raft-log-wal"   // DATA/raft, the WAL
 	LedgerTable  FileKind = "ledger-table"   // DATA/ledger, an sstable
+	LedgerWAL    FileKind = "ledger-wal"     // DATA/ledger, the WAL
 	Snapshot     FileKind = "snapshot"       // DATA/snapshots/snapshots/<newest>/state.bin
 	Members      FileKind = "members"        // DATA/cluster-members
 )
 
 // FileKinds lists every kind, in a fixed order (the chaos fault cycles
 // through it).
-var FileKinds = []FileKind{RaftLogTable, LedgerTable, Snapshot, Members}
+var FileKinds = []FileKind{RaftLogTable, RaftLogWAL, LedgerTable, LedgerWAL, Snapshot, Members}
 
 // tableDataOffset is an offset inside an sstable's first data block.
 const tableDataOffset = 8
+
+// walBlockBytes is the size of a Pebble WAL block; walDamageOffset lies in
+// the second block, so the first WAL chunk (the header Pebble checks
+// first) is intact and synced chunks in later blocks can vouch for it.
+const (
+	walBlockBytes   = 32 << 10
+	walDamageOffset = walBlockBytes + 1000
+)
 
 // Corrupt flips one byte of the kind's file in the data directory of a
 // stopped node and returns the file's path.
@@ -57,6 +72,15 @@ func Corrupt(dataDir string, kind FileKind) (string, error) {
 			return "", err
 		}
 		return path, flipAt(path, tableDataOffset)
+	case RaftLogWAL, LedgerWAL:
+		path, err := newest(filepath.Join(dataDir, storeDir(kind)), ".log")
+		if err != nil {
+			return "", err
+		}
+		if info, err := os.Stat(path); err != nil || info.Size() < 2*walBlockBytes+walBlockBytes/2 {
+			return "", fmt.Errorf("faultinject: %s is too short for a damage Pebble can tell from a torn tail (%v)", path, err)
+		}
+		return path, flipAt(path, walDamageOffset)
 	case Snapshot:
 		path, err := newestSnapshot(dataDir)
 		if err != nil {
@@ -71,7 +95,7 @@ func Corrupt(dataDir string, kind FileKind) (string, error) {
 }
 
 func storeDir(kind FileKind) string {
-	if kind == RaftLogTable {
+	if kind == RaftLogTable || kind == RaftLogWAL {
 		return "raft"
 	}
 	return "ledger"

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/hashicorp/raft"
 )
 
@@ -60,5 +61,42 @@ func TestVerifyFindsADamagedBlockAndNamesTheFile(t *testing.T) {
 	_, err := s.Verify()
 	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), path) {
 		t.Fatalf("Verify after a flipped byte in %s: %v; want ErrCorrupt naming the file", path, err)
+	}
+}
+
+// Rule: a flipped byte in the WAL that synced writes follow is refused at
+// open as corruption; it is not taken for a torn tail, which would drop
+// the acknowledged entries after it (and did, before the store wrote WAL
+// sync chunks).
+func TestDamagedWALIsRefusedAtOpen(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir)
+	for i := uint64(1); i <= 300; i++ {
+		l := mkLog(i, 1)
+		l.Data = make([]byte, 500)
+		if err := s.StoreLog(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	names, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	sort.Strings(names)
+	path := names[len(names)-1]
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[40000] ^= 0xff // in the second 32 KiB block; three more follow
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir)
+	if err == nil {
+		first, last := firstLast(t, s)
+		s.Close()
+		t.Fatalf("Open after a flipped WAL byte: no error, log %d..%d of 1..300", first, last)
+	}
+	if !pebble.IsCorruptionError(err) {
+		t.Fatalf("Open after a flipped WAL byte: %v; want a corruption error", err)
 	}
 }

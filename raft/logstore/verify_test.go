@@ -100,3 +100,40 @@ func TestDamagedWALIsRefusedAtOpen(t *testing.T) {
 		t.Fatalf("Open after a flipped WAL byte: %v; want a corruption error", err)
 	}
 }
+
+// Rule: a block damaged while the store is open is caught by the next read
+// of it from disk: GetLog fails with ErrCorrupt naming the file, and the
+// process goes on (Pebble's default was a Fatalf that exits it).
+func TestBlockDamagedWhileOpenFailsTheRead(t *testing.T) {
+	s, dir := newT(t)
+	logs := make([]*raft.Log, 400)
+	for i := range logs {
+		logs[i] = mkLog(uint64(i+1), 1)
+		logs[i].Data = []byte(strings.Repeat("entry payload that does not compress away ", 20) + string(rune('a'+i%26)))
+	}
+	if err := s.StoreLogs(logs); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	names, _ := filepath.Glob(filepath.Join(dir, "*.sst"))
+	sort.Strings(names)
+	path := names[len(names)-1]
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var failed error
+	var l raft.Log
+	for i := uint64(1); i <= uint64(len(logs)) && failed == nil; i++ {
+		failed = s.GetLog(i, &l)
+	}
+	if !errors.Is(failed, ErrCorrupt) || !strings.Contains(failed.Error(), path) {
+		t.Fatalf("reading every entry after a flipped byte in %s: %v; want ErrCorrupt naming the file", path, failed)
+	}
+}

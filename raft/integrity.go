@@ -58,7 +58,10 @@ type CorruptDataError struct {
 }
 
 func (e *CorruptDataError) Error() string {
-	return fmt.Sprintf("raft: %s is damaged (%v); %s", e.File, e.Err, e.Remedy)
+	// Pebble joins its corruption errors with a carrier of the details
+	// (the file, read back by asCorrupt) whose text says nothing.
+	what := strings.ReplaceAll(e.Err.Error(), "\n<corruption detail carrier>", "")
+	return fmt.Sprintf("raft: %s is damaged (%s); %s", e.File, what, e.Remedy)
 }
 
 func (e *CorruptDataError) Unwrap() []error { return []error{ErrCorruptData, e.Err} }

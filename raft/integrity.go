@@ -42,13 +42,15 @@ import (
 // ErrCorruptData: a file of the node's data directory failed its check.
 var ErrCorruptData = errors.New("raft: corrupted data")
 
-// rejoinRemedy is what to do about a node whose replicated state is damaged:
-// its peers hold that state, and the documented procedure for a node that
-// lost its data gives it back.
-const rejoinRemedy = "this node's data cannot be trusted: move its data directory aside, " +
-	"then on a healthy member run accrual cluster remove --id ID and accrual cluster add --id ID --raft-addr … --http-addr …, " +
-	"and start this node on an empty data directory: it catches up by snapshot from the leader " +
-	`(docs/RELIABILITY.md, "Corrupted disks")`
+// rejoinRemedy is what to do about a node whose replicated state is
+// damaged: its peers hold that state, and the documented procedure for a
+// node that lost its data gives it back.
+func rejoinRemedy(nodeID string) string {
+	return "this node's data cannot be trusted: move its data directory aside, then on a healthy member run " +
+		"accrual cluster remove --id " + nodeID + " and accrual cluster add --id " + nodeID + " --raft-addr … --http-addr …, " +
+		"and start this node on an empty data directory: it catches up by snapshot from the leader " +
+		`(docs/RELIABILITY.md, "Corrupted disks")`
+}
 
 // CorruptDataError is Open's refusal to start on a damaged file.
 type CorruptDataError struct {
@@ -77,7 +79,7 @@ func asCorrupt(dir, nodeID string, err error) error {
 	if info := pebble.ExtractDataCorruptionInfo(err); info != nil {
 		file = info.Path
 	}
-	return &CorruptDataError{File: file, Err: err, Remedy: strings.ReplaceAll(rejoinRemedy, "ID", nodeID)}
+	return &CorruptDataError{File: file, Err: err, Remedy: rejoinRemedy(nodeID)}
 }
 
 // openChecked opens the ledger and the Raft log, reads the whole log
@@ -182,7 +184,7 @@ func checkSnapshots(snapDir, dataDir, nodeID string, logs *logstore.Store, log h
 		}
 		if first == 0 || first > from+1 {
 			newest := checks[0]
-			return &CorruptDataError{File: newest.file, Err: newest.err, Remedy: strings.ReplaceAll(rejoinRemedy, "ID", nodeID)}
+			return &CorruptDataError{File: newest.file, Err: newest.err, Remedy: rejoinRemedy(nodeID)}
 		}
 	}
 	return setAsideDamaged(checks, dataDir, log)

@@ -174,11 +174,17 @@ func (c *clusterID) loadMembers() error {
 	}
 	body, sum, ok := bytes.Cut(b, []byte(membersSumPrefix))
 	want := fmt.Sprintf("%08x\n", crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli)))
-	if !ok || string(sum) != want || len(body) > 0 && body[len(body)-1] != '\n' {
-		return &CorruptDataError{File: c.members, Err: errors.New("its crc32c line is missing or differs from its contents"), Remedy: membersRemedy}
+	if ok && (string(sum) != want || len(body) > 0 && body[len(body)-1] != '\n') {
+		return &CorruptDataError{File: c.members, Err: errors.New("its crc32c line differs from its contents"), Remedy: membersRemedy}
 	}
 	for _, id := range strings.Fields(string(body)) {
 		c.seen[id] = true
+	}
+	if !ok {
+		// A record written before the crc32c line (or whose line lost its
+		// prefix: then the ids are intact, and the line's words become
+		// ids no peer presents) is kept, and written again with the line.
+		return c.saveMembersLocked()
 	}
 	return nil
 }

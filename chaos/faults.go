@@ -19,6 +19,7 @@ const (
 	Loss         = "loss-delay"
 	SlowDisk     = "slow-disk"
 	ClockSkew    = "clock-skew"
+	Corrupt      = "corrupt" // corrupt.go
 )
 
 var faultKinds = []string{KillLeader, KillFollower, Pause, Partition, Loss, SlowDisk, ClockSkew}
@@ -39,7 +40,11 @@ func (r *runner) injectFaults(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		kind := faultKinds[rng.IntN(len(faultKinds))]
+		kinds := r.cfg.Kinds
+		if len(kinds) == 0 {
+			kinds = faultKinds
+		}
+		kind := kinds[rng.IntN(len(kinds))]
 		hold := 300*time.Millisecond + time.Duration(rng.Int64N(int64(2700*time.Millisecond)))
 		pick := rng.IntN(n) // a node, when the kind does not choose one
 		switch kind {
@@ -104,6 +109,8 @@ func (r *runner) injectFaults(ctx context.Context) {
 			r.clearFaults()
 		case ClockSkew:
 			r.skewClock(ctx, rng, pick, hold)
+		case Corrupt:
+			r.corruptNode(ctx, pick)
 		}
 		r.rep.Faults[kind]++
 	}

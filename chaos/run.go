@@ -42,7 +42,10 @@ type Config struct {
 	TLS bool
 	// Gap between faults is drawn from [MinGap, MaxGap] (default 1s … 4s).
 	MinGap, MaxGap time.Duration
-	Log            io.Writer // progress (default: discard)
+	// Kinds are the fault kinds drawn from (default: every kind but
+	// Corrupt, whose rejoin takes seconds and asks for a longer run).
+	Kinds []string
+	Log   io.Writer // progress (default: discard)
 }
 
 // Report is the outcome of a run.

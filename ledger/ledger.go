@@ -92,6 +92,10 @@ func pebbleOptions(o Options) (*pebble.Options, func()) {
 		ReadOnly:           o.ReadOnly,
 		Logger:             o.Logger,
 		FS:                 o.fs,
+		// A failed block checksum is returned to the reader, its file in
+		// pebble.ExtractDataCorruptionInfo, instead of Pebble's default, a
+		// Fatalf (a panic through quietLogger) in whatever goroutine read.
+		EventListener: &pebble.EventListener{DataCorruption: func(pebble.DataCorruptionInfo) {}},
 	}
 	po.TargetFileSizes[0] = 8 << 20
 	for i := range po.Levels {

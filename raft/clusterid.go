@@ -19,7 +19,9 @@ package raft
 // A node that lost its data. Each node also keeps, in DATA/cluster-members,
 // the ids of the peers it has seen present the cluster id (every node
 // samples every peer's clock each second, clocksample.go, so every node
-// meets every peer). A peer that was such a member and now presents no id
+// meets every peer). The record ends with a crc32c line, checked at open (a damaged
+// record stops the node: it could forget a member or invent one). A
+// peer that was such a member and now presents no id
 // has lost what it acknowledged (a wiped or replaced disk): were it let
 // in under its old id, it would vote for any candidate and count in a
 // quorum for entries it no longer holds, and a committed entry could
@@ -29,10 +31,12 @@ package raft
 // configuration (pruneMembers), so the member added again is let in.
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"net"
 	"os"
 	"path/filepath"
@@ -150,16 +154,37 @@ func writeFileSync(path, text string) error {
 	return err
 }
 
+// membersSumPrefix starts the last line of DATA/cluster-members: the
+// crc32c (Castagnoli) of every byte before that line. A damaged record
+// could forget a member (and let it back in after it lost its data) or
+// invent one; so it is checked at open, and a mismatch stops the node.
+const membersSumPrefix = "crc32c "
+
+// membersRemedy: the record is local and relearned from the peers' hellos
+// within seconds, so the file can simply go.
+const membersRemedy = "delete it and start the node again: it records its peers again from their hellos within seconds"
+
 func (c *clusterID) loadMembers() error {
 	b, err := os.ReadFile(c.members)
-	if errors.Is(err, os.ErrNotExist) {
+	if errors.Is(err, os.ErrNotExist) || err == nil && len(b) == 0 {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	for _, id := range strings.Fields(string(b)) {
+	body, sum, ok := bytes.Cut(b, []byte(membersSumPrefix))
+	want := fmt.Sprintf("%08x\n", crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli)))
+	if ok && (string(sum) != want || len(body) > 0 && body[len(body)-1] != '\n') {
+		return &CorruptDataError{File: c.members, Err: errors.New("its crc32c line differs from its contents"), Remedy: membersRemedy}
+	}
+	for _, id := range strings.Fields(string(body)) {
 		c.seen[id] = true
+	}
+	if !ok {
+		// A record written before the crc32c line (or whose line lost its
+		// prefix: then the ids are intact, and the line's words become
+		// ids no peer presents) is kept, and written again with the line.
+		return c.saveMembersLocked()
 	}
 	return nil
 }
@@ -174,6 +199,7 @@ func (c *clusterID) saveMembersLocked() error {
 	if text != "" {
 		text += "\n"
 	}
+	text += fmt.Sprintf("%s%08x\n", membersSumPrefix, crc32.Checksum([]byte(text), crc32.MakeTable(crc32.Castagnoli)))
 	if err := writeFileSync(c.members, text); err != nil {
 		return fmt.Errorf("raft: keep %s: %w", MembersName, err)
 	}

@@ -176,3 +176,31 @@ func TestClusterIDRefusesAMemberThatLostItsData(t *testing.T) {
 		t.Fatalf("after remove, added again: %v, %v", ea, eb)
 	}
 }
+
+// Rule: a member record written before the crc32c line is kept (an
+// upgrade does not stop the node) and written again with the line; one
+// whose line disagrees with its ids is refused, naming the file.
+func TestMemberRecordChecksum(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, MembersName)
+	if err := os.WriteFile(path, []byte("n2\nn3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := loadClusterID(dir, "n1", hclog.NewNullLogger())
+	if err != nil || !c.seen["n2"] || !c.seen["n3"] {
+		t.Fatalf("a record without a crc32c line: %v, seen %v", err, c.seen)
+	}
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), membersSumPrefix) {
+		t.Fatalf("the record was not written again with its line: %q", b)
+	}
+	b[1] ^= 0x01 // n2 -> n3: still a plausible id
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = loadClusterID(dir, "n1", hclog.NewNullLogger())
+	var ce *CorruptDataError
+	if !errors.As(err, &ce) || ce.File != path {
+		t.Fatalf("a record whose id changed: %v; want a CorruptDataError naming %s", err, path)
+	}
+}

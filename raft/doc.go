@@ -261,6 +261,18 @@
 // DATA/cluster-members as having held the id that now presents none lost
 // its data, and is refused until removed and added again.
 //
+// # Corrupted disks (integrity.go)
+//
+// Open checks the node's files before anything is restored: the whole
+// Raft log is read once (logstore.Verify: Pebble checks every block's
+// CRC), the ledger's Open reads its meta, owners and balances, every
+// retained snapshot's meta.json and state.bin (CRC64) are checked, and
+// DATA/cluster-members carries a crc32c line. A damaged file stops Open
+// with a CorruptDataError naming it and the remedy (rejoin as a new
+// member), except a snapshot the node can do without (an older one and
+// the log cover it), which is set aside in DATA/snapshots-damaged.
+// docs/RELIABILITY.md, "Corrupted disks", says what is checked when.
+//
 // # The cluster clock (clock.go, clocksample.go)
 //
 // Every node samples its peers' wall clocks each ClockSampleInterval over

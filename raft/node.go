@@ -110,11 +110,11 @@ func Open(cfg Config) (_ *Node, err error) {
 		}
 	}
 	if n.readyAt, err = lastStateIndex(logs, snaps); err != nil { // ready.go
-		return nil, err
+		return nil, asCorrupt(dirs.raft, cfg.NodeID, err)
 	}
 	r, err := hraft.NewRaft(rc, n.fsm, logs, logs, snaps, n.trans)
 	if err != nil {
-		return nil, err
+		return nil, asCorrupt(dirs.raft, cfg.NodeID, err)
 	}
 	n.raft = r
 	n.rp.Store(r)
@@ -143,11 +143,7 @@ func makeDirs(dataDir string) (dataDirs, error) {
 // openStores opens the ledger, the Raft log and the snapshot store, and
 // returns the stores Raft uses (through the seams, when set).
 func (n *Node) openStores(d dataDirs) (RaftStore, hraft.SnapshotStore, error) {
-	var err error
-	if n.led, err = ledger.Open(d.ledger, ledger.Options{}); err != nil {
-		return nil, nil, err
-	}
-	if n.logs, err = logstore.Open(d.raft); err != nil {
+	if err := n.openChecked(d); err != nil { // integrity.go
 		return nil, nil, err
 	}
 	fileSnaps, err := hraft.NewFileSnapshotStoreWithLogger(d.snapshots, n.cfg.SnapshotRetain, n.cfg.Logger.Named("snapshots"))

@@ -13,6 +13,9 @@
 //     clock_offset_ms, as a bad NTP server or a restored VM would;
 //   - journal.go: every applied log is journalled to DATA/applied.journal,
 //     which ReplayJournals (replay.go) replays offline for the chaos checks;
+//   - corrupt.go: Corrupt flips one byte, deterministically in checked
+//     bytes, of a stopped node's Raft log, ledger, snapshot or member
+//     record (the corrupted-disk tests and the chaos fault "corrupt");
 //   - crashsnap.go: when ACCRUAL_CRASH_AT arms a crash point
 //     (raft/crashpoint), the snapshot store carries the snapshot-receive
 //     point.

@@ -25,6 +25,11 @@
 //     buffers before the value's closer is released, so a returned raft.Log
 //     never aliases Pebble memory, and StoreLogs never retains the caller's
 //     slices.
+//   - Checks on read (verify.go): Pebble checks a block's CRC when it
+//     reads it from disk; a failure is returned to the reader (not
+//     Pebble's default Fatalf), wrapped with ErrCorrupt and the file's
+//     path, as is an entry that does not decode. Verify reads the whole
+//     log once (a node does at start).
 //
 // Contracts (each pinned by a test):
 //

@@ -99,7 +99,20 @@ func (r *runner) rejoin(ctx context.Context, p *proc) error {
 		}
 		sleep(ctx, 200*time.Millisecond)
 	}
-	aside := filepath.Join(p.data, fmt.Sprintf("damaged-%d", p.starts))
+	if err := r.setAside(p, "damaged"); err != nil {
+		return err
+	}
+	saved := p.args
+	p.args = append(append([]string{}, saved...), "--join", leaderURL, "--join-key", r.c.key)
+	err := p.start()
+	p.args = saved
+	return err
+}
+
+// setAside moves p's state (nodeData) into DATA/<prefix>-<starts>, as a
+// lost or replaced disk would leave the directory.
+func (r *runner) setAside(p *proc, prefix string) error {
+	aside := filepath.Join(p.data, fmt.Sprintf("%s-%d", prefix, p.starts))
 	if err := os.MkdirAll(aside, 0o700); err != nil {
 		return err
 	}
@@ -108,11 +121,7 @@ func (r *runner) rejoin(ctx context.Context, p *proc) error {
 			return err
 		}
 	}
-	saved := p.args
-	p.args = append(append([]string{}, saved...), "--join", leaderURL, "--join-key", r.c.key)
-	err := p.start()
-	p.args = saved
-	return err
+	return nil
 }
 
 func fileSize(path string) int64 {

@@ -20,6 +20,7 @@ const (
 	SlowDisk     = "slow-disk"
 	ClockSkew    = "clock-skew"
 	Corrupt      = "corrupt" // corrupt.go
+	Wipe         = "wipe"    // wipe.go
 )
 
 var faultKinds = []string{KillLeader, KillFollower, Pause, Partition, Loss, SlowDisk, ClockSkew}
@@ -111,6 +112,8 @@ func (r *runner) injectFaults(ctx context.Context) {
 			r.skewClock(ctx, rng, pick, hold)
 		case Corrupt:
 			r.corruptNode(ctx, pick)
+		case Wipe:
+			r.wipeNode(ctx, pick)
 		}
 		r.rep.Faults[kind]++
 	}

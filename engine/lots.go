@@ -91,12 +91,10 @@ func (e *Engine) addLot(m *member, mi int32, points, matureAtMS, expiresAtMS, t 
 	if matureAtMS <= t {
 		l.matureAtMS = maturedMark
 		m.avail += points
-		if expiresAtMS != neverMS {
-			e.due.push(dueItem{dueMS: expiresAtMS, member: mi})
-		}
+		e.due.lower(mi, e.availableDueMS(m, l))
 	} else {
 		m.pending += points
-		e.due.push(dueItem{dueMS: matureAtMS, member: mi})
+		e.due.lower(mi, matureAtMS)
 	}
 	m.lots = append(m.lots, l)
 	return idx

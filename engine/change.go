@@ -67,7 +67,11 @@ func (e *Engine) switchProgram(t int64) {
 	if e.next == nil || t < e.nextAtMS {
 		return
 	}
+	prev := e.prog
 	e.prog, e.next = e.next, nil
+	if dueEarlier(prev, e.prog) {
+		e.requeueAll()
+	}
 	for len(e.partnerIssued) < len(e.prog.Partners) {
 		e.partnerIssued = append(e.partnerIssued, 0)
 		e.partnerRedeemed = append(e.partnerRedeemed, 0)
@@ -75,6 +79,15 @@ func (e *Engine) switchProgram(t int64) {
 	for len(e.claimed) < len(e.prog.Rewards) {
 		e.claimed = append(e.claimed, 0)
 	}
+}
+
+// dueEarlier reports whether under next points may expire earlier than
+// under cur, before the tick queue's items (due.go): a new expiry mode
+// reads dates cur ignored, and shorter inactivity comes sooner. (A lot
+// keeps the expiry it was given, and pending_days only grows.)
+func dueEarlier(cur, next *Program) bool {
+	return next.ExpiryMode != cur.ExpiryMode ||
+		next.ExpiryMode == ExpiryInactivity && next.ExpiryDays < cur.ExpiryDays
 }
 
 // keepsOrder checks that next starts with cur: existing entries keep their

@@ -23,7 +23,7 @@ type Engine struct {
 	holds    chunked[holdRec]
 	parts    []part // holds' lot parts; a keep-all engine's redemptions' too
 	res      residency
-	due      dueHeap
+	due      dueQueue
 	names    arena     // challenge categories, campaign and hold ids
 	mnames   nameStore // member ids
 	// partner and operator account balances, for the overflow check

@@ -115,6 +115,7 @@ func (e *Engine) cancel(c *Command, t int64) (int32, int64, ErrorCode) {
 	e.changed(oi)
 	e.repayDebt(m)
 	e.expire(m, mi, t)
+	e.due.lower(mi, e.nextDueMS(m)) // the points given back may expire first
 	return mi, before, OK
 }
 
@@ -138,7 +139,7 @@ func (e *Engine) hold(c *Command, t int64, ri int32) (int32, int64, ErrorCode) {
 		partsLen: uint32(len(e.parts)) - off, member: mi, partner: pi, open: true}))
 	x := e.ext(m)
 	x.holds = append(x.holds, hi)
-	e.due.push(dueItem{dueMS: deadline, member: mi})
+	e.due.lower(mi, deadline)
 	e.record(KindHold, t, memberAcct(AccountMemberHeld, mi), memberAcct(AccountMemberAvailable, mi), c.Points)
 	e.activity(m, mi, t)
 	e.recs.at(ri).ref = int32(hi)
@@ -186,6 +187,7 @@ func (e *Engine) closeHold(c *Command, t int64, ri int32) (int32, int64, ErrorCo
 	e.record(KindRelease, t, memberAcct(AccountMemberAvailable, mi), memberAcct(AccountMemberHeld, mi), back)
 	e.repayDebt(m)
 	e.expire(m, mi, t)
+	e.due.lower(mi, e.nextDueMS(m)) // the points given back may expire first
 	return mi, before, OK
 }
 

@@ -1,7 +1,7 @@
 package engine
 
-// Lifecycle (SPEC §4): bringing a member to a time, and the due queue
-// that tells a tick whom to bring.
+// Lifecycle (SPEC §4): bringing a member to a time. The tick queue, that
+// tells a tick whom to bring, is in due.go.
 
 // bring brings member mi to time t (SPEC §4 steps 1, 1b, 2, 3, 4).
 func (e *Engine) bring(mi int32, t int64) {
@@ -32,9 +32,6 @@ func (e *Engine) mature(m *member, mi int32, t int64) {
 		e.record(KindMature, l.matureAtMS, memberAcct(AccountMemberAvailable, mi), memberAcct(AccountMemberPending, mi), l.points)
 		m.add(bPending, -l.points)
 		m.add(bAvail, l.points)
-		if l.points > 0 && l.expiresAtMS != neverMS && e.emit {
-			e.due.push(dueItem{dueMS: l.expiresAtMS, member: mi})
-		}
 		l.matureAtMS = maturedMark
 		e.setLot(m, i, l)
 	}
@@ -141,14 +138,6 @@ func (m *member) earnedThisMonth(t int64) int64 {
 func (e *Engine) activity(m *member, mi int32, t int64) {
 	m.lastActivityMS = t
 	if e.prog.ExpiryMode == ExpiryInactivity {
-		e.due.push(dueItem{dueMS: t + e.prog.ExpiryDays*msPerDay, member: mi})
-	}
-}
-
-// tick brings every member with something due by t to t (SPEC §4).
-func (e *Engine) tick(t int64) {
-	for len(e.due) > 0 && e.due[0].dueMS <= t {
-		it := e.due.pop()
-		e.bring(it.member, t)
+		e.due.lower(mi, t+e.prog.ExpiryDays*msPerDay)
 	}
 }

@@ -93,12 +93,10 @@ func (e *Engine) addLot(m *member, mi int32, points, matureAtMS, expiresAtMS, t 
 	if matureAtMS <= t {
 		l.matureAtMS = maturedMark
 		m.add(bAvail, points)
-		if expiresAtMS != neverMS {
-			e.due.push(dueItem{dueMS: expiresAtMS, member: mi})
-		}
+		e.due.lower(mi, e.availableDueMS(m, l))
 	} else {
 		m.add(bPending, points)
-		e.due.push(dueItem{dueMS: matureAtMS, member: mi})
+		e.due.lower(mi, matureAtMS)
 	}
 	m.setLots(append(lots, l))
 	return idx

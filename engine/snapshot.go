@@ -22,19 +22,23 @@ import (
 // and a claim's reward in its redemption row. Versions 6 and 7 are 4 and 5
 // with dropped lots (lots.go): the engine's keepLots flag after the
 // program, a member's lotBase after its lots, and a part's expiry after its
-// points. Restore reads all six; an engine restored from a version before
-// 6 keeps every lot (its store may hold format 1 record values) and dates
-// its parts from their lots.
+// points. Versions 8 and 9 are 6 and 7 without the tick queue, whose items
+// earlier versions list at the end: Restore rebuilds it from the members
+// (due.go). Restore reads all eight; an engine restored from a version
+// before 6 keeps every lot (its store may hold format 1 record values) and
+// dates its parts from their lots.
 const (
 	snapshotMagic = "ACCRUALS"
-	// Versions 2 … 5 are read only.
+	// Versions 2 … 7 are read only.
 	snapshotVersionV2            = 2
 	snapshotVersionStoreBackedV2 = 3
 	snapshotVersionV4            = 4
 	snapshotVersionStoreBackedV4 = 5
-	snapshotVersion              = 6
-	// snapshotVersionStoreBacked is version 6 without the records.
-	snapshotVersionStoreBacked = 7
+	snapshotVersionV6            = 6
+	snapshotVersionStoreBackedV6 = 7
+	snapshotVersion              = 8
+	// snapshotVersionStoreBacked is version 8 without the records.
+	snapshotVersionStoreBacked = 9
 	// maxSnapshotCount bounds every table length read back, so a corrupt
 	// snapshot cannot make Restore allocate without limit.
 	maxSnapshotCount = 1 << 34
@@ -182,7 +186,7 @@ func (s *snapWriter) member(e *Engine, m *member) {
 }
 
 // writeTables writes every table after the members: command records (or
-// their count, store-backed), holds, lot parts and the due queue.
+// their count, store-backed), holds and lot parts.
 func (e *Engine) writeTables(s *snapWriter) {
 	if e.res.storeBacked {
 		s.u(uint64(e.res.made))
@@ -201,11 +205,6 @@ func (e *Engine) writeTables(s *snapWriter) {
 		s.u(uint64(p.lot))
 		s.i(p.points)
 		s.i(p.expiresAtMS)
-	}
-	s.u(uint64(len(e.due)))
-	for _, d := range e.due {
-		s.i(d.dueMS)
-		s.i(int64(d.member))
 	}
 }
 
@@ -243,6 +242,7 @@ type snapReader struct {
 	err    error
 	retail bool // version 4 or later: SPEC §10's state is there
 	dated  bool // version 6 or later: lot bases and part expiries are there
+	queued bool // before version 8: the tick queue's items end the tables
 }
 
 func (s *snapReader) fail(err error) {
@@ -342,6 +342,7 @@ func Restore(r io.Reader) (*Engine, error) {
 	if !s.dated {
 		e.dateParts()
 	}
+	e.requeueAll()
 	return e, nil
 }
 
@@ -355,7 +356,8 @@ func (s *snapReader) programs() (p, next *Program, nextAt int64, storeBacked boo
 	}
 	storeBacked = v%2 == 1
 	s.retail = v >= snapshotVersionV4
-	s.dated = v >= snapshotVersion
+	s.dated = v >= snapshotVersionV6
+	s.queued = v < snapshotVersion
 	src := s.bytes()
 	if s.err != nil {
 		return nil, nil, 0, false, s.err
@@ -505,8 +507,12 @@ func (e *Engine) readTables(s *snapReader) {
 		}
 		e.parts = append(e.parts, p)
 	}
-	for k, n := 0, s.n(); k < n && s.err == nil; k++ {
-		e.due = append(e.due, dueItem{dueMS: s.i(), member: s.i32()})
+	if s.queued {
+		// The old tick queue: Restore rebuilds it from the members.
+		for k, n := 0, s.n(); k < n && s.err == nil; k++ {
+			s.i()
+			s.i32()
+		}
 	}
 }
 

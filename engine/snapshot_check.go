@@ -62,11 +62,6 @@ func (e *Engine) check() error {
 	if i, ok := e.checkMembers(); !ok {
 		return bad("member", i)
 	}
-	for i, d := range e.due {
-		if d.member < 0 || d.member >= nm {
-			return bad("due item", i)
-		}
-	}
 	return nil
 }
 

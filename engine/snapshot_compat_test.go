@@ -8,18 +8,28 @@ import (
 	"testing"
 )
 
-// TestSnapshotVersion2StillRestores: a keep-all snapshot of version 2
-// (before SPEC §10), written by that engine after the first 300 lines of
-// the club stream, restores, and the rest of the stream then gives what a
-// run from the start gives.
-func TestSnapshotVersion2StillRestores(t *testing.T) {
+// TestOldSnapshotVersionsStillRestore: keep-all snapshots written by older
+// engines after the first 300 lines of the club stream restore, and the
+// rest of the stream then gives what a run from the start gives: version 2
+// (before SPEC §10) and version 6 (the last with the tick queue's items,
+// which Restore now rebuilds from the members).
+func TestOldSnapshotVersionsStillRestore(t *testing.T) {
+	for _, c := range []struct {
+		file    string
+		version byte
+	}{{"club-v2.snap", snapshotVersionV2}, {"club-v6.snap", snapshotVersionV6}} {
+		t.Run(c.file, func(t *testing.T) { checkOldSnapshot(t, c.file, c.version) })
+	}
+}
+
+func checkOldSnapshot(t *testing.T, file string, version byte) {
 	dir := filepath.Join("..", "testdata")
-	snap, err := os.ReadFile(filepath.Join(dir, "snapshots", "club-v2.snap"))
+	snap, err := os.ReadFile(filepath.Join(dir, "snapshots", file))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if snap[len(snapshotMagic)] != snapshotVersionV2 {
-		t.Fatalf("fixture is version %d, want %d", snap[len(snapshotMagic)], snapshotVersionV2)
+	if snap[len(snapshotMagic)] != version {
+		t.Fatalf("fixture is version %d, want %d", snap[len(snapshotMagic)], version)
 	}
 	stream, err := os.ReadFile(filepath.Join(dir, "conformance", "club.ndjson"))
 	if err != nil {

@@ -10,7 +10,7 @@ build:
 	$(GO) build -o $(BIN) ./cmd/accrual
 
 run: build
-	./$(BIN) serve --data data
+	./$(BIN) serve --bootstrap --data data
 
 test: browser
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
@@ -53,7 +53,7 @@ bench-peer: build
 # Two workload clients: with four, three nodes on one 24 GB machine hold
 # 12M commands' ids (SPEC §6 keeps every one) and the OOM killer ends a node.
 chaos: build
-	./$(BIN) chaos --duration 30m --nodes 3 --clients 2 $(if $(SEED),--seed $(SEED))
+	./$(BIN) chaos --duration 30m --nodes 3 --clients 4 --kinds all $(if $(SEED),--seed $(SEED))
 
 # Kafka ingest from an independent producer: kcat feeds a topic, the
 # leader of three nodes is killed midway, the members must equal an offline

@@ -18,7 +18,7 @@ import (
 // DefaultServeArgs is the argument template of one `accrual serve` node for
 // the node and cluster targets. Placeholders: {id} {http} {raft} {data}
 // {program} {keys} (a keys file holding the bench's operator key) and
-// {join} (empty on node 1, else "--join HTTPADDR --join-key KEY").
+// {join} (--bootstrap on node 1, else "--join HTTPADDR --join-key KEY").
 var DefaultServeArgs = "serve --node-id {id} --http-addr {http} --raft-addr {raft} --data {data} --program {program} --keys {keys} {join}"
 
 // Nodes is a set of local `accrual serve` processes on loopback.
@@ -61,7 +61,7 @@ func StartNodes(ctx context.Context, bin string, n int, template, dir, programFi
 		}
 		id := "n" + strconv.Itoa(i+1)
 		data := filepath.Join(dir, id)
-		join := ""
+		join := "--bootstrap"
 		if i > 0 {
 			join = "--join " + strings.TrimPrefix(ns.URLs[0], "http://") + " --join-key " + key
 		}

@@ -32,6 +32,13 @@ func TestChaosShortCorrupt(t *testing.T) {
 	runShort(t, 12*time.Second, false, []string{Corrupt})
 }
 
+// Every fault wipes a node's state and restarts it empty under its id: the
+// cluster must refuse it (it lost what it acknowledged), and it is rejoined
+// as a new member; the run's checks hold across it.
+func TestChaosShortWipe(t *testing.T) {
+	runShort(t, 10*time.Second, false, []string{Wipe})
+}
+
 func runShort(t *testing.T, dur time.Duration, useTLS bool, kinds []string) {
 	if testing.Short() {
 		t.Skip("starts three processes for up to a minute")

@@ -25,6 +25,11 @@ const (
 
 var faultKinds = []string{KillLeader, KillFollower, Pause, Partition, Loss, SlowDisk, ClockSkew}
 
+// AllKinds is every fault kind, the disk ones (Corrupt, Wipe: a rejoin by
+// snapshot each, seconds long) included; a run draws from the default kinds
+// unless Config.Kinds says otherwise.
+var AllKinds = append(append([]string{}, faultKinds...), Corrupt, Wipe)
+
 // clockSkewsMS are the wall-clock shifts of a clock-skew fault: days and a
 // year ahead, a day behind; 0 stands for a slow drift (driftClock).
 var clockSkewsMS = []int64{2 * 86_400_000, 365 * 86_400_000, -86_400_000, 0}

@@ -275,7 +275,13 @@ func (r *runner) startCluster(ctx context.Context) error {
 		c.procs = append(c.procs, p)
 	}
 	first := c.procs[0]
-	if err := first.start(); err != nil {
+	// Bootstrap once, as join: a restart that passed --bootstrap to a
+	// node whose data was lost would found a second cluster under its id.
+	saved := first.args
+	first.args = append(append([]string{}, saved...), "--bootstrap")
+	err = first.start()
+	first.args = saved
+	if err != nil {
 		return err
 	}
 	deadline := time.Now().Add(30 * time.Second)

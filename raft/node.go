@@ -339,6 +339,10 @@ func (n *Node) StateHashAt(ctx context.Context, at uint64) (hash, index uint64, 
 // AppliedIndex returns the Raft index the published views reflect.
 func (n *Node) AppliedIndex() uint64 { return n.fsm.applied.Load() }
 
+// HadState reports whether the node opened on Raft state (a log or a
+// snapshot) rather than an empty data directory.
+func (n *Node) HadState() bool { return n.readyAt > 0 }
+
 // ClockMS returns the engine clock as of AppliedIndex.
 func (n *Node) ClockMS() int64 { return n.fsm.clockMS.Load() }
 

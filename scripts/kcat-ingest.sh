@@ -66,7 +66,7 @@ serve() { # id n, then extra flags
 	eval "pid_$id=$!"
 	pids="$pids $!"
 }
-serve n1 1 --program "$PROGRAM"
+serve n1 1 --program "$PROGRAM" --bootstrap
 until [ -s "$work/n1/operator.key" ]; do sleep 0.1; done
 ACCRUAL_KEY=$(cat "$work/n1/operator.key")
 export ACCRUAL_KEY

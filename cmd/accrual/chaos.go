@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -30,7 +32,12 @@ func cmdChaos(args []string) error {
 	maxGap := fs.Duration("max-gap", 4*time.Second, "longest pause between two faults")
 	quiet := fs.Bool("quiet", false, "print only the report")
 	useTLS := fs.Bool("tls", false, "run the cluster with HTTPS and mutual TLS on the Raft transport (a throwaway CA)")
+	kindList := fs.String("kinds", "", "fault kinds drawn from, comma-separated, or all (default: all but corrupt and wipe)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	kinds, err := parseChaosKinds(*kindList)
+	if err != nil {
 		return err
 	}
 	if *nodes < 3 {
@@ -52,14 +59,14 @@ func cmdChaos(args []string) error {
 	if *dir, err = filepath.Abs(*dir); err != nil {
 		return err
 	}
-	fmt.Printf("accrual chaos: seed %d, %d nodes, %s (repeat: accrual chaos --seed %d --duration %s --nodes %d --members %d --clients %d --records-in-memory %d --min-gap %s --max-gap %s --tls=%t), dir %s\n",
-		*seed, *nodes, *dur, *seed, *dur, *nodes, *members, *clients, *recordsInMemory, *minGap, *maxGap, *useTLS, *dir)
+	fmt.Printf("accrual chaos: seed %d, %d nodes, %s (repeat: accrual chaos --seed %d --duration %s --nodes %d --members %d --clients %d --records-in-memory %d --min-gap %s --max-gap %s --tls=%t --kinds=%s), dir %s\n",
+		*seed, *nodes, *dur, *seed, *dur, *nodes, *members, *clients, *recordsInMemory, *minGap, *maxGap, *useTLS, *kindList, *dir)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg := chaos.Config{
 		Binary: exe, Env: []string{"ACCRUAL_TEST_MAIN=1"}, // lets a test binary stand in for accrual
 		Dir: *dir, Duration: *dur, Seed: *seed, Nodes: *nodes, Members: *members, Clients: *clients,
-		RecordsInMemory: *recordsInMemory, MinGap: *minGap, MaxGap: *maxGap, TLS: *useTLS, Log: os.Stderr,
+		RecordsInMemory: *recordsInMemory, MinGap: *minGap, MaxGap: *maxGap, TLS: *useTLS, Kinds: kinds, Log: os.Stderr,
 	}
 	if *quiet {
 		cfg.Log = nil
@@ -76,4 +83,23 @@ func cmdChaos(args []string) error {
 		_ = os.RemoveAll(*dir)
 	}
 	return nil
+}
+
+// parseChaosKinds reads --kinds: empty for the default kinds, "all", or
+// names from chaos.AllKinds.
+func parseChaosKinds(list string) ([]string, error) {
+	switch list {
+	case "":
+		return nil, nil
+	case "all":
+		return chaos.AllKinds, nil
+	}
+	var kinds []string
+	for _, k := range strings.Split(list, ",") {
+		if !slices.Contains(chaos.AllKinds, k) {
+			return nil, fmt.Errorf("chaos: --kinds: unknown fault kind %q (kinds: %s, or all)", k, strings.Join(chaos.AllKinds, ","))
+		}
+		kinds = append(kinds, k)
+	}
+	return kinds, nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,6 +66,9 @@ func newCrashNode(t *testing.T, id string, args ...string) *crashNode {
 func (n *crashNode) start(t *testing.T, crashAt string, extra ...string) {
 	t.Helper()
 	args := append([]string{"serve", "--node-id", n.id, "--http-addr", n.http, "--raft-addr", n.raft, "--data", n.data}, n.args...)
+	if !slices.Contains(args, "--join") && !slices.Contains(extra, "--join") {
+		args = append(args, "--bootstrap")
+	}
 	n.cmd = exec.Command(os.Args[0], append(args, extra...)...)
 	n.cmd.Env = append(os.Environ(), "ACCRUAL_TEST_MAIN=1", "ACCRUAL_FAULTS=1")
 	if crashAt != "" {

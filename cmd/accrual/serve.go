@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	_ "embed"
 	"encoding/json"
+	"errors"
 
 	"flag"
 	"fmt"
@@ -132,6 +133,11 @@ func cmdServe(args []string) error {
 		return err
 	}
 	defer node.Close()
+	if !node.HadState() && !f.bootstrap && f.join == "" {
+		fmt.Fprintf(os.Stderr, "accrual: %s holds no Raft state and neither --bootstrap nor --join was given: waiting to be added "+
+			"to a cluster (accrual cluster add --id %s …). A new cluster's first node starts with --bootstrap; "+
+			"a member whose data was lost is removed and added again (docs/RELIABILITY.md)\n", f.dataDir, f.nodeID)
+	}
 	consumer, err := f.kafka.consumer(node)
 	if err != nil {
 		return err
@@ -190,7 +196,9 @@ func parseServeFlags(args []string) (serveFlags, error) {
 	fs.StringVar(&f.dataDir, "data", "data", "data directory")
 	fs.StringVar(&f.programPath, "program", "", "program file (YAML or JSON); default: the stored one, else the demo coalition")
 	fs.StringVar(&f.keysPath, "keys", "", "API keys file; default: DATA/keys.yaml, created with one operator key")
-	fs.BoolVar(&f.bootstrap, "bootstrap", false, "start a new one-node cluster when the data directory is empty (default when --join is not set)")
+	fs.BoolVar(&f.bootstrap, "bootstrap", false, "start a new one-node cluster when the data directory holds no Raft state "+
+		"(pass it on a new cluster's first start only; without it or --join an empty node waits to be added, "+
+		"as a member whose data was lost must: docs/RELIABILITY.md)")
 	fs.StringVar(&f.join, "join", "", "HTTP address of a cluster node to join through")
 	fs.StringVar(&f.joinKey, "join-key", "", "operator key for --join (default: $ACCRUAL_KEY)")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
@@ -220,8 +228,8 @@ func parseServeFlags(args []string) (serveFlags, error) {
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
-	if f.join == "" {
-		f.bootstrap = true
+	if f.bootstrap && f.join != "" {
+		return f, errors.New("serve: --bootstrap starts a new cluster and --join joins one: pass one of them")
 	}
 	return f, nil
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -52,6 +53,9 @@ func startNode(t *testing.T, id, data string, extra ...string) *node {
 	t.Helper()
 	n := &node{id: id, http: freeAddr(t), raft: freeAddr(t), data: data, out: &bytes.Buffer{}}
 	args := append([]string{"serve", "--node-id", id, "--http-addr", n.http, "--raft-addr", n.raft, "--data", data}, extra...)
+	if !slices.Contains(extra, "--join") {
+		args = append(args, "--bootstrap")
+	}
 	n.cmd = exec.Command(os.Args[0], args...)
 	n.cmd.Env = append(os.Environ(), "ACCRUAL_TEST_MAIN=1")
 	n.cmd.Stdout, n.cmd.Stderr = n.out, n.out

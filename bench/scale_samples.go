@@ -3,8 +3,8 @@ package bench
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/metrics"

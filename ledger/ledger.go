@@ -132,10 +132,10 @@ type Ledger struct {
 	// when it has moved.
 	writes atomic.Uint64
 
-	appendMu  sync.Mutex // serializes Append and Close
-	meta      meta       // guarded by appendMu
-	broken    error      // guarded by appendMu: a failed commit poisons the handle
-	closed    bool       // guarded by appendMu
+	appendMu  sync.Mutex       // serializes Append and Close
+	meta      meta             // guarded by appendMu
+	broken    error            // guarded by appendMu: a failed commit poisons the handle
+	closed    bool             // guarded by appendMu
 	nonMember map[uint64]int64 // partner and operator balances
 
 	// scratch buffers, guarded by appendMu
@@ -173,9 +173,9 @@ func Open(dir string, opts Options) (*Ledger, error) {
 		return nil, fmt.Errorf("ledger: open %s: %w", dir, err)
 	}
 	l := &Ledger{
-		db:         db,
-		opts:       opts,
-		wo:         pebble.NoSync,
+		db:        db,
+		opts:      opts,
+		wo:        pebble.NoSync,
 		nonMember: make(map[uint64]int64),
 		owners:    newOwnerCache(opts.OwnerCacheSize),
 	}

@@ -34,6 +34,7 @@ const benchUsage = `usage:
   accrual bench --target node --via stream|kafka|kafka-results [--profile P] [--count N]
   accrual bench scale --profile payback --count 100000000 [--members N] [--skew S] [--commands-per-day N]
         [--records-in-memory N] [--data DIR] [--json FILE] [--samples FILE] [--plot DIR] [--heap-profile FILE]
+  accrual bench scale-plot --samples FILE --plot DIR   (draws a run's --samples, also of a stopped run)
 `
 
 func cmdBench(args []string) error {
@@ -50,6 +51,8 @@ func cmdBench(args []string) error {
 		return benchRun(args, os.Stdout, os.Stderr)
 	case "scale":
 		return benchScale(args, os.Stdout, os.Stderr)
+	case "scale-plot":
+		return benchScalePlot(args)
 	case "help", "-h", "--help":
 		fmt.Print(benchUsage)
 		return nil

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -176,4 +178,31 @@ func (f scaleFlags) writeScale(s *bench.ScaleReport, samples []bench.ScaleSample
 		return bench.WriteScalePlots(*f.plotDir, samples)
 	}
 	return nil
+}
+
+// benchScalePlot draws the plots of `bench scale --plot` from the JSON
+// lines of its --samples file: a run stopped before its end keeps them.
+func benchScalePlot(args []string) error {
+	fs := flag.NewFlagSet("bench scale-plot", flag.ContinueOnError)
+	samplesPath := fs.String("samples", "", "the JSON lines of bench scale --samples")
+	plotDir := fs.String("plot", "", "write memory.png, disk.png and throughput.png into DIR")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *samplesPath == "" || *plotDir == "" {
+		return errors.New("bench scale-plot: --samples and --plot are required")
+	}
+	b, err := os.ReadFile(*samplesPath)
+	if err != nil {
+		return err
+	}
+	var samples []bench.ScaleSample
+	for i, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		var x bench.ScaleSample
+		if err := json.Unmarshal(line, &x); err != nil {
+			return fmt.Errorf("bench scale-plot: %s line %d: %w", *samplesPath, i+1, err)
+		}
+		samples = append(samples, x)
+	}
+	return bench.WriteScalePlots(*plotDir, samples)
 }

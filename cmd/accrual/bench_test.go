@@ -277,3 +277,30 @@ func TestBenchFollowChanges(t *testing.T) {
 		t.Fatalf("feed report %+v\n%s", f, errw.String())
 	}
 }
+
+// TestBenchScalePlotDrawsSavedSamples: the plots of a run can be drawn from
+// its --samples lines, and a damaged line is named.
+func TestBenchScalePlotDrawsSavedSamples(t *testing.T) {
+	dir := t.TempDir()
+	samples := filepath.Join(dir, "s.jsonl")
+	lines := `{"commands":1000,"members":10,"heap_bytes":1000000,"rss_bytes":2000000,"disk_bytes":30000,"elapsed_s":1,"commands_per_s":1000}
+{"commands":2000,"members":20,"heap_bytes":1500000,"rss_bytes":2500000,"disk_bytes":60000,"elapsed_s":2,"commands_per_s":1000}
+`
+	if err := os.WriteFile(samples, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := benchScalePlot([]string{"--samples", samples, "--plot", filepath.Join(dir, "p")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"memory.png", "disk.png", "throughput.png"} {
+		if st, err := os.Stat(filepath.Join(dir, "p", f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if err := os.WriteFile(samples, []byte(lines+"{not json\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := benchScalePlot([]string{"--samples", samples, "--plot", filepath.Join(dir, "q")}); err == nil || !strings.Contains(err.Error(), "line 3") {
+		t.Errorf("a damaged line: %v", err)
+	}
+}

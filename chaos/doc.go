@@ -5,9 +5,10 @@
 // message loss/delay in the Raft transport (raft/faultinject) and a slow disk
 // under one node's Raft log and snapshots, and a node's wall clock shifted
 // by days, a year, backwards or drifting (raft/faultinject); on request
-// (Config.Kinds), a byte flipped in a stopped node's files, after which
-// the node must refuse to start and rejoin as a new member, or recover
-// (corrupt.go) — and then
+// (Config.Kinds, AllKinds), a byte flipped in a stopped node's files,
+// after which the node must refuse to start and rejoin as a new member, or
+// recover (corrupt.go), and a node's state wiped, after which the cluster
+// must refuse it under its old id until it rejoins (wipe.go) — and then
 // checks that nothing acknowledged was lost or applied twice, that replicas
 // converge to the same state, that balances keep their invariant, that
 // reads of a hot member are linearizable (porcupine), that no node's

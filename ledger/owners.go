@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"hash/maphash"
+	"unsafe"
 )
 
 // ownerCache interns owners (a namespace byte, then the name) in both
@@ -57,6 +58,16 @@ func (c *ownerCache) name(id uint32) ([]byte, bool) {
 	span := c.spans[chunk][slot]
 	off, n := span>>16, span&maxNameBytes
 	return c.arena[off/arenaChunkBytes][off%arenaChunkBytes:][:n], true
+}
+
+// nameString is name as a string that shares the arena's bytes: a chunk
+// is never written again where it holds a name, nor moved.
+func (c *ownerCache) nameString(id uint32) (string, bool) {
+	b, ok := c.name(id)
+	if !ok {
+		return "", false
+	}
+	return unsafe.String(&b[0], len(b)), true
 }
 
 // add caches an owner; it reports false when the cache is full (then the

@@ -26,6 +26,9 @@ func TestOwnerCacheRoundTrip(t *testing.T) {
 		if got, ok := c.name(i); !ok || string(got) != name {
 			t.Fatalf("name(%d) = %q, %v", i, got, ok)
 		}
+		if got, ok := c.nameString(i); !ok || got != name {
+			t.Fatalf("nameString(%d) = %q, %v", i, got, ok)
+		}
 	}
 	if _, ok := c.id([]byte{nsMember, 'x'}); ok {
 		t.Error("an unknown name resolved")

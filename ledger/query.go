@@ -12,14 +12,10 @@ import (
 // ownerName resolves an owner id to its name (without namespace byte).
 func (l *Ledger) ownerName(r pebble.Reader, id uint32) (string, error) {
 	l.cmu.Lock()
-	cached, ok := l.owners.name(id)
-	var n string
-	if ok {
-		n = string(cached[1:])
-	}
+	n, ok := l.owners.nameString(id)
 	l.cmu.Unlock()
 	if ok {
-		return n, nil
+		return n[1:], nil
 	}
 	v, c, err := r.Get(idOwnerKey(id))
 	if errors.Is(err, pebble.ErrNotFound) {

@@ -116,9 +116,13 @@ func (r *runner) injectFaults(ctx context.Context) {
 		case ClockSkew:
 			r.skewClock(ctx, rng, pick, hold)
 		case Corrupt:
-			r.corruptNode(ctx, pick)
+			// Corrupt and wipe end with a repair (a rejoin) that must run
+			// whole even when the fault phase ends meanwhile: half done, it
+			// leaves an empty node under its old id, refused for good. Each
+			// step has its own bound.
+			r.corruptNode(context.WithoutCancel(ctx), pick)
 		case Wipe:
-			r.wipeNode(ctx, pick)
+			r.wipeNode(context.WithoutCancel(ctx), pick)
 		}
 		r.rep.Faults[kind]++
 	}

@@ -115,14 +115,20 @@ func (r *runner) injectFaults(ctx context.Context) {
 			r.clearFaults()
 		case ClockSkew:
 			r.skewClock(ctx, rng, pick, hold)
-		case Corrupt:
-			// Corrupt and wipe end with a repair (a rejoin) that must run
-			// whole even when the fault phase ends meanwhile: half done, it
-			// leaves an empty node under its old id, refused for good. Each
-			// step has its own bound.
-			r.corruptNode(context.WithoutCancel(ctx), pick)
-		case Wipe:
-			r.wipeNode(context.WithoutCancel(ctx), pick)
+		case Corrupt, Wipe:
+			if !r.awaitRecovered(ctx) {
+				r.logf("fault %s: skipped: the cluster has not recovered from the last faults within %s", kind, recoverWait)
+				continue
+			}
+			// Both end with a repair (a rejoin) that must run whole even
+			// when the fault phase ends meanwhile: half done, it leaves an
+			// empty node under its old id, refused for good. Each step has
+			// its own bound.
+			if kind == Corrupt {
+				r.corruptNode(context.WithoutCancel(ctx), pick)
+			} else {
+				r.wipeNode(context.WithoutCancel(ctx), pick)
+			}
 		}
 		r.rep.Faults[kind]++
 	}
@@ -201,4 +207,42 @@ func (r *runner) heal(ctx context.Context) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("no leader known to all nodes %s after healing", healTimeout)
+}
+
+// recoverWait bounds awaitRecovered: a rejoined node of a long run
+// installs a snapshot of a few hundred MB.
+const recoverWait = 2 * time.Minute
+
+// awaitRecovered waits until every node is a member of the leader's
+// configuration and has applied what the leader had committed when the
+// wait began. A fault that destroys a node's data (corrupt, wipe) is only
+// survivable when the others hold everything: three nodes tolerate one
+// node without its data, not a second one while the first catches up,
+// nor the loss of a member while the configuration is down to two
+// (remove, then add). It reports false when recoverWait passes first.
+func (r *runner) awaitRecovered(ctx context.Context) bool {
+	var target uint64
+	for deadline := time.Now().Add(recoverWait); time.Now().Before(deadline) && ctx.Err() == nil; sleep(ctx, 200*time.Millisecond) {
+		li := r.c.leader(ctx)
+		if li < 0 {
+			continue
+		}
+		ls, ok := r.c.status(ctx, r.c.procs[li])
+		if !ok || len(ls.Servers) != len(r.c.procs) {
+			continue
+		}
+		if target == 0 {
+			target = ls.CommitIndex
+		}
+		caughtUp := 0
+		for _, p := range r.c.procs {
+			if s, ok := r.c.status(ctx, p); ok && s.AppliedIndex >= target && s.LeaderID != "" {
+				caughtUp++
+			}
+		}
+		if caughtUp == len(r.c.procs) {
+			return true
+		}
+	}
+	return false
 }

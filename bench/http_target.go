@@ -109,22 +109,15 @@ func (t *HTTPTarget) Submit(ctx context.Context, lines [][]byte, dst []byte) ([]
 		}
 		return dst, &httpError{status: resp.StatusCode, code: e.Error, msg: e.Message}
 	}
-	var results []json.RawMessage
-	if err := json.Unmarshal(data, &results); err != nil {
-		return dst, &httpError{status: resp.StatusCode, code: "bad_response", msg: err.Error()}
+	start := len(dst)
+	var count int
+	dst, count, err = appendResultLines(dst, data)
+	if err != nil {
+		return dst[:start], &httpError{status: resp.StatusCode, code: "bad_response", msg: err.Error()}
 	}
-	if len(results) != len(lines) {
-		return dst, &httpError{status: resp.StatusCode, code: "bad_response",
-			msg: fmt.Sprintf("%d results for %d commands", len(results), len(lines))}
-	}
-	for _, r := range results {
-		var buf bytes.Buffer
-		if json.Compact(&buf, r) == nil {
-			dst = append(dst, buf.Bytes()...)
-		} else {
-			dst = append(dst, r...)
-		}
-		dst = append(dst, '\n')
+	if count != len(lines) {
+		return dst[:start], &httpError{status: resp.StatusCode, code: "bad_response",
+			msg: fmt.Sprintf("%d results for %d commands", count, len(lines))}
 	}
 	return dst, nil
 }

@@ -30,7 +30,7 @@ const benchUsage = `usage:
         [--profile P] [--count N] [--seed S] [--members M]
         [--clients N] [--batch B] [--rate CMDS_PER_S]
         [--validate] [--json FILE] [--plot DIR] [--data DIR]
-        [--peer postgres [--pg-url URL]] [--follow-changes]
+        [--peer postgres [--pg-url URL]] [--follow-changes] [--cpuprofile FILE]
   accrual bench --target node --via stream|kafka|kafka-results [--profile P] [--count N]
   accrual bench scale --profile payback --count 100000000 [--members N] [--skew S] [--commands-per-day N]
         [--records-in-memory N] [--data DIR] [--json FILE] [--samples FILE] [--plot DIR] [--heap-profile FILE]
@@ -167,6 +167,7 @@ type runFlags struct {
 	progressEvery             *time.Duration
 	via                       *string
 	followChanges             *bool
+	cpuProfile                *string
 }
 
 func benchRun(args []string, stdout, stderr io.Writer) error {
@@ -187,6 +188,11 @@ func benchRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	stopProfile, err := f.profile()
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	ctx, stop := signalContext()
 	defer stop()
 	if *f.via != "" {
@@ -236,6 +242,14 @@ func benchRun(args []string, stdout, stderr io.Writer) error {
 	return f.writeReport(rep, stdout)
 }
 
+// profile starts the client's CPU profile when --cpuprofile asks for one.
+func (f runFlags) profile() (stop func(), err error) {
+	if *f.cpuProfile == "" {
+		return func() {}, nil
+	}
+	return startCPUProfile(*f.cpuProfile)
+}
+
 func parseRunFlags(args []string) (runFlags, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	f := runFlags{
@@ -264,6 +278,7 @@ func parseRunFlags(args []string) (runFlags, error) {
 		via: fs.String("via", "", "node: instead of batches, time the whole stream through one route: "+
 			"stream (one POST /v1/stream), kafka (a kfake topic the node consumes), kafka-results (also producing results)"),
 		followChanges: fs.Bool("follow-changes", false, "HTTP targets: follow GET /v1/changes while writing; report entries read vs written and the lag at the end"),
+		cpuProfile:    fs.String("cpuprofile", "", "write a CPU profile of this process (the client; servers take serve's --cpuprofile) to this file"),
 	}
 	if err := fs.Parse(args); err != nil {
 		return f, err

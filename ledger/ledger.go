@@ -139,9 +139,11 @@ type Ledger struct {
 	nonMember map[uint64]int64 // partner and operator balances
 
 	// scratch buffers, guarded by appendMu
-	raws   []rawEntry
-	valBuf []byte
-	keyBuf []byte
+	raws    []rawEntry
+	valBuf  []byte
+	keyBuf  []byte
+	sorted  sortedWrites // an append's Sets, written to Pebble in key order
+	ixOrder []uint64     // an append's member index keys, in key order
 
 	cmu sync.Mutex // guards the owners' names (the balances: appendMu)
 	// owners interns owner names both ways and holds members' running

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -56,16 +55,14 @@ func (l *Ledger) writable() error {
 	return nil
 }
 
-// appendTx is one append being built: its Sets (collected in the ledger's
-// sortedWrites, and written to a Pebble batch in key order at commit) and
-// the state the steps share. The owners the batch creates (ns + name -> id,
-// visible to the caches only once it commits) travel beside it as
-// newOwners, not in it: escape analysis treats a struct's pointers as one,
-// and kept in appendTx the map would leak to the heap, one more allocation
-// per append.
+// appendTx is one append being built: the Pebble batch and the state the
+// steps share. The owners the batch creates (ns + name -> id, visible to the
+// caches only once it commits) travel beside it as newOwners, not in it:
+// escape analysis treats a struct's pointers as one, and kept in appendTx the
+// map would leak with the batch to the heap, one more allocation per append.
 type appendTx struct {
 	l         *Ledger
-	w         *sortedWrites
+	b         *pebble.Batch
 	position  uint64
 	firstSeq  uint64
 	count     uint64
@@ -77,10 +74,9 @@ type appendTx struct {
 // balances and member index, command index, command records, chain link and
 // meta), commits it, then publishes it. appendMu is held.
 func (l *Ledger) appendLocked(position uint64, entries []Entry, records []Record) error {
-	l.sorted.reset()
 	tx := appendTx{
 		l:         l,
-		w:         &l.sorted,
+		b:         l.db.NewBatchWithSize(len(entries)*80 + len(records)*64 + 256),
 		position:  position,
 		firstSeq:  l.meta.LastSeq + 1,
 		count:     uint64(len(entries)),
@@ -93,12 +89,16 @@ func (l *Ledger) appendLocked(position uint64, entries []Entry, records []Record
 		return err
 	}
 	ch := newChainHasher(l.meta.Hash, position, tx.firstSeq, tx.count)
-	tx.writeBlocks(raws, ch)
+	if err := tx.writeBlocks(raws, ch); err != nil {
+		return err
+	}
 	if err := tx.writeBalances(raws); err != nil {
 		return err
 	}
-	tx.writeCommandIndex(raws)
-	tx.writeRecords(records)
+	if err := tx.writeCommandIndex(raws); err != nil {
+		return err
+	}
+	writeRecords(tx.b, records)
 	nm, err := tx.commit(ch.sum())
 	if err != nil {
 		return err
@@ -111,6 +111,7 @@ func (tx *appendTx) close() {
 	if tx.ixIter != nil {
 		tx.ixIter.Close()
 	}
+	tx.b.Close()
 }
 
 // resolveEntries turns entries into raw entries: seqs assigned, accounts
@@ -183,10 +184,14 @@ func (tx *appendTx) newOwner(ns byte, owner, nsName string, newOwners map[string
 	binary.BigEndian.PutUint32(idv[:], id)
 	l := tx.l
 	l.keyBuf = appendOwnerIDKey(l.keyBuf[:0], ns, owner)
-	tx.w.set(l.keyBuf, idv[:])
+	if err := tx.b.Set(l.keyBuf, idv[:], nil); err != nil {
+		return 0, err
+	}
 	l.keyBuf = append(append(l.keyBuf[:0], pIDOwner), idv[:]...)
 	l.valBuf = append(l.valBuf[:0], nsName...)
-	tx.w.set(l.keyBuf, l.valBuf)
+	if err := tx.b.Set(l.keyBuf, l.valBuf, nil); err != nil {
+		return 0, err
+	}
 	if ns == nsMember {
 		*l.owners.balance(id) = memberState{loaded: true} // brand new: nothing stored to load
 	}
@@ -195,20 +200,25 @@ func (tx *appendTx) newOwner(ns byte, owner, nsName string, newOwners map[string
 
 // writeBlocks writes the entry blocks and their day index keys, and feeds
 // the blocks to the hash chain.
-func (tx *appendTx) writeBlocks(raws []rawEntry, ch *chainHasher) {
+func (tx *appendTx) writeBlocks(raws []rawEntry, ch *chainHasher) error {
 	l := tx.l
 	for start := 0; start < len(raws); start += blockEntries {
 		end := min(start+blockEntries, len(raws))
 		blk := raws[start:end]
 		l.valBuf = encodeBlock(l.valBuf[:0], blk)
-		tx.w.set(blockKey(blk[0].Seq), l.valBuf)
+		if err := tx.b.Set(blockKey(blk[0].Seq), l.valBuf, nil); err != nil {
+			return err
+		}
 		ch.block(blk[0].Seq, l.valBuf)
-		tx.writeDays(blk)
+		if err := tx.writeDays(blk); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // writeDays writes one day index key per distinct day in a block.
-func (tx *appendTx) writeDays(blk []rawEntry) {
+func (tx *appendTx) writeDays(blk []rawEntry) error {
 	days := make([]int64, 0, blockEntries) // on the stack: at most a key per entry
 	for i := range blk {
 		d := dayOf(blk[i].AtMS)
@@ -221,18 +231,24 @@ func (tx *appendTx) writeDays(blk []rawEntry) {
 		}
 		if !seen && len(days) < blockEntries {
 			days = append(days, d)
-			tx.w.set(dayKey(d, blk[0].Seq), nil)
+			if err := tx.b.Set(dayKey(d, blk[0].Seq), nil, nil); err != nil {
+				return err
+			}
 		}
 	}
+	return nil
 }
 
-// writeBalances writes the partner/operator balances the batch changes,
-// and the member index with running balances.
+// writeBalances writes the member index with running balances, and the
+// partner/operator balances the batch changes.
 func (tx *appendTx) writeBalances(raws []rawEntry) error {
 	l := tx.l
 	touched := map[uint64]struct{}{}
 	for i := range raws {
 		e := &raws[i]
+		if err := tx.writeMemberIx(e); err != nil {
+			return err
+		}
 		if dk := codeKind(e.Debit); !dk.IsMember() {
 			l.nonMember[e.Debit] += e.Points
 			touched[e.Debit] = struct{}{}
@@ -244,58 +260,42 @@ func (tx *appendTx) writeBalances(raws []rawEntry) error {
 	}
 	for code := range touched {
 		var val [binary.MaxVarintLen64]byte
-		tx.w.set(balanceKey(code), binary.AppendUvarint(val[:0], zig(l.nonMember[code])))
-	}
-	return tx.writeMemberIndex(raws)
-}
-
-// writeMemberIndex moves the running balances of the members the entries
-// touch and writes their member index keys, member by member: so the keys
-// come in key order (member, seq) and sortedWrites need not sort them. A
-// member's balances depend on its own entries only, and those still come in
-// seq order, so every value is the one the entries' order gave.
-func (tx *appendTx) writeMemberIndex(raws []rawEntry) error {
-	l := tx.l
-	order := l.ixOrder[:0] // member << 32 | entry index: a batch holds far fewer than 2^32 entries
-	for i := range raws {
-		ids, n := entryMembers(&raws[i])
-		for j := 0; j < n; j++ {
-			order = append(order, uint64(ids[j])<<32|uint64(i))
-		}
-	}
-	slices.Sort(order)
-	l.ixOrder = order[:0]
-	for _, o := range order {
-		if err := tx.writeMemberIx(&raws[uint32(o)], uint32(o>>32)); err != nil {
+		if err := tx.b.Set(balanceKey(code), binary.AppendUvarint(val[:0], zig(l.nonMember[code])), nil); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// writeMemberIx moves a member's running balances by an entry that touches
-// it and writes its member index key.
-func (tx *appendTx) writeMemberIx(e *rawEntry, id uint32) error {
+// writeMemberIx moves the running balances of the members an entry touches
+// and writes their member index keys.
+func (tx *appendTx) writeMemberIx(e *rawEntry) error {
 	l := tx.l
 	dk, ck := codeKind(e.Debit), codeKind(e.Credit)
-	ms, err := tx.member(id)
-	if err != nil {
-		return err
+	ids, n := entryMembers(e)
+	for j := 0; j < n; j++ {
+		ms, err := tx.member(ids[j])
+		if err != nil {
+			return err
+		}
+		if dk.IsMember() && codeOwner(e.Debit) == ids[j] {
+			ms.add(dk, e.Points)
+		}
+		if ck.IsMember() && codeOwner(e.Credit) == ids[j] {
+			ms.add(ck, -e.Points)
+		}
+		if !ms.has || e.AtMS > ms.maxAtMS {
+			ms.maxAtMS = e.AtMS
+		}
+		ms.has = true
+		ix := memberIx{AtMS: e.AtMS, MaxAtMS: ms.maxAtMS, Available: ms.available, Pending: ms.pending, Held: ms.held}
+		var key [13]byte // on the stack: the key is 13 bytes
+		kbuf := memberIxKey(key[:0], ids[j], e.Seq)
+		l.valBuf = ix.encode(l.valBuf[:0])
+		if err := tx.b.Set(kbuf, l.valBuf, nil); err != nil {
+			return err
+		}
 	}
-	if dk.IsMember() && codeOwner(e.Debit) == id {
-		ms.add(dk, e.Points)
-	}
-	if ck.IsMember() && codeOwner(e.Credit) == id {
-		ms.add(ck, -e.Points)
-	}
-	if !ms.has || e.AtMS > ms.maxAtMS {
-		ms.maxAtMS = e.AtMS
-	}
-	ms.has = true
-	ix := memberIx{AtMS: e.AtMS, MaxAtMS: ms.maxAtMS, Available: ms.available, Pending: ms.pending, Held: ms.held}
-	var key [13]byte // on the stack: the key is 13 bytes
-	l.valBuf = ix.encode(l.valBuf[:0])
-	tx.w.set(memberIxKey(key[:0], id, e.Seq), l.valBuf)
 	return nil
 }
 
@@ -331,7 +331,7 @@ func (tx *appendTx) member(id uint32) (*memberState, error) {
 
 // writeCommandIndex writes one key per run of consecutive entries of a
 // command.
-func (tx *appendTx) writeCommandIndex(raws []rawEntry) {
+func (tx *appendTx) writeCommandIndex(raws []rawEntry) error {
 	l := tx.l
 	for i := 0; i < len(raws); {
 		j := i + 1
@@ -340,44 +340,32 @@ func (tx *appendTx) writeCommandIndex(raws []rawEntry) {
 		}
 		var val [binary.MaxVarintLen64]byte // on the stack: Set copies key and value
 		l.keyBuf = appendCommandKey(l.keyBuf[:0], raws[i].CommandID, raws[i].Seq)
-		tx.w.set(l.keyBuf, binary.AppendUvarint(val[:0], uint64(j-i)))
+		if err := tx.b.Set(l.keyBuf, binary.AppendUvarint(val[:0], uint64(j-i)), nil); err != nil {
+			return err
+		}
 		i = j
 	}
-}
-
-// writeRecords writes the command records under their keys.
-func (tx *appendTx) writeRecords(records []Record) {
-	for i := range records {
-		r := &records[i]
-		k, v := tx.w.alloc(1+len(r.ID), len(r.Value))
-		k[0] = pRecord
-		copy(k[1:], r.ID)
-		copy(v, r.Value)
-		tx.w.finish()
-	}
+	return nil
 }
 
 // commit writes the batch record (the chain link) and the new meta, and
-// commits the Sets as one Pebble batch, in key order; it returns the new
-// meta.
+// commits the batch; it returns the new meta.
 func (tx *appendTx) commit(hash [32]byte) (meta, error) {
 	l := tx.l
 	rec := batchRec{FirstSeq: tx.firstSeq, Count: tx.count, Hash: hash}
-	tx.w.set(batchKey(tx.position), rec.encode())
+	if err := tx.b.Set(batchKey(tx.position), rec.encode(), nil); err != nil {
+		return meta{}, err
+	}
 	nm := l.meta
 	nm.Position = tx.position
 	nm.LastSeq = tx.firstSeq + tx.count - 1
 	nm.Batches++
 	nm.NextOwnerID = tx.nextOwner
 	nm.Hash = rec.Hash
-	tx.w.set(metaKey, nm.encode())
-	size, sets := tx.w.size()
-	b := l.db.NewBatchWithSize(size + sets*8 + 32) // each Set adds a kind byte and two varint lengths
-	defer b.Close()
-	if err := tx.w.writeTo(b); err != nil {
+	if err := tx.b.Set(metaKey, nm.encode(), nil); err != nil {
 		return meta{}, err
 	}
-	if err := b.Commit(l.wo); err != nil {
+	if err := tx.b.Commit(l.wo); err != nil {
 		return meta{}, err
 	}
 	return nm, nil

@@ -139,11 +139,9 @@ type Ledger struct {
 	nonMember map[uint64]int64 // partner and operator balances
 
 	// scratch buffers, guarded by appendMu
-	raws    []rawEntry
-	valBuf  []byte
-	keyBuf  []byte
-	sorted  sortedWrites // an append's Sets, written to Pebble in key order
-	ixOrder []uint64     // an append's member index keys, in key order
+	raws   []rawEntry
+	valBuf []byte
+	keyBuf []byte
 
 	cmu sync.Mutex // guards the owners' names (the balances: appendMu)
 	// owners interns owner names both ways and holds members' running

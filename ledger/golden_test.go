@@ -11,8 +11,10 @@ import (
 )
 
 // goldenStoreSHA256 is storeDigest of the store goldenAppends builds,
-// recorded at commit 85e51a3, before appends wrote their keys in sorted
-// order: the order of an append's Sets must not change one stored byte.
+// recorded at commit 85e51a3. A change to how an append writes (the order
+// of its Sets: 8253572 wrote them in key order, and this held) must not
+// change one stored byte; a change of the on-disk format changes it, and
+// comes with a new format version.
 const goldenStoreSHA256 = "0ccdd1e4f8d02d80f1ce6568773424466f2b182fab7b230a6da557fae9ea15e0"
 
 // TestAppendStoresTheBytesItAlwaysStored: appends of new and known owners,

@@ -119,8 +119,15 @@ func (r *runner) rejoin(ctx context.Context, p *proc) error {
 }
 
 // setAside moves p's state (nodeData) into DATA/<prefix>-<starts>, as a
-// lost or replaced disk would leave the directory.
+// lost or replaced disk would leave the directory. Only the newest state
+// set aside is kept: a 30-minute run sets aside a few dozen, each as large
+// as a node's data, and filled the disk.
 func (r *runner) setAside(p *proc, prefix string) error {
+	for _, old := range setAsideDirs(p.data) {
+		if err := os.RemoveAll(old); err != nil {
+			return err
+		}
+	}
 	aside := filepath.Join(p.data, fmt.Sprintf("%s-%d", prefix, p.starts))
 	if err := os.MkdirAll(aside, 0o700); err != nil {
 		return err
@@ -131,6 +138,13 @@ func (r *runner) setAside(p *proc, prefix string) error {
 		}
 	}
 	return nil
+}
+
+// setAsideDirs are the states setAside left in a node's data directory.
+func setAsideDirs(data string) []string {
+	wiped, _ := filepath.Glob(filepath.Join(data, "wiped-*"))
+	damaged, _ := filepath.Glob(filepath.Join(data, "damaged-*"))
+	return append(wiped, damaged...)
 }
 
 func fileSize(path string) int64 {

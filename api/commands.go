@@ -108,6 +108,21 @@ func (b *batch) add(line []byte, now clockNow) {
 	b.st = append(b.st, st)
 }
 
+// decodeBody decodes the JSON array in b.body into the batch: at most max
+// commands, stamped with now where they carry no `at`. A framing error
+// (splitArray) fails the whole body, before any command counts.
+func (b *batch) decodeBody(max int, now clockNow) error {
+	var err error
+	b.spans, err = splitArray(b.body, b.spans, max)
+	if err != nil {
+		return err
+	}
+	for _, sp := range b.spans {
+		b.add(b.body[sp.start:sp.end], now)
+	}
+	return nil
+}
+
 // partnerMay reports whether a partner key may send the command: only the
 // commands that name a partner, and only its own. A refund must also name
 // the original's partner (the engine rejects original_mismatch), so a
@@ -303,9 +318,7 @@ func (s *Server) postCommands(ctx *fasthttp.RequestCtx, p Principal) {
 	if !s.readBody(ctx, b, s.cfg.MaxBodyBytes) {
 		return
 	}
-	var err error
-	b.spans, err = splitArray(b.body, b.spans, MaxBatch)
-	if err != nil {
+	if err := b.decodeBody(MaxBatch, s.clock()); err != nil {
 		if err == errTooMany {
 			writeError(ctx, wire.BatchTooLarge, fmt.Sprintf("at most %d commands per request", MaxBatch))
 		} else {
@@ -313,16 +326,12 @@ func (s *Server) postCommands(ctx *fasthttp.RequestCtx, p Principal) {
 		}
 		return
 	}
-	now := s.clock()
-	for _, sp := range b.spans {
-		b.add(b.body[sp.start:sp.end], now)
-	}
 	if i := b.authorize(p, s.b); i >= 0 {
 		forbidden(ctx, fmt.Sprintf("command %d: a partner key may only send purchase, refund, redeem, hold and quote commands naming its own partner", i))
 		return
 	}
 	cctx, cancel := context.WithTimeout(context.Background(), s.cfg.SubmitTimeout)
-	err = s.run(cctx, b)
+	err := s.run(cctx, b)
 	cancel()
 	if err != nil {
 		s.backendError(ctx, err)

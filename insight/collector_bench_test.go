@@ -1,0 +1,82 @@
+package insight
+
+import (
+	"syscall"
+	"testing"
+
+	"github.com/accrual/accrual/bench/workload"
+	"github.com/accrual/accrual/engine"
+)
+
+// appliedBatch is one batch of commands as a node's apply path hands it to
+// the collector: the commands, their results and the entries.
+type appliedBatch struct {
+	cmds    []engine.Command
+	results []engine.Result
+	entries []engine.Entry
+}
+
+// applyPayback generates n payback commands over members members, applies
+// them in batches of 4096 and keeps every batch for the collector.
+func applyPayback(b *testing.B, n, members int) (*engine.Program, []appliedBatch) {
+	const size = 4096
+	cfg := workload.DefaultConfig(workload.Payback)
+	cfg.Members, cfg.Seed = members, 1
+	gen, err := workload.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	prog, err := engine.ParseProgram(gen.Program())
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng := engine.New(prog)
+	var out []appliedBatch
+	for done := 0; done < n; done += size {
+		var dec engine.Decoder // each batch keeps its own lines
+		ab := appliedBatch{cmds: make([]engine.Command, size)}
+		for i := range ab.cmds {
+			dec.Decode(gen.Next(nil), &ab.cmds[i])
+		}
+		ab.results, ab.entries = eng.Apply(ab.cmds, nil, nil)
+		out = append(out, ab)
+	}
+	return prog, out
+}
+
+// BenchmarkCollectorObserve feeds a Collector the payback stream as a node
+// does after each Apply: op = one command (with its result and entries).
+// Each pass over the stream starts a fresh collector (untimed), so
+// allocs/op include the members' first appearance, amortised.
+func BenchmarkCollectorObserve(b *testing.B) {
+	prog, batches := applyPayback(b, 300_000, 1_000_000)
+	col := NewCollector(prog)
+	b.ReportAllocs()
+	b.ResetTimer()
+	done, k, cpuNS := 0, 0, int64(0)
+	for done < b.N {
+		if k == len(batches) {
+			b.StopTimer()
+			col, k = NewCollector(prog), 0
+			b.StartTimer()
+		}
+		ab := &batches[k]
+		cpu0 := processCPUNS(b)
+		col.Observe(ab.cmds, ab.results, ab.entries)
+		cpuNS += processCPUNS(b) - cpu0
+		done += len(ab.cmds)
+		k++
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(done)/b.Elapsed().Seconds(), "cmds/s")
+	b.ReportMetric(float64(cpuNS)/float64(done), "cpu-ns/cmd")
+}
+
+// processCPUNS is the CPU time (user + system) the process has used.
+func processCPUNS(b *testing.B) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}

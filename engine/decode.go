@@ -376,13 +376,29 @@ func hashBytes(h uint64, b []byte) uint64 {
 	return h
 }
 
+// hashInt digests v's 8 bytes, low byte first. A zero byte's step is a
+// multiplication alone (h ^ 0 = h), so the high zero bytes of the small
+// values a command carries (lengths, type, amounts) fold into one
+// multiplication by a power of the prime: the same digest, in a quarter of
+// the steps.
 func hashInt(h uint64, v int64) uint64 {
-	for k := 0; k < 8; k++ {
-		h ^= uint64(byte(v >> (8 * k)))
+	u, k := uint64(v), 0
+	for ; u != 0; k++ {
+		h ^= u & 0xFF
 		h *= fnvPrime
+		u >>= 8
 	}
-	return h
+	return h * fnvPrimePow[8-k]
 }
+
+// fnvPrimePow[k] is fnvPrime to the power k, modulo 2^64.
+var fnvPrimePow = func() (p [9]uint64) {
+	p[0] = 1
+	for k := 1; k < len(p); k++ {
+		p[k] = p[k-1] * fnvPrime
+	}
+	return p
+}()
 
 // payloadHash digests every field but `at`, in a fixed order, with its tag
 // and length, so field order in the JSON does not matter.

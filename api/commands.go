@@ -43,7 +43,6 @@ type clockNow struct {
 type batch struct {
 	body   []byte // the request body (our copy)
 	lines  []byte // stream: copies of the chunk's lines
-	spans  []span
 	dec    engine.Decoder
 	cmds   []engine.Command
 	st     []uint8
@@ -80,17 +79,27 @@ func (b *batch) resetCommands() {
 
 func (s *Server) nowMS() int64 { return s.clock().ms }
 
-// add decodes one command line into the batch, fills a missing `at` and
-// checks at_in_future (SPEC §1).
+// add decodes one command line into the batch.
 func (b *batch) add(line []byte, now clockNow) {
+	c := b.newCommand()
+	b.dec.Decode(line, c)
+	b.classify(c, now)
+}
+
+// newCommand appends a command to the batch, reusing the slot's memory.
+func (b *batch) newCommand() *engine.Command {
 	n := len(b.cmds)
 	if n < cap(b.cmds) {
 		b.cmds = b.cmds[:n+1]
 	} else {
 		b.cmds = append(b.cmds, engine.Command{})
 	}
-	c := &b.cmds[n]
-	b.dec.Decode(line, c)
+	return &b.cmds[n]
+}
+
+// classify notes a decoded command's state: it fills a missing `at` and
+// checks at_in_future (SPEC §1).
+func (b *batch) classify(c *engine.Command, now clockNow) {
 	st := stValid
 	switch {
 	case c.Invalid:
@@ -108,19 +117,41 @@ func (b *batch) add(line []byte, now clockNow) {
 	b.st = append(b.st, st)
 }
 
-// decodeBody decodes the JSON array in b.body into the batch: at most max
-// commands, stamped with now where they carry no `at`. A framing error
-// (splitArray) fails the whole body, before any command counts.
+// decodeBody decodes the JSON array in b.body into the batch in one pass:
+// each element is decoded where it starts (DecodePrefix) and the walker
+// resumes after it to find the delimiter, so a well-formed command is
+// scanned once. An element the prefix decoder declines, or with more than
+// one object before its delimiter, is framed by the walker and decoded on
+// its own, as before. At most max commands, stamped with now where they
+// carry no `at`. A framing error fails the whole body (the commands
+// decoded before it are dropped with the batch).
 func (b *batch) decodeBody(max int, now clockNow) error {
-	var err error
-	b.spans, err = splitArray(b.body, b.spans, max)
-	if err != nil {
+	w, empty, err := openArray(b.body)
+	if err != nil || empty {
 		return err
 	}
-	for _, sp := range b.spans {
-		b.add(b.body[sp.start:sp.end], now)
+	for {
+		start := w.skipWS()
+		c := b.newCommand()
+		from := start
+		if n, ok := b.dec.DecodePrefix(b.body[start:], c); ok {
+			from = start + n
+		}
+		end, last, err := w.next(start, from)
+		if err != nil {
+			return err
+		}
+		if len(b.cmds) > max {
+			return errTooMany
+		}
+		if end != from {
+			b.dec.Decode(b.body[start:end], c)
+		}
+		b.classify(c, now)
+		if last {
+			return trailing(b.body, w.i)
+		}
 	}
-	return nil
 }
 
 // partnerMay reports whether a partner key may send the command: only the

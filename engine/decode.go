@@ -47,6 +47,31 @@ func (d *Decoder) Decode(line []byte, c *Command) {
 		c.setFault(fault{rule: faultSyntax, at: int32(min(p.i, len(line)))})
 		return
 	}
+	c.check(&seen)
+}
+
+// DecodePrefix decodes the command object that b starts with (an element
+// of a JSON array, say, with the rest of the array after it), so that a
+// caller needs no second pass to find where the element ends. It returns
+// the object's length in bytes and ok; with ok, c is what Decode gives for
+// b[:n]. It declines (ok false, c undefined: call Decode on the element)
+// when b does not start with a well-formed object or the object nests a
+// value: the caller's framing judges those, and Decode answers them.
+func (d *Decoder) DecodePrefix(b []byte, c *Command) (n int, ok bool) {
+	*c = Command{}
+	p := parser{b: b, d: d}
+	var seen seenFields
+	p.object(c, &seen)
+	if p.err || p.nested {
+		return 0, false
+	}
+	c.check(&seen)
+	return p.i, true
+}
+
+// check validates a parsed command (the fields, their kinds and values)
+// and sets Invalid and the fault, or the payload digest.
+func (c *Command) check(seen *seenFields) {
 	if c.Fields&fID == 0 || seen.strings&fID == 0 {
 		c.ID = nil
 	}

@@ -8,6 +8,9 @@ type parser struct {
 	i   int
 	d   *Decoder
 	err bool
+	// nested: a value was an object or an array (no command field is;
+	// DecodePrefix leaves such an element to the caller's framing).
+	nested bool
 }
 
 func (p *parser) ws() {
@@ -170,6 +173,7 @@ func (p *parser) value(depth int) (kind int, s []byte, n int64) {
 	case c == '-' || (c >= '0' && c <= '9'):
 		return p.number()
 	case c == '{':
+		p.nested = true
 		p.i++
 		p.ws()
 		if p.i < len(p.b) && p.b[p.i] == '}' {
@@ -203,6 +207,7 @@ func (p *parser) value(depth int) (kind int, s []byte, n int64) {
 		}
 		return vOther, nil, 0
 	case c == '[':
+		p.nested = true
 		p.i++
 		p.ws()
 		if p.i < len(p.b) && p.b[p.i] == ']' {

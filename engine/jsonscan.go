@@ -3,6 +3,8 @@ package engine
 // The JSON scanner under Decode: strings (escapes decoded into the
 // decoder's scratch buffer), integers, and skipping any other value.
 
+import "encoding/binary"
+
 type parser struct {
 	b   []byte
 	i   int
@@ -28,6 +30,11 @@ func (p *parser) ws() {
 func (p *parser) str() []byte {
 	p.i++ // opening quote
 	start := p.i
+	// Eight bytes a step up to the first that ends the string, starts an
+	// escape or is a control byte; the byte loop then judges that one.
+	for p.i+8 <= len(p.b) && !hasStringStop(binary.LittleEndian.Uint64(p.b[p.i:])) {
+		p.i += 8
+	}
 	for p.i < len(p.b) {
 		c := p.b[p.i]
 		if c == '"' {
@@ -46,6 +53,21 @@ func (p *parser) str() []byte {
 	}
 	p.err = true
 	return nil
+}
+
+const (
+	lowBits  = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// hasStringStop reports whether any of x's eight bytes is '"', '\\' or
+// below 0x20. (v - lowBits) &^ v & highBits is not zero exactly when
+// some byte of v is zero, and (x - n*lowBits) &^ x & highBits exactly
+// when some byte of x is below n (n <= 0x80).
+func hasStringStop(x uint64) bool {
+	quote := x ^ ('"' * lowBits)
+	slash := x ^ ('\\' * lowBits)
+	return ((quote-lowBits)&^quote|(slash-lowBits)&^slash|(x-0x20*lowBits)&^x)&highBits != 0
 }
 
 func hexVal(c byte) int {

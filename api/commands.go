@@ -210,10 +210,17 @@ func (s *Server) run(ctx context.Context, b *batch) error {
 		b.res = make([][]byte, n, max(n, 2*cap(b.res)))
 	}
 	b.res = b.res[:n]
+	plain := true
 	for _, st := range b.st {
 		if st == stNoClock {
 			return errClockUnsynchronized // before anything is proposed
 		}
+		plain = plain && st == stValid
+	}
+	if plain {
+		// One run of every command, in order: Submit takes them where
+		// they were decoded, with no copy into b.sub.
+		return s.submit(ctx, b, b.cmds, nil)
 	}
 	// Size errBuf once so the slices we take from it stay in one array.
 	if need := 0; true {
@@ -261,8 +268,18 @@ func (s *Server) flush(ctx context.Context, b *batch) error {
 	if len(b.sub) == 0 {
 		return nil
 	}
-	s.m.batch.Observe(float64(len(b.sub)))
-	out, err := s.b.Submit(ctx, b.sub)
+	if err := s.submit(ctx, b, b.sub, b.subIdx); err != nil {
+		return err
+	}
+	b.sub, b.subIdx = b.sub[:0], b.subIdx[:0]
+	return nil
+}
+
+// submit proposes cmds and places the k-th result at b.res[idx[k]] (at
+// b.res[k] when idx is nil).
+func (s *Server) submit(ctx context.Context, b *batch, cmds []engine.Command, idx []int32) error {
+	s.m.batch.Observe(float64(len(cmds)))
+	out, err := s.b.Submit(ctx, cmds)
 	if err != nil {
 		return err
 	}
@@ -278,17 +295,20 @@ func (s *Server) flush(ctx context.Context, b *batch) error {
 		if len(line) == 0 {
 			continue
 		}
-		if k == len(b.subIdx) {
+		if k == len(cmds) {
 			return errResultCount
 		}
-		b.res[b.subIdx[k]] = line
+		at := k
+		if idx != nil {
+			at = int(idx[k])
+		}
+		b.res[at] = line
 		s.m.result(line)
 		k++
 	}
-	if k != len(b.subIdx) {
+	if k != len(cmds) {
 		return errResultCount
 	}
-	b.sub, b.subIdx = b.sub[:0], b.subIdx[:0]
 	return nil
 }
 

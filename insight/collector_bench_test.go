@@ -1,6 +1,8 @@
 package insight
 
 import (
+	"runtime"
+	"strconv"
 	"syscall"
 	"testing"
 
@@ -82,4 +84,39 @@ func processCPUNS(b *testing.B) int64 {
 		b.Fatal(err)
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// collectorOfMembers returns a collector that has seen one purchase each
+// by n distinct members, named as the payback stream names them.
+func collectorOfMembers(tb testing.TB, n int) *Collector {
+	p, err := engine.ParseProgram([]byte("program: gc\nearn: {rate: {points: 1, per: 100}}\npartners: [{id: shop}]\n"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	col := NewCollector(p)
+	cmd := engine.Command{Type: engine.TypePurchase, Partner: []byte("shop"), Amount: 100}
+	cmd.SetAt(1_767_225_600_000)
+	var r engine.Result
+	name := make([]byte, 0, 16)
+	for i := 0; i < n; i++ {
+		name = strconv.AppendInt(append(name[:0], "M0"...), int64(10_000_000+i), 10)
+		cmd.Member = name
+		col.ObserveCommand(&cmd, &r)
+	}
+	return col
+}
+
+// BenchmarkCollectorGC is one full garbage collection with a collector
+// of 1M members live: what the members' index adds to every GC cycle of
+// a node (the GC marks what holds pointers, a string per member included).
+func BenchmarkCollectorGC(b *testing.B) {
+	col := collectorOfMembers(b, 1_000_000)
+	runtime.GC()
+	b.ResetTimer()
+	cpu0 := processCPUNS(b)
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+	}
+	b.ReportMetric(float64(processCPUNS(b)-cpu0)/float64(b.N), "cpu-ns/gc")
+	runtime.KeepAlive(col)
 }

@@ -97,3 +97,14 @@ func TestMembersByIDOfEveryLength(t *testing.T) {
 		}
 	}
 }
+
+// TestNewMembersAllocateNoStringEach: a member's first appearance costs no
+// allocation of its own (the index grows in doublings): 4096 new members
+// take far fewer than 4096 allocations.
+func TestNewMembersAllocateNoStringEach(t *testing.T) {
+	allocs := testing.AllocsPerRun(3, func() { collectorOfMembers(t, 4096) })
+	t.Logf("%.0f allocations for 4096 new members", allocs)
+	if allocs > 1024 {
+		t.Errorf("%.0f allocations for 4096 new members, want at most 1024 (a quarter of one a member)", allocs)
+	}
+}

@@ -43,7 +43,6 @@ type clockNow struct {
 type batch struct {
 	body   []byte // the request body (our copy)
 	lines  []byte // stream: copies of the chunk's lines
-	spans  []span
 	dec    engine.Decoder
 	cmds   []engine.Command
 	st     []uint8
@@ -80,17 +79,27 @@ func (b *batch) resetCommands() {
 
 func (s *Server) nowMS() int64 { return s.clock().ms }
 
-// add decodes one command line into the batch, fills a missing `at` and
-// checks at_in_future (SPEC §1).
+// add decodes one command line into the batch.
 func (b *batch) add(line []byte, now clockNow) {
+	c := b.newCommand()
+	b.dec.Decode(line, c)
+	b.classify(c, now)
+}
+
+// newCommand appends a command to the batch, reusing the slot's memory.
+func (b *batch) newCommand() *engine.Command {
 	n := len(b.cmds)
 	if n < cap(b.cmds) {
 		b.cmds = b.cmds[:n+1]
 	} else {
 		b.cmds = append(b.cmds, engine.Command{})
 	}
-	c := &b.cmds[n]
-	b.dec.Decode(line, c)
+	return &b.cmds[n]
+}
+
+// classify notes a decoded command's state: it fills a missing `at` and
+// checks at_in_future (SPEC §1).
+func (b *batch) classify(c *engine.Command, now clockNow) {
 	st := stValid
 	switch {
 	case c.Invalid:
@@ -106,6 +115,43 @@ func (b *batch) add(line []byte, now clockNow) {
 		st = stQuote
 	}
 	b.st = append(b.st, st)
+}
+
+// decodeBody decodes the JSON array in b.body into the batch in one pass:
+// each element is decoded where it starts (DecodePrefix) and the walker
+// resumes after it to find the delimiter, so a well-formed command is
+// scanned once. An element the prefix decoder declines, or with more than
+// one object before its delimiter, is framed by the walker and decoded on
+// its own, as before. At most max commands, stamped with now where they
+// carry no `at`. A framing error fails the whole body (the commands
+// decoded before it are dropped with the batch).
+func (b *batch) decodeBody(max int, now clockNow) error {
+	w, empty, err := openArray(b.body)
+	if err != nil || empty {
+		return err
+	}
+	for {
+		start := w.skipWS()
+		c := b.newCommand()
+		from := start
+		if n, ok := b.dec.DecodePrefix(b.body[start:], c); ok {
+			from = start + n
+		}
+		end, last, err := w.next(start, from)
+		if err != nil {
+			return err
+		}
+		if len(b.cmds) > max {
+			return errTooMany
+		}
+		if end != from {
+			b.dec.Decode(b.body[start:end], c)
+		}
+		b.classify(c, now)
+		if last {
+			return trailing(b.body, w.i)
+		}
+	}
 }
 
 // partnerMay reports whether a partner key may send the command: only the
@@ -164,10 +210,17 @@ func (s *Server) run(ctx context.Context, b *batch) error {
 		b.res = make([][]byte, n, max(n, 2*cap(b.res)))
 	}
 	b.res = b.res[:n]
+	plain := true
 	for _, st := range b.st {
 		if st == stNoClock {
 			return errClockUnsynchronized // before anything is proposed
 		}
+		plain = plain && st == stValid
+	}
+	if plain {
+		// One run of every command, in order: Submit takes them where
+		// they were decoded, with no copy into b.sub.
+		return s.submit(ctx, b, b.cmds, nil)
 	}
 	// Size errBuf once so the slices we take from it stay in one array.
 	if need := 0; true {
@@ -215,8 +268,18 @@ func (s *Server) flush(ctx context.Context, b *batch) error {
 	if len(b.sub) == 0 {
 		return nil
 	}
-	s.m.batch.Observe(float64(len(b.sub)))
-	out, err := s.b.Submit(ctx, b.sub)
+	if err := s.submit(ctx, b, b.sub, b.subIdx); err != nil {
+		return err
+	}
+	b.sub, b.subIdx = b.sub[:0], b.subIdx[:0]
+	return nil
+}
+
+// submit proposes cmds and places the k-th result at b.res[idx[k]] (at
+// b.res[k] when idx is nil).
+func (s *Server) submit(ctx context.Context, b *batch, cmds []engine.Command, idx []int32) error {
+	s.m.batch.Observe(float64(len(cmds)))
+	out, err := s.b.Submit(ctx, cmds)
 	if err != nil {
 		return err
 	}
@@ -232,17 +295,20 @@ func (s *Server) flush(ctx context.Context, b *batch) error {
 		if len(line) == 0 {
 			continue
 		}
-		if k == len(b.subIdx) {
+		if k == len(cmds) {
 			return errResultCount
 		}
-		b.res[b.subIdx[k]] = line
+		at := k
+		if idx != nil {
+			at = int(idx[k])
+		}
+		b.res[at] = line
 		s.m.result(line)
 		k++
 	}
-	if k != len(b.subIdx) {
+	if k != len(cmds) {
 		return errResultCount
 	}
-	b.sub, b.subIdx = b.sub[:0], b.subIdx[:0]
 	return nil
 }
 
@@ -303,9 +369,7 @@ func (s *Server) postCommands(ctx *fasthttp.RequestCtx, p Principal) {
 	if !s.readBody(ctx, b, s.cfg.MaxBodyBytes) {
 		return
 	}
-	var err error
-	b.spans, err = splitArray(b.body, b.spans, MaxBatch)
-	if err != nil {
+	if err := b.decodeBody(MaxBatch, s.clock()); err != nil {
 		if err == errTooMany {
 			writeError(ctx, wire.BatchTooLarge, fmt.Sprintf("at most %d commands per request", MaxBatch))
 		} else {
@@ -313,16 +377,12 @@ func (s *Server) postCommands(ctx *fasthttp.RequestCtx, p Principal) {
 		}
 		return
 	}
-	now := s.clock()
-	for _, sp := range b.spans {
-		b.add(b.body[sp.start:sp.end], now)
-	}
 	if i := b.authorize(p, s.b); i >= 0 {
 		forbidden(ctx, fmt.Sprintf("command %d: a partner key may only send purchase, refund, redeem, hold and quote commands naming its own partner", i))
 		return
 	}
 	cctx, cancel := context.WithTimeout(context.Background(), s.cfg.SubmitTimeout)
-	err = s.run(cctx, b)
+	err := s.run(cctx, b)
 	cancel()
 	if err != nil {
 		s.backendError(ctx, err)

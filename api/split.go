@@ -1,14 +1,11 @@
 package api
 
-// JSON text around commands without decoding them: splitting a batch's
+// JSON text around commands without decoding them: walking a batch's
 // array, finding a top-level key, and building a single command's line.
 
 import (
 	"errors"
 )
-
-// span is one element of a JSON array: body[start:end].
-type span struct{ start, end int32 }
 
 var (
 	errNotArray   = errors.New("the body is not a JSON array")
@@ -20,57 +17,64 @@ var (
 
 func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// splitArray finds the elements of a JSON array without decoding them: it
+// arrayWalker finds the elements of a JSON array without decoding them: it
 // tracks strings (with escapes) and bracket nesting only, so each element
 // can go to the strict command decoder on its own. A framing error (not an
 // array, unbalanced or mismatched brackets, an empty element, an
 // unterminated string, anything after the closing bracket) fails the whole
 // body; a malformed element inside good framing is the decoder's business
-// (it answers `invalid` for that command alone). At most max elements.
-func splitArray(b []byte, spans []span, max int) ([]span, error) {
-	spans = spans[:0]
+// (it answers `invalid` for that command alone).
+type arrayWalker struct {
+	b []byte
+	i int // where the next element (or the closing bracket) starts
+}
+
+// openArray reads b up to its first element; empty: the array has none
+// (and nothing follows it).
+func openArray(b []byte) (w arrayWalker, empty bool, err error) {
 	if len(b) > 1<<31-1 {
-		return spans, errFraming
+		return w, false, errFraming
 	}
-	i := 0
-	for i < len(b) && isWS(b[i]) {
-		i++
+	w.b = b
+	w.skipWS()
+	if w.i == len(b) || b[w.i] != '[' {
+		return w, false, errNotArray
 	}
-	if i == len(b) || b[i] != '[' {
-		return spans, errNotArray
+	w.i++
+	w.skipWS()
+	if w.i < len(b) && b[w.i] == ']' {
+		return w, true, trailing(b, w.i+1)
 	}
-	i++
-	for i < len(b) && isWS(b[i]) {
-		i++
+	return w, false, nil
+}
+
+// skipWS moves to the next element's first byte and returns its index.
+func (w *arrayWalker) skipWS() int {
+	for w.i < len(w.b) && isWS(w.b[w.i]) {
+		w.i++
 	}
-	if i < len(b) && b[i] == ']' {
-		i++
-		return spans, trailing(b, i)
-	}
-	// stack of open brackets as bits: 1 = '{', 0 = '['
-	var stack uint64
+	return w.i
+}
+
+// next scans the element that starts at start up to the comma or bracket
+// that ends it, and returns its end (trailing blanks trimmed) and whether
+// it is the last one (then trailing checks what follows the array). It
+// scans from `from`: start, or a point after it at the element's top
+// level outside any string (the end of a decoded object), so that a
+// decoded element is not scanned twice.
+func (w *arrayWalker) next(start, from int) (end int, last bool, err error) {
+	b := w.b
+	var stack uint64 // open brackets as bits: 1 = '{', 0 = '['
 	depth := 0
-	start := i
-	for i < len(b) {
-		c := b[i]
-		switch c {
+	for i := from; i < len(b); i++ {
+		switch c := b[i]; c {
 		case '"':
-			i++
-			for {
-				if i >= len(b) {
-					return spans, errFraming
-				}
-				if b[i] == '"' {
-					break
-				}
-				if b[i] == '\\' {
-					i++
-				}
-				i++
+			if i = stringEnd(b, i+1); i < 0 {
+				return 0, false, errFraming
 			}
 		case '{', '[':
 			if depth == maxSplitDepth {
-				return spans, errTooDeep
+				return 0, false, errTooDeep
 			}
 			stack <<= 1
 			if c == '{' {
@@ -80,47 +84,53 @@ func splitArray(b []byte, spans []span, max int) ([]span, error) {
 		case '}', ']':
 			if depth == 0 {
 				if c != ']' {
-					return spans, errFraming
+					return 0, false, errFraming
 				}
-				var err error
-				if spans, err = addSpan(b, spans, start, i, max); err != nil {
-					return spans, err
-				}
-				return spans, trailing(b, i+1)
+				w.i = i + 1
+				end, err = elementEnd(b, start, i)
+				return end, true, err
 			}
 			if (stack&1 == 1) != (c == '}') {
-				return spans, errFraming
+				return 0, false, errFraming
 			}
 			stack >>= 1
 			depth--
 		case ',':
 			if depth == 0 {
-				var err error
-				if spans, err = addSpan(b, spans, start, i, max); err != nil {
-					return spans, err
-				}
-				start = i + 1
+				w.i = i + 1
+				end, err = elementEnd(b, start, i)
+				return end, false, err
 			}
+		}
+	}
+	return 0, false, errFraming
+}
+
+// stringEnd returns the index of the quote that closes the string whose
+// contents start at i, or -1 when it is not closed.
+func stringEnd(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case '"':
+			return i
+		case '\\':
+			i++
 		}
 		i++
 	}
-	return spans, errFraming
+	return -1
 }
 
-func addSpan(b []byte, spans []span, start, end, max int) ([]span, error) {
-	for start < end && isWS(b[start]) {
-		start++
+// elementEnd trims the blanks before the delimiter at i; an element with
+// nothing in it is a framing error.
+func elementEnd(b []byte, start, i int) (int, error) {
+	for i > start && isWS(b[i-1]) {
+		i--
 	}
-	for end > start && isWS(b[end-1]) {
-		end--
+	if i == start {
+		return 0, errFraming
 	}
-	if start == end {
-		return spans, errFraming
-	}
-	if len(spans) >= max {
-		return spans, errTooMany
-	}
-	return append(spans, span{int32(start), int32(end)}), nil
+	return i, nil
 }
 
 func trailing(b []byte, i int) error {

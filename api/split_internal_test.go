@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/valyala/fasthttp"
@@ -58,15 +59,18 @@ func TestSplitArray(t *testing.T) {
 	}
 }
 
-// FuzzSplitArray: on valid JSON arrays the splitter agrees with
-// encoding/json element by element; on anything it never panics and its
-// spans are in bounds, ordered and non-empty.
+// FuzzSplitArray: the walker splits as refSplitArray did; on valid JSON
+// arrays it agrees with encoding/json element by element; on anything it
+// never panics and its spans are in bounds, ordered and non-empty.
 func FuzzSplitArray(f *testing.F) {
 	for _, s := range []string{`[]`, `[{"type":"tick"}]`, `[{"a":"\\\""}, [1,2], "x,y", null]`, `[{]`, `[1,,2]`, `["\u005d"]`, "[\n{}\n]"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		spans, err := splitArray(in, nil, 100)
+		if ref, refErr := refSplitArray(in, nil, 100); err != refErr || !slices.Equal(spans, ref) {
+			t.Fatalf("%q: %v %v, the reference splitter %v %v", in, spans, err, ref, refErr)
+		}
 		last := int32(-1)
 		for _, s := range spans {
 			if s.start <= last || s.end <= s.start || int(s.end) > len(in) {

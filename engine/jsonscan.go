@@ -3,11 +3,16 @@ package engine
 // The JSON scanner under Decode: strings (escapes decoded into the
 // decoder's scratch buffer), integers, and skipping any other value.
 
+import "encoding/binary"
+
 type parser struct {
 	b   []byte
 	i   int
 	d   *Decoder
 	err bool
+	// nested: a value was an object or an array (no command field is;
+	// DecodePrefix leaves such an element to the caller's framing).
+	nested bool
 }
 
 func (p *parser) ws() {
@@ -25,6 +30,11 @@ func (p *parser) ws() {
 func (p *parser) str() []byte {
 	p.i++ // opening quote
 	start := p.i
+	// Eight bytes a step up to the first that ends the string, starts an
+	// escape or is a control byte; the byte loop then judges that one.
+	for p.i+8 <= len(p.b) && !hasStringStop(binary.LittleEndian.Uint64(p.b[p.i:])) {
+		p.i += 8
+	}
 	for p.i < len(p.b) {
 		c := p.b[p.i]
 		if c == '"' {
@@ -43,6 +53,21 @@ func (p *parser) str() []byte {
 	}
 	p.err = true
 	return nil
+}
+
+const (
+	lowBits  = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// hasStringStop reports whether any of x's eight bytes is '"', '\\' or
+// below 0x20. (v - lowBits) &^ v & highBits is not zero exactly when
+// some byte of v is zero, and (x - n*lowBits) &^ x & highBits exactly
+// when some byte of x is below n (n <= 0x80).
+func hasStringStop(x uint64) bool {
+	quote := x ^ ('"' * lowBits)
+	slash := x ^ ('\\' * lowBits)
+	return ((quote-lowBits)&^quote|(slash-lowBits)&^slash|(x-0x20*lowBits)&^x)&highBits != 0
 }
 
 func hexVal(c byte) int {
@@ -170,6 +195,7 @@ func (p *parser) value(depth int) (kind int, s []byte, n int64) {
 	case c == '-' || (c >= '0' && c <= '9'):
 		return p.number()
 	case c == '{':
+		p.nested = true
 		p.i++
 		p.ws()
 		if p.i < len(p.b) && p.b[p.i] == '}' {
@@ -203,6 +229,7 @@ func (p *parser) value(depth int) (kind int, s []byte, n int64) {
 		}
 		return vOther, nil, 0
 	case c == '[':
+		p.nested = true
 		p.i++
 		p.ws()
 		if p.i < len(p.b) && p.b[p.i] == ']' {

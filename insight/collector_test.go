@@ -1,6 +1,7 @@
 package insight
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/accrual/accrual/engine"
@@ -71,5 +72,39 @@ func TestKPICommandsAddUp(t *testing.T) {
 	c := Compute(col, eng, Options{}).Commands
 	if c.Observed != c.Accepted+c.Rejected+c.Duplicates || c.Observed != 4 || c.Accepted != 1 || c.Duplicates != 1 || c.Rejected != 2 {
 		t.Errorf("commands %+v, want 4 observed = 1 accepted + 2 rejected + 1 duplicate", c)
+	}
+}
+
+// TestMembersByIDOfEveryLength: members are told apart by their whole id,
+// short ids (kept inline as map keys) and long ones alike, and ids that
+// share a prefix or differ only in length stay apart.
+func TestMembersByIDOfEveryLength(t *testing.T) {
+	p := mustProgram(t, "program: kl\nearn: {rate: {points: 1, per: 100}}\npartners: [{id: shop}]\n")
+	col := NewCollector(p)
+	ids := []string{"M", "MM", "M1", "M12345678901234567890AB", "M12345678901234567890ABC",
+		"M12345678901234567890ABD", "M12345678901234567890ABCD", strings.Repeat("x", 64), strings.Repeat("x", 63)}
+	for round := 1; round <= 2; round++ {
+		for i, id := range ids {
+			col.member([]byte(id)).purchases++
+			if got := len(col.members); got != max(i+1, len(ids)*(round-1)) {
+				t.Fatalf("round %d, %q: %d members", round, id, got)
+			}
+		}
+	}
+	for i, id := range ids {
+		if m := col.member([]byte(id)); m.purchases != 2 {
+			t.Errorf("%q (%d bytes): %d purchases, want 2 (member %d)", id, len(id), m.purchases, i)
+		}
+	}
+}
+
+// TestNewMembersAllocateNoStringEach: a member's first appearance costs no
+// allocation of its own (the index grows in doublings): 4096 new members
+// take far fewer than 4096 allocations.
+func TestNewMembersAllocateNoStringEach(t *testing.T) {
+	allocs := testing.AllocsPerRun(3, func() { collectorOfMembers(t, 4096) })
+	t.Logf("%.0f allocations for 4096 new members", allocs)
+	if allocs > 1024 {
+		t.Errorf("%.0f allocations for 4096 new members, want at most 1024 (a quarter of one a member)", allocs)
 	}
 }

@@ -189,7 +189,7 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
 	}
 	f.step.Evict(f.led.Position())
 	for _, mi := range f.touched {
-		f.views.put(f.eng.View(mi, false))
+		f.publish(mi)
 	}
 	f.refreshViews()
 	if f.logObs != nil {
@@ -379,7 +379,7 @@ func (f *fsm) refreshViews() {
 	if y := time.UnixMilli(f.eng.ClockMS()).UTC().Year(); y != f.year {
 		f.year = y
 		for mi := range n {
-			f.views.put(f.eng.View(mi, false))
+			f.publish(mi)
 		}
 		f.sawTick = false
 		return
@@ -392,10 +392,13 @@ func (f *fsm) refreshViews() {
 		if f.sweep >= n {
 			f.sweep = 0
 		}
-		f.views.put(f.eng.View(f.sweep, false))
+		f.publish(f.sweep)
 		f.sweep++
 	}
 }
+
+// publish makes member mi's view at the clock the one reads see.
+func (f *fsm) publish(mi int32) { f.views.put(f.eng.View(mi, false)) }
 
 // notifier broadcasts "the applied index moved" to waiting readers.
 type notifier struct {

@@ -37,15 +37,15 @@ func BenchmarkViewBytesPerMember(b *testing.B) {
 	for range b.N {
 		f.views = nil
 		before := heapBytes()
-		f.views = newViewStore()
+		f.views = newViewStore(p)
 		for mi := range int32(viewBenchMembers) {
 			f.publish(mi)
 		}
 		grown = float64(heapBytes()-before) / viewBenchMembers
 		f.views = nil
 		before = heapBytes()
-		f.views = newViewStore()
-		f.views.reset(viewBenchMembers)
+		f.views = newViewStore(p)
+		f.views.reset(viewBenchMembers, p)
 		for mi := range int32(viewBenchMembers) {
 			f.publish(mi)
 		}

@@ -14,11 +14,12 @@ const viewSweep = 16384
 // viewPublisher is the fsm's bookkeeping of the published views (under
 // the apply lock): what changes them by the clock alone and when.
 type viewPublisher struct {
-	year  int             // UTC year of the clock at the last publication
-	prog  *engine.Program // the program the views were last computed under
-	ends  viewDeadlines   // plan ends of the published views
-	sweep int32           // cursor of the sweep after a program change
-	until int32           // the sweep's end: members [sweep, until) are left
+	year int             // UTC year of the clock at the last publication
+	prog *engine.Program // the program the views were last computed under
+	ends viewDeadlines   // plan ends of the published views
+	// The sweep after a program change: members [sweepNext, sweepEnd) are
+	// still to republish.
+	sweepNext, sweepEnd int32
 }
 
 // publish makes member mi's view at the clock the one reads see, and
@@ -43,14 +44,14 @@ func (f *fsm) refreshViews() {
 	if p := f.eng.Program(); p != pub.prog {
 		pub.prog = p
 		f.views.setProgram(p)
-		pub.sweep, pub.until = 0, n
+		pub.sweepNext, pub.sweepEnd = 0, n
 	}
 	if y := time.UnixMilli(f.eng.ClockMS()).UTC().Year(); y != pub.year {
 		pub.year = y
 		for mi := range n {
 			f.publish(mi)
 		}
-		pub.until = 0
+		pub.sweepEnd = 0
 		return
 	}
 	// Republishing a view whose plan ended drops its deadline (the view
@@ -58,8 +59,8 @@ func (f *fsm) refreshViews() {
 	for pub.ends.len() > 0 && pub.ends.top().atMS <= f.eng.ClockMS() {
 		f.publish(pub.ends.top().member)
 	}
-	for end := min(pub.until, pub.sweep+viewSweep); pub.sweep < end; pub.sweep++ {
-		f.publish(pub.sweep)
+	for end := min(pub.sweepEnd, pub.sweepNext+viewSweep); pub.sweepNext < end; pub.sweepNext++ {
+		f.publish(pub.sweepNext)
 	}
 }
 

@@ -68,3 +68,49 @@ func (e *Engine) view(mi int32, t int64) *member {
 	e.emit = saved
 	return v
 }
+
+// ViewFigures is a member's view (MemberView without its id and lots) in
+// figures: the tier and the plan as indexes into the program's Levels and
+// Plans, which a program change keeps in place (Compatible), so a store of
+// many views holds no strings and no pointers.
+type ViewFigures struct {
+	Available, Pending, Held, Earned, Redeemed, Expired int64
+	Plan                                                int32 // index into Plans; -1: none
+	Tier                                                uint8 // index into Levels
+}
+
+// Figures returns member mi's view at the clock in figures, the member's
+// id (the engine's own bytes, not a copy), and the clock from which this
+// view changes by the clock alone (math.MaxInt64: never), leaving out
+// what a tick brings (a lot that matures or expires, a hold that ends: the
+// tick touches the member, see Touched) and the start of the next UTC year
+// (which changes every member's tier figures): that is the end of the
+// member's plan.
+func (e *Engine) Figures(mi int32) (f ViewFigures, id string, changesAtMS int64) {
+	t := e.ClockMS()
+	v := e.view(mi, t)
+	f = ViewFigures{
+		Available: v.available(), Pending: v.get(bPending), Held: v.held(),
+		Earned: v.get(bEarned), Redeemed: v.get(bRedeemed), Expired: v.expiredPoints(),
+		Plan: -1, Tier: e.tierOf(v),
+	}
+	changesAtMS = neverMS
+	if x := v.ext; x != nil && x.plan >= 0 && t < x.planUntilMS {
+		f.Plan, changesAtMS = x.plan, x.planUntilMS
+	}
+	return f, e.nameOf(v), changesAtMS
+}
+
+// MemberView returns the view f is of member id, its names read from p:
+// the program f was computed under or a later one (which keeps the
+// indexes' names).
+func (f *ViewFigures) MemberView(id string, p *Program) MemberView {
+	v := MemberView{
+		Member: id, Available: f.Available, Pending: f.Pending, Held: f.Held,
+		Tier: p.Levels[f.Tier].Name, Earned: f.Earned, Redeemed: f.Redeemed, Expired: f.Expired,
+	}
+	if f.Plan >= 0 {
+		v.Plan = p.Plans[f.Plan].ID
+	}
+	return v
+}

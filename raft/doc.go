@@ -200,15 +200,32 @@
 // # Reads
 //
 // After each ApplyBatch the views of the members the batch touched
-// (Engine.Touched + View) are published into a 64-shard map with per-shard
-// RWMutexes; readers never take the apply lock. The applied index and the
-// engine clock are atomics, stored after the views. A view is computed at
-// the clock of its publication; maturation, expiry and hold deadlines reach
-// the views through the leader's tick (proposed every TickInterval, 1s, at
-// the leader's wall clock), which touches the members with something due.
-// What changes with the clock alone (the yearly tier reset, a plan's end) is
-// covered by republishing every view when the clock enters a new UTC year
-// and by a sweeper that refreshes 16384 views per tick, round-robin.
+// (Engine.Touched + Figures) are published, before the applied index and
+// the engine clock (atomics) move; readers never take the apply lock. A
+// view is kept as the engine's ViewFigures (56 bytes, no pointers) at the
+// member's dense index, in chunks of 4096 under 64 striped RWMutexes; an
+// id goes into a 64-shard id → index map once, when the member is first
+// published (views.go). A view is computed at the clock of its
+// publication, and republished when it changes:
+//
+//   - by a command: the batch touched the member;
+//   - by maturation, expiry or a hold's end: the leader's tick (proposed
+//     every TickInterval, 1s, at the leader's wall clock) touches the
+//     members with something due, so the first tick at or after the time;
+//   - by a plan's end: the first batch, tick or not, whose clock reaches it
+//     (Figures says when a view's plan ends; the fsm keeps those deadlines
+//     in a heap, one item per member with a plan, viewdeadlines.go);
+//   - by the yearly tier reset: every view, in the batch whose clock enters
+//     a new UTC year;
+//   - by a program change (new tier thresholds): every view, viewSweep
+//     (16384) members a batch from the batch the change takes effect in.
+//
+// So after each batch a published view is the member's view at the clock
+// except for what falls due by the clock since the last tick, and for up
+// to ceil(members/16384) batches after a program change. (Before, plan ends
+// and program changes reached the views through a sweeper of 16384 views
+// per tick batch: up to ceil(members/16384) ticks, 23 minutes at 22.7M
+// members.)
 //
 // Member(name, c): Stale serves any node's views; Leader requires the node
 // to be leader and to have passed a Barrier in its current term (run right

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/accrual/accrual/apply"
 	"github.com/accrual/accrual/engine"
@@ -70,9 +69,7 @@ type fsm struct {
 	gen      uint32
 	touched  []int32
 	fatal    atomic.Pointer[error]
-	sawTick  bool  // the batch carried a tick: sweep some views
-	year     int   // UTC year of the clock at the last publication
-	sweep    int32 // round-robin cursor of the view sweeper
+	pub      viewPublisher
 
 	nodesMu sync.RWMutex
 	nodes   map[string]string // node id → HTTP address (replicated)
@@ -99,7 +96,7 @@ func newFSM(prog *engine.Program, led *ledger.Ledger, log hclog.Logger, render f
 		records: led.NewRecordReader(),
 		nodes:   map[string]string{},
 		offsets: map[partitionKey]int64{},
-		views:   newViewStore(),
+		views:   newViewStore(prog),
 	}
 	f.step = apply.NewStoreBacked(f.eng, f.records, recordsInMemory)
 	f.lw = newLedgerWriter(led, &f.fatal)
@@ -189,7 +186,7 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []interface{} {
 	}
 	f.step.Evict(f.led.Position())
 	for _, mi := range f.touched {
-		f.views.put(f.eng.View(mi, false))
+		f.publish(mi)
 	}
 	f.refreshViews()
 	if f.logObs != nil {
@@ -234,11 +231,6 @@ func (f *fsm) applyCommands(index uint64, data []byte, render, emit bool) *entry
 	}
 	if len(rest) != 0 {
 		return &entryResponse{err: errors.New("raft: decode entry: trailing bytes")}
-	}
-	for i := range f.cmds {
-		if f.cmds[i].Type == engine.TypeTick {
-			f.sawTick = true
-		}
 	}
 	results, entries, err := f.step.ApplyAt(index, f.cmds)
 	if err != nil {
@@ -363,38 +355,6 @@ func (f *fsm) answerHash(q *hashRequest, index uint64) {
 	q.err = f.eng.Snapshot(h)
 	q.hash, q.index = h.Sum64(), index
 	close(q.done)
-}
-
-// viewSweep is how many members' views a tick refreshes.
-const viewSweep = 16384
-
-// refreshViews covers what Touched cannot: a view is computed at the clock
-// of its publication, and some of it changes with the clock alone (the
-// yearly tier reset, a plan's end; maturation, expiry and hold deadlines
-// come through ticks as touches). When the clock enters a new UTC year every
-// view is republished; each batch with a tick refreshes the next viewSweep
-// members round-robin, so any view is at most Members/viewSweep ticks old.
-func (f *fsm) refreshViews() {
-	n := int32(f.eng.Members())
-	if y := time.UnixMilli(f.eng.ClockMS()).UTC().Year(); y != f.year {
-		f.year = y
-		for mi := range n {
-			f.views.put(f.eng.View(mi, false))
-		}
-		f.sawTick = false
-		return
-	}
-	if !f.sawTick || n == 0 {
-		return
-	}
-	f.sawTick = false
-	for range min(n, viewSweep) {
-		if f.sweep >= n {
-			f.sweep = 0
-		}
-		f.views.put(f.eng.View(f.sweep, false))
-		f.sweep++
-	}
 }
 
 // notifier broadcasts "the applied index moved" to waiting readers.

@@ -8,9 +8,9 @@ import (
 )
 
 // memberIDChunk is how many member ids one hold of the apply lock reads
-// into the order: the same bound as a tick's view sweep (viewSweep), so the
-// first page of a node with millions of members stalls applies no longer at
-// a time than a tick does.
+// into the order: the same bound as a batch's view sweep after a program
+// change (viewSweep), so the first page of a node with millions of members
+// stalls applies no longer at a time than that sweep does.
 const memberIDChunk = viewSweep
 
 // memberPager is Node.MemberPage's state: the id order and how much of the
@@ -36,7 +36,7 @@ func (p *memberPager) forget() {
 //
 // Why under the apply lock and not over the published views: a page must
 // be one state (every view at the same applied index), and a published
-// view can lag the clock (a plan's end reaches it through the sweeper, see
+// view can lag the clock (what falls due reaches it with the next tick, see
 // refreshViews), while an export must equal `accrual replay --dump`. So a
 // page's views are computed from the engine, at its clock, in one hold of
 // the apply lock that costs O(limit·log n): a seek in the id order (see

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"time"
 
 	"github.com/accrual/accrual/engine"
 	"github.com/accrual/accrual/ledger"
@@ -223,14 +222,7 @@ func (f *fsm) install(eng *engine.Engine, hdr snapHeader, br *bufio.Reader, drop
 	if f.logObs != nil {
 		f.logObs.Restored(hdr.index)
 	}
-	f.views.reset(eng.Members())
-	if dropped {
-		runtime.GC()
-	}
-	for mi := range int32(eng.Members()) {
-		f.views.put(eng.View(mi, false))
-	}
-	f.year = time.UnixMilli(eng.ClockMS()).UTC().Year()
+	f.republishAll(dropped)
 	f.clockMS.Store(eng.ClockMS())
 	f.applied.Store(hdr.index)
 	f.notify.broadcast()

@@ -1,6 +1,8 @@
 package engine_test
 
 import (
+	"context"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"testing"
@@ -152,6 +154,11 @@ func benchApply(b *testing.B, profile workload.Profile, members, window int, edi
 		fill()
 		results, entries = apply(cmds, results[:0], entries[:0])
 	}
+	// The timed applies carry the profile label phase=timed, so that a CPU
+	// profile can leave out the warm-up, which is most of a short run's
+	// samples: go tool pprof -tagfocus phase=timed.
+	timed := pprof.WithLabels(context.Background(), pprof.Labels("phase", "timed"))
+	untimed := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
 	applied, cpuNS := 0, int64(0)
@@ -159,9 +166,11 @@ func benchApply(b *testing.B, profile workload.Profile, members, window int, edi
 		b.StopTimer()
 		fill()
 		b.StartTimer()
+		pprof.SetGoroutineLabels(timed)
 		cpu0 := processCPUNS(b)
 		results, entries = apply(cmds, results[:0], entries[:0])
 		cpuNS += processCPUNS(b) - cpu0
+		pprof.SetGoroutineLabels(untimed)
 		applied += batch
 	}
 	b.StopTimer()

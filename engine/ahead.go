@@ -2,19 +2,20 @@ package engine
 
 import "unsafe"
 
-// Look-ahead: while Apply runs command i, it reads (and discards) the
-// memory that commands i+2 … i+8 will read, so that their cache misses
-// overlap one another instead of stalling one at a time. A command's
-// look-ups are a chain of misses (the index slot, then the member row it
-// names, then the member's id bytes, lots and due-queue entry), each
-// waiting for the one before; Apply spent a third of its time in them.
-// The chain is walked in three stages a few commands apart, each stage's
-// loads independent of the others': the slots of command i+aheadSlots,
-// the member row of i+aheadRow, the rest of i+aheadState.
+// Look-ahead: while Apply runs command i, it prefetches the memory that
+// commands i+2 … i+8 will read, so that their cache misses overlap the
+// work of the commands before them instead of stalling one at a time. A
+// command's look-ups are a chain of misses (the index slot, then the
+// member row it names, then the member's id bytes, lots and due-queue
+// entry), each waiting for the one before; Apply spent a third of its
+// time in them. The chain is walked in three stages a few commands apart:
+// the slots of command i+aheadSlots, the member row of i+aheadRow (its
+// slot is in cache by then), the rest of i+aheadState (its row is).
 //
-// It only reads, and what it reads changes nothing: a command that
-// creates a member or rebuilds an index before the command warmed runs
-// merely makes the warming useless. Outcomes never depend on it.
+// It only reads and prefetches (prefetch_amd64.s), and neither changes
+// anything: a command that creates a member or rebuilds an index before
+// the command warmed runs merely makes the warming useless. Outcomes never
+// depend on it.
 const (
 	aheadSlots = 8
 	aheadRow   = 4
@@ -22,11 +23,9 @@ const (
 	aheadRing  = 16 // > aheadSlots − aheadState: a hash lives from stage 1 to stage 3
 )
 
-// lookAhead keeps the member-id hashes between the stages and the sum the
-// reads go to, so that the compiler keeps them.
+// lookAhead keeps the member-id hashes between the stages.
 type lookAhead struct {
 	hash [aheadRing]uint64
-	sink uint64
 	off  bool // set only by a benchmark that compares with and without
 }
 
@@ -39,7 +38,8 @@ func (e *Engine) warm(cmds []Command, i int) {
 	if j := i + aheadRow; j >= 0 && j < len(cmds) {
 		if mi := e.warmMemberIndex(j); mi >= 0 {
 			m := e.members.at(mi) // 80 bytes: both of its cache lines
-			e.ahead.sink += uint64(uintptr(unsafe.Pointer(m.lotPtr))) + uint64(m.nameOff)
+			prefetch(unsafe.Pointer(m))
+			prefetch(unsafe.Pointer(&m.nameHi))
 		}
 	}
 	if j := i + aheadState; j >= 0 && j < len(cmds) {
@@ -49,16 +49,16 @@ func (e *Engine) warm(cmds []Command, i int) {
 	}
 }
 
-// warmSlots reads the index slots of c's id and member id, and keeps the
-// member id's hash for the later stages (0: no member id).
+// warmSlots prefetches the index slots of c's id and member id, and keeps
+// the member id's hash for the later stages (0: no member id).
 func (e *Engine) warmSlots(c *Command, j int) {
 	if len(c.ID) > 0 {
-		e.ahead.sink += e.ids.slots[e.ids.hash(c.ID)>>e.ids.shift]
+		prefetch(unsafe.Pointer(&e.ids.slots[e.ids.hash(c.ID)>>e.ids.shift]))
 	}
 	h := uint64(0)
 	if len(c.Member) > 0 {
 		h = e.byName.hash(c.Member)
-		e.ahead.sink += e.byName.slots[h>>e.byName.shift]
+		prefetch(unsafe.Pointer(&e.byName.slots[h>>e.byName.shift]))
 	}
 	e.ahead.hash[j%aheadRing] = h
 }
@@ -87,7 +87,7 @@ func (e *Engine) warmMemberIndex(j int) int32 {
 	return -1
 }
 
-// warmState reads member mi's id bytes, its first pending lot (where
+// warmState prefetches member mi's id bytes, its first pending lot (where
 // maturation starts), its last lot (the one a purchase appends after) and
 // its due-queue position.
 func (e *Engine) warmState(m *member, mi int32) {
@@ -95,16 +95,16 @@ func (e *Engine) warmState(m *member, mi int32) {
 	off := uint64(r.hi)<<32 | uint64(r.off)
 	if c := off >> nameChunkBits; c < uint64(len(e.mnames.chunks)) {
 		if b := e.mnames.chunks[c]; off&(nameChunk-1) < uint64(len(b)) {
-			e.ahead.sink += uint64(b[off&(nameChunk-1)])
+			prefetch(unsafe.Pointer(&b[off&(nameChunk-1)]))
 		}
 	}
 	if lots := m.lots(); len(lots) > 0 {
-		e.ahead.sink += uint64(lots[len(lots)-1].expiresAtMS)
+		prefetch(unsafe.Pointer(&lots[len(lots)-1]))
 		if p := int(m.pendFrom); p < len(lots) {
-			e.ahead.sink += uint64(lots[p].matureAtMS)
+			prefetch(unsafe.Pointer(&lots[p]))
 		}
 	}
 	if int(mi) < len(e.due.pos) {
-		e.ahead.sink += uint64(e.due.pos[mi])
+		prefetch(unsafe.Pointer(&e.due.pos[mi]))
 	}
 }

@@ -55,6 +55,29 @@ func BenchmarkApplyPaybackStore(b *testing.B) {
 	benchApply(b, workload.Payback, 1_000_000, 1<<16, nil, nil)
 }
 
+// timeBatches runs batch k = 0, 1, … (run applies it and returns its CPU
+// time) until b.N commands are applied, and reports cmds/s and cpu-ns/op;
+// toggled: odd batches are the "off" half, reported as cpu-ns/op-off.
+func timeBatches(b *testing.B, batch int, toggled bool, run func(k int) int64) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	var applied, cpuNS, offApplied, offCPUNS int64
+	for k := 0; applied+offApplied < int64(b.N); k++ {
+		cpu := run(k)
+		if toggled && k%2 == 1 {
+			offApplied, offCPUNS = offApplied+int64(batch), offCPUNS+cpu
+		} else {
+			applied, cpuNS = applied+int64(batch), cpuNS+cpu
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(applied+offApplied)/b.Elapsed().Seconds(), "cmds/s")
+	b.ReportMetric(float64(cpuNS)/float64(applied), "cpu-ns/op")
+	if toggled {
+		b.ReportMetric(float64(offCPUNS)/float64(max(offApplied, 1)), "cpu-ns/op-off")
+	}
+}
+
 // processCPUNS is the CPU time (user + system) the process has used. On a
 // shared machine ns/op counts the time the benchmark waits for a core;
 // cpu-ns/op (CPU time around each Apply, GC workers included) does not.
@@ -171,15 +194,11 @@ func benchApply(b *testing.B, profile workload.Profile, members, window int, edi
 	// samples: go tool pprof -tagfocus phase=timed.
 	timed := pprof.WithLabels(context.Background(), pprof.Labels("phase", "timed"))
 	untimed := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	var applied, cpuNS, offApplied, offCPUNS int64
-	for k := 0; applied+offApplied < int64(b.N); k++ {
+	timeBatches(b, batch, toggle != nil, func(k int) int64 {
 		b.StopTimer()
 		fill()
-		off := toggle != nil && k%2 == 1
 		if toggle != nil {
-			toggle(eng, !off)
+			toggle(eng, k%2 == 0)
 		}
 		b.StartTimer()
 		pprof.SetGoroutineLabels(timed)
@@ -187,18 +206,8 @@ func benchApply(b *testing.B, profile workload.Profile, members, window int, edi
 		results, entries = apply(cmds, results[:0], entries[:0])
 		cpu := processCPUNS(b) - cpu0
 		pprof.SetGoroutineLabels(untimed)
-		if off {
-			offApplied, offCPUNS = offApplied+batch, offCPUNS+cpu
-		} else {
-			applied, cpuNS = applied+batch, cpuNS+cpu
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(applied+offApplied)/b.Elapsed().Seconds(), "cmds/s")
-	b.ReportMetric(float64(cpuNS)/float64(applied), "cpu-ns/op")
-	if toggle != nil {
-		b.ReportMetric(float64(offCPUNS)/float64(max(offApplied, 1)), "cpu-ns/op-off")
-	}
+		return cpu
+	})
 	b.ReportMetric(float64(eng.Members()), "members")
 	b.ReportMetric(float64(eng.Resident()), "resident")
 }

@@ -1,6 +1,8 @@
 package engine_test
 
 import (
+	"context"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,12 +17,21 @@ import (
 // decoding run with the timer stopped. Its program has a budgeted launch
 // campaign (SPEC §10.1) that every purchase of the run matches and spends.
 func BenchmarkApplyPayback(b *testing.B) {
-	benchApply(b, workload.Payback, 1_000_000, 0, nil)
+	benchApply(b, workload.Payback, 1_000_000, 0, nil, nil)
+}
+
+// BenchmarkApplyPaybackLookAhead is BenchmarkApplyPayback with Apply's
+// look-ahead (ahead.go) on in every other batch and off in the rest:
+// cpu-ns/op is the CPU of the batches with it, cpu-ns/op-off without it.
+// One process, one stream, batches interleaved, so that a loaded machine
+// weighs on both alike.
+func BenchmarkApplyPaybackLookAhead(b *testing.B) {
+	benchApply(b, workload.Payback, 1_000_000, 0, nil, engine.SetLookAhead)
 }
 
 // BenchmarkApplyClub is the same on the §9 club workload.
 func BenchmarkApplyClub(b *testing.B) {
-	benchApply(b, workload.Club, 1_000_000, 0, nil)
+	benchApply(b, workload.Club, 1_000_000, 0, nil, nil)
 }
 
 // BenchmarkApplyCashback is the same on the cashback workload, whose
@@ -28,11 +39,11 @@ func BenchmarkApplyClub(b *testing.B) {
 // member's day counters); /no-daily-cap runs the same stream without it,
 // to show what it costs.
 func BenchmarkApplyCashback(b *testing.B) {
-	b.Run("daily-cap", func(b *testing.B) { benchApply(b, workload.Cashback, 1_000_000, 0, nil) })
+	b.Run("daily-cap", func(b *testing.B) { benchApply(b, workload.Cashback, 1_000_000, 0, nil, nil) })
 	b.Run("no-daily-cap", func(b *testing.B) {
 		benchApply(b, workload.Cashback, 1_000_000, 0, func(src string) string {
 			return mustReplace(b, src, ", per_member_day: 50000}", "}")
-		})
+		}, nil)
 	})
 }
 
@@ -41,7 +52,30 @@ func BenchmarkApplyCashback(b *testing.B) {
 // timing the caller's whole cycle around each Apply (see mapCaller). Its
 // allocations are the map's (a new value per new record), not the engine's.
 func BenchmarkApplyPaybackStore(b *testing.B) {
-	benchApply(b, workload.Payback, 1_000_000, 1<<16, nil)
+	benchApply(b, workload.Payback, 1_000_000, 1<<16, nil, nil)
+}
+
+// timeBatches runs batch k = 0, 1, … (run applies it and returns its CPU
+// time) until b.N commands are applied, and reports cmds/s and cpu-ns/op;
+// toggled: odd batches are the "off" half, reported as cpu-ns/op-off.
+func timeBatches(b *testing.B, batch int, toggled bool, run func(k int) int64) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	var applied, cpuNS, offApplied, offCPUNS int64
+	for k := 0; applied+offApplied < int64(b.N); k++ {
+		cpu := run(k)
+		if toggled && k%2 == 1 {
+			offApplied, offCPUNS = offApplied+int64(batch), offCPUNS+cpu
+		} else {
+			applied, cpuNS = applied+int64(batch), cpuNS+cpu
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(applied+offApplied)/b.Elapsed().Seconds(), "cmds/s")
+	b.ReportMetric(float64(cpuNS)/float64(applied), "cpu-ns/op")
+	if toggled {
+		b.ReportMetric(float64(offCPUNS)/float64(max(offApplied, 1)), "cpu-ns/op-off")
+	}
 }
 
 // processCPUNS is the CPU time (user + system) the process has used. On a
@@ -105,7 +139,10 @@ func (c *mapCaller) apply(cmds []engine.Command, results []engine.Result, entrie
 
 // benchApply times Apply, or with window > 0 a store-backed engine's whole
 // cycle (mapCaller). edit, if not nil, changes the program's source first.
-func benchApply(b *testing.B, profile workload.Profile, members, window int, edit func(string) string) {
+// toggle, if not nil, switches something on in even batches and off in odd
+// ones, whose CPU goes to cpu-ns/op-off.
+func benchApply(b *testing.B, profile workload.Profile, members, window int, edit func(string) string,
+	toggle func(*engine.Engine, bool)) {
 	const batch = 4096
 	cfg := workload.DefaultConfig(profile)
 	cfg.Members = members
@@ -152,21 +189,25 @@ func benchApply(b *testing.B, profile workload.Profile, members, window int, edi
 		fill()
 		results, entries = apply(cmds, results[:0], entries[:0])
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	applied, cpuNS := 0, int64(0)
-	for applied < b.N {
+	// The timed applies carry the profile label phase=timed, so that a CPU
+	// profile can leave out the warm-up, which is most of a short run's
+	// samples: go tool pprof -tagfocus phase=timed.
+	timed := pprof.WithLabels(context.Background(), pprof.Labels("phase", "timed"))
+	untimed := context.Background()
+	timeBatches(b, batch, toggle != nil, func(k int) int64 {
 		b.StopTimer()
 		fill()
+		if toggle != nil {
+			toggle(eng, k%2 == 0)
+		}
 		b.StartTimer()
+		pprof.SetGoroutineLabels(timed)
 		cpu0 := processCPUNS(b)
 		results, entries = apply(cmds, results[:0], entries[:0])
-		cpuNS += processCPUNS(b) - cpu0
-		applied += batch
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(applied)/b.Elapsed().Seconds(), "cmds/s")
-	b.ReportMetric(float64(cpuNS)/float64(applied), "cpu-ns/op")
+		cpu := processCPUNS(b) - cpu0
+		pprof.SetGoroutineLabels(untimed)
+		return cpu
+	})
 	b.ReportMetric(float64(eng.Members()), "members")
 	b.ReportMetric(float64(eng.Resident()), "resident")
 }

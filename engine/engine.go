@@ -40,6 +40,7 @@ type Engine struct {
 	keepLots bool
 	claimed  []int64 // per reward index: claims not cancelled
 	buy      buyScratch
+	ahead    lookAhead // Apply's reads ahead (ahead.go)
 
 	// per-Apply context
 	touched    []int32
@@ -105,8 +106,18 @@ func (e *Engine) Members() int { return e.members.len() }
 func (e *Engine) Apply(cmds []Command, results []Result, entries []Entry) ([]Result, []Entry) {
 	e.out = entries
 	e.untouchAll()
-	for i := range cmds {
-		results = append(results, e.apply(&cmds[i]))
+	if e.ahead.off {
+		for i := range cmds {
+			results = append(results, e.apply(&cmds[i]))
+		}
+	} else {
+		for i := -aheadSlots; i < 0; i++ {
+			e.warm(cmds, i)
+		}
+		for i := range cmds {
+			e.warm(cmds, i)
+			results = append(results, e.apply(&cmds[i]))
+		}
 	}
 	entries = e.out
 	e.out = nil

@@ -3,6 +3,7 @@ package engine
 import (
 	"math/rand/v2"
 	"strconv"
+	"syscall"
 	"testing"
 )
 
@@ -30,7 +31,7 @@ func TestHashIndexMatchesAMap(t *testing.T) {
 		} else {
 			v := int32(len(keys))
 			keys = append(keys, "id-"+strconv.Itoa(step))
-			x.insert(keys, []byte(keys[v]), v)
+			x.insert([]byte(keys[v]), v)
 			model[keys[v]] = v
 			live = append(live, v)
 		}
@@ -55,4 +56,59 @@ func TestHashIndexMatchesAMap(t *testing.T) {
 			t.Fatalf("find %q = %d %v, want %d", k, got, ok, v)
 		}
 	}
+}
+
+// BenchmarkHashIndexInsert inserts b.N distinct keys into one index, its
+// rebuilds included (an op is one insert); cpu-ns/op is the process's CPU
+// time, which a loaded machine does not inflate as it does ns/op.
+func BenchmarkHashIndexInsert(b *testing.B) {
+	keys := make([][]byte, b.N)
+	for i := range keys {
+		keys[i] = []byte("cmd-" + strconv.Itoa(i*7919))
+	}
+	x := newHashIndex()
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := rusageCPUNS(b)
+	for i, k := range keys {
+		x.insert(k, int32(i))
+	}
+	b.ReportMetric(float64(rusageCPUNS(b)-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// rusageCPUNS is the CPU time (user + system) the process has used.
+func rusageCPUNS(b *testing.B) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// BenchmarkHashIndexFind finds existing keys in random order in an index
+// of 3M keys (an op is one find), for comparing layouts of the table.
+func BenchmarkHashIndexFind(b *testing.B) {
+	const n = 3_000_000
+	keys := make(sliceKeys, n)
+	for i := range keys {
+		keys[i] = "cmd-" + strconv.Itoa(i*7919)
+	}
+	x := newHashIndex()
+	for i := range keys {
+		x.insert([]byte(keys[i]), int32(i))
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	probe := make([][]byte, b.N)
+	for i := range probe {
+		probe[i] = []byte(keys[r.IntN(n)])
+	}
+	var src keySource = keys
+	b.ResetTimer()
+	cpu0 := rusageCPUNS(b)
+	for _, k := range probe {
+		if _, ok := x.find(src, k); !ok {
+			b.Fatal("lost")
+		}
+	}
+	b.ReportMetric(float64(rusageCPUNS(b)-cpu0)/float64(b.N), "cpu-ns/op")
 }

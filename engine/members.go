@@ -26,7 +26,7 @@ func (e *Engine) create(name []byte, t int64) int32 {
 	m.setName(e.mnames.add(name))
 	m.setYear(yearOf(t))
 	mi := e.members.add(m)
-	e.byName.insert(memberKeys{e}, name, mi)
+	e.byName.insert(name, mi)
 	e.touch(mi)
 	return mi
 }

@@ -111,7 +111,7 @@ func (e *Engine) install(id []byte, v *recordValue) {
 		r.ref = v.holdRef
 	}
 	ri := e.recs.put(r)
-	e.ids.insert(idKeys{e}, id, ri)
+	e.ids.insert(id, ri)
 	if e.res.storeBacked {
 		e.res.order.push(ri)
 	}

@@ -46,7 +46,7 @@ func (e *Engine) SetPosition(p uint64) { e.res.pos = p }
 func (e *Engine) newRecord(c *Command) int32 {
 	ri := e.recs.put(record{id: e.internID(c.ID, c.Type), hash: c.Hash, typ: c.Type, ref: -1, member: -1,
 		created: e.res.pos, changed: e.res.pos})
-	e.ids.insert(idKeys{e}, c.ID, ri)
+	e.ids.insert(c.ID, ri)
 	e.res.made++
 	e.markDirty(ri)
 	if e.res.storeBacked {

@@ -329,7 +329,7 @@ func Restore(r io.Reader) (*Engine, error) {
 	nm := s.n()
 	for k := 0; k < nm && s.err == nil; k++ {
 		m, name := s.member(&e.names, &e.mnames)
-		e.byName.insert(memberKeys{e}, name, e.members.add(m))
+		e.byName.insert(name, e.members.add(m))
 	}
 	e.readTables(s)
 	s.magic()
@@ -528,7 +528,7 @@ func (e *Engine) readRecords(s *snapReader) {
 		r.points, r.available, r.pending, r.held = s.i(), s.i(), s.i(), s.i()
 		r.ref, r.member = s.i32(), s.i32()
 		r.typ, r.err, r.tier = CommandType(s.i()), ErrorCode(s.i()), uint8(s.i())
-		e.ids.insert(idKeys{e}, []byte(id), e.recs.add(r))
+		e.ids.insert([]byte(id), e.recs.add(r))
 	}
 	e.res.made = e.recs.len()
 	for k, n := 0, s.n(); k < n && s.err == nil; k++ {

@@ -53,85 +53,107 @@ func (r *runner) injectFaults(ctx context.Context) {
 		kind := kinds[rng.IntN(len(kinds))]
 		hold := 300*time.Millisecond + time.Duration(rng.Int64N(int64(2700*time.Millisecond)))
 		pick := rng.IntN(n) // a node, when the kind does not choose one
-		switch kind {
-		case KillLeader, KillFollower:
-			li := r.c.leader(ctx)
-			victim := pick
-			if kind == KillLeader {
-				if li < 0 {
-					r.logf("fault %s: no leader now, killing n%d instead", kind, pick+1)
-				} else {
-					victim = li
-				}
-			} else if li >= 0 && victim == li {
-				victim = (li + 1 + rng.IntN(n-1)) % n
-			}
-			p := r.c.procs[victim]
-			r.logf("fault %s: SIGKILL %s, restart in %s", kind, p.id, hold)
-			p.signal(syscall.SIGKILL, 5*time.Second)
-			sleep(ctx, hold)
-			if err := p.start(); err != nil {
-				r.fatalf("restart %s: %v", p.id, err)
-			}
-		case Pause:
-			p := r.c.procs[pick]
-			r.logf("fault %s: SIGSTOP %s for %s", kind, p.id, hold)
-			p.signal(syscall.SIGSTOP, 0)
-			sleep(ctx, hold)
-			p.signal(syscall.SIGCONT, 0)
-		case Partition:
-			iso := r.c.procs[pick]
-			r.logf("fault %s: isolate %s for %s", kind, iso.id, hold)
-			for _, p := range r.c.procs {
-				var rules faultinject.Rules
-				if p == iso {
-					for _, q := range r.c.procs {
-						if q != iso {
-							rules.Block = append(rules.Block, q.raft)
-						}
-					}
-				} else {
-					rules.Block = []string{iso.raft}
-				}
-				r.writeFaults(p, rules)
-			}
-			sleep(ctx, hold)
-			r.clearFaults()
-		case Loss:
-			drop := 0.01 + rng.Float64()*0.09
-			delay := 1 + rng.IntN(30)
-			r.logf("fault %s: drop %.0f%% of messages, delay %d ms, for %s", kind, drop*100, delay, hold)
-			for _, p := range r.c.procs {
-				r.writeFaults(p, faultinject.Rules{Drop: map[string]float64{"*": drop}, DelayMS: map[string]int{"*": delay}})
-			}
-			sleep(ctx, hold)
-			r.clearFaults()
-		case SlowDisk:
-			p := r.c.procs[pick]
-			delay := 20 + rng.IntN(181)
-			r.logf("fault %s: %s's Raft log and snapshot writes take %d ms longer, for %s", kind, p.id, delay, hold)
-			r.writeFaults(p, faultinject.Rules{DiskDelayMS: delay})
-			sleep(ctx, hold)
-			r.clearFaults()
-		case ClockSkew:
-			r.skewClock(ctx, rng, pick, hold)
-		case Corrupt, Wipe:
-			if !r.awaitRecovered(ctx) {
-				r.logf("fault %s: skipped: the cluster has not recovered from the last faults within %s", kind, recoverWait)
-				continue
-			}
-			// Both end with a repair (a rejoin) that must run whole even
-			// when the fault phase ends meanwhile: half done, it leaves an
-			// empty node under its old id, refused for good. Each step has
-			// its own bound.
-			if kind == Corrupt {
-				r.corruptNode(context.WithoutCancel(ctx), pick)
-			} else {
-				r.wipeNode(context.WithoutCancel(ctx), pick)
-			}
+		if r.inject(ctx, rng, kind, pick, hold) {
+			r.rep.Faults[kind]++
 		}
-		r.rep.Faults[kind]++
 	}
+}
+
+// inject injects one fault of kind on node pick (when the kind does not
+// choose its node) for hold, and undoes it; it reports false when the
+// fault was skipped.
+func (r *runner) inject(ctx context.Context, rng *rand.Rand, kind string, pick int, hold time.Duration) bool {
+	switch kind {
+	case KillLeader, KillFollower:
+		r.kill(ctx, rng, kind, pick, hold)
+	case Pause:
+		p := r.c.procs[pick]
+		r.logf("fault %s: SIGSTOP %s for %s", kind, p.id, hold)
+		p.signal(syscall.SIGSTOP, 0)
+		sleep(ctx, hold)
+		p.signal(syscall.SIGCONT, 0)
+	case Partition:
+		r.partition(ctx, pick, hold)
+	case Loss:
+		drop := 0.01 + rng.Float64()*0.09
+		delay := 1 + rng.IntN(30)
+		r.logf("fault %s: drop %.0f%% of messages, delay %d ms, for %s", kind, drop*100, delay, hold)
+		for _, p := range r.c.procs {
+			r.writeFaults(p, faultinject.Rules{Drop: map[string]float64{"*": drop}, DelayMS: map[string]int{"*": delay}})
+		}
+		sleep(ctx, hold)
+		r.clearFaults()
+	case SlowDisk:
+		p := r.c.procs[pick]
+		delay := 20 + rng.IntN(181)
+		r.logf("fault %s: %s's Raft log and snapshot writes take %d ms longer, for %s", kind, p.id, delay, hold)
+		r.writeFaults(p, faultinject.Rules{DiskDelayMS: delay})
+		sleep(ctx, hold)
+		r.clearFaults()
+	case ClockSkew:
+		r.skewClock(ctx, rng, pick, hold)
+	case Corrupt, Wipe:
+		if !r.awaitRecovered(ctx) {
+			r.logf("fault %s: skipped: the cluster has not recovered from the last faults within %s", kind, recoverWait)
+			return false
+		}
+		// Both end with a repair (a rejoin) that must run whole even when
+		// the fault phase ends meanwhile: half done, it leaves an empty
+		// node under its old id, refused for good. Each step has its own
+		// bound.
+		if kind == Corrupt {
+			r.corruptNode(context.WithoutCancel(ctx), pick)
+		} else {
+			r.wipeNode(context.WithoutCancel(ctx), pick)
+		}
+	}
+	return true
+}
+
+// kill SIGKILLs the leader (KillLeader; pick when there is none) or a
+// follower, and restarts it after hold.
+func (r *runner) kill(ctx context.Context, rng *rand.Rand, kind string, pick int, hold time.Duration) {
+	n := len(r.c.procs)
+	li := r.c.leader(ctx)
+	victim := pick
+	if kind == KillLeader {
+		if li < 0 {
+			r.logf("fault %s: no leader now, killing n%d instead", kind, pick+1)
+		} else {
+			victim = li
+		}
+	} else if li >= 0 && victim == li {
+		victim = (li + 1 + rng.IntN(n-1)) % n
+	}
+	p := r.c.procs[victim]
+	r.logf("fault %s: SIGKILL %s, restart in %s", kind, p.id, hold)
+	p.signal(syscall.SIGKILL, 5*time.Second)
+	sleep(ctx, hold)
+	if err := p.start(); err != nil {
+		r.fatalf("restart %s: %v", p.id, err)
+	}
+}
+
+// partition isolates node pick from every peer for hold: it blocks their
+// Raft addresses and each of them blocks its own.
+func (r *runner) partition(ctx context.Context, pick int, hold time.Duration) {
+	iso := r.c.procs[pick]
+	r.logf("fault %s: isolate %s for %s", Partition, iso.id, hold)
+	for _, p := range r.c.procs {
+		var rules faultinject.Rules
+		if p == iso {
+			for _, q := range r.c.procs {
+				if q != iso {
+					rules.Block = append(rules.Block, q.raft)
+				}
+			}
+		} else {
+			rules.Block = []string{iso.raft}
+		}
+		r.writeFaults(p, rules)
+	}
+	sleep(ctx, hold)
+	r.clearFaults()
 }
 
 // skewClock shifts one node's wall clock (the leader's, half the time)

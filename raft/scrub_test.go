@@ -14,11 +14,12 @@ import (
 // scrubNode is a leader holding some applied purchases, its ledger and
 // Raft log flushed to tables, its background scrub off (the tests run
 // passes themselves), and its damage reports in damaged.
-func scrubNode(t *testing.T) (*testNode, chan *CorruptDataError) {
+func scrubNode(t testing.TB) (*testNode, chan *CorruptDataError) {
 	t.Helper()
 	p := loadProgram(t, "club")
 	cfg := testConfig(t, "n1", p, true)
 	cfg.ScrubBytesPerS = -1
+	cfg.DiskReserveBytes = -1 // these tests write little, whatever the machine has free
 	damaged := make(chan *CorruptDataError, 8)
 	cfg.OnCorruptData = func(e *CorruptDataError) { damaged <- e }
 	n := startNode(t, cfg)
@@ -29,7 +30,9 @@ func scrubNode(t *testing.T) (*testNode, chan *CorruptDataError) {
 			t.Fatal(err)
 		}
 	}
-	syncLedger(t, n)
+	if _, err := n.CurrentLedger(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if err := errors.Join(n.Ledger().DB().Flush(), n.logs.DB().Flush()); err != nil {
 		t.Fatal(err)
 	}
@@ -217,5 +220,28 @@ func TestPacerSleepsToItsRate(t *testing.T) {
 				t.Fatalf("slept %v, want %v", ft.slept, tc.wantSlept)
 			}
 		})
+	}
+}
+
+// BenchmarkScrubPass: the CPU a pass costs per byte, unpaced, the tables
+// in the page cache (what the default rate's share of a core is from).
+// The ledger is compacted to its bottom level first: old history is
+// there, zstd-compressed, the dearest to read.
+func BenchmarkScrubPass(b *testing.B) {
+	n, _ := scrubNode(b)
+	if err := n.Ledger().DB().Compact(context.Background(), []byte{0}, []byte{0xff}, false); err != nil {
+		b.Fatal(err)
+	}
+	s := n.newScrubber(0, nil)
+	p, err := s.pass()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(p.bytes))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.pass(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -143,6 +143,26 @@ func TestScrubSkipsADeletedTable(t *testing.T) {
 	}
 }
 
+// The background scrub waits scrubMinPass, then makes pass after pass,
+// each at most one a scrubMinPass, until its sleep says the node closes.
+func TestScrubRunsPassAfterPassUntilStopped(t *testing.T) {
+	n, damaged := scrubNode(t)
+	var waits []time.Duration
+	s := n.newScrubber(0, func(d time.Duration) bool {
+		waits = append(waits, d)
+		return len(waits) <= 3
+	})
+	s.run()
+	if s.passes.Load() != 3 || len(waits) != 4 || waits[0] != scrubMinPass || len(damaged) != 0 {
+		t.Fatalf("%d passes, waits %v, %d damaged", s.passes.Load(), waits, len(damaged))
+	}
+	for _, w := range waits[1:] {
+		if w <= 0 || w > scrubMinPass {
+			t.Fatalf("waits %v: each between passes is what is left of scrubMinPass", waits)
+		}
+	}
+}
+
 // fakeTime is a clock that only moves when the scrub sleeps (or a read
 // is made slow), so the rate is checked in bytes and sleeps, not timed.
 type fakeTime struct {

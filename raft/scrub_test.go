@@ -163,6 +163,17 @@ func TestScrubRunsPassAfterPassUntilStopped(t *testing.T) {
 	}
 }
 
+// A node closing in the middle of a pass ends it: not as damage, not as
+// a read error of the table being read.
+func TestScrubStopsMidPassWithoutAReport(t *testing.T) {
+	n, damaged := scrubNode(t)
+	s := n.newScrubber(1<<10, func(time.Duration) bool { return false })
+	p, err := s.pass()
+	if !errors.Is(err, errScrubStopped) || len(p.damaged) != 0 || len(damaged) != 0 || s.passes.Load() != 0 {
+		t.Fatalf("pass cut by Close: err %v, damaged %v (%d reported), %d passes", err, p.damaged, len(damaged), s.passes.Load())
+	}
+}
+
 // fakeTime is a clock that only moves when the scrub sleeps (or a read
 // is made slow), so the rate is checked in bytes and sleeps, not timed.
 type fakeTime struct {

@@ -119,8 +119,12 @@ func (s *scrubber) run() {
 	}
 	for {
 		start := s.pace.now()
-		if _, err := s.pass(); errors.Is(err, errScrubStopped) {
+		_, err := s.pass()
+		if errors.Is(err, errScrubStopped) {
 			return
+		}
+		if err != nil {
+			s.log.Warn("scrub: a pass ended early; the next one starts on time", "error", err)
 		}
 		if wait := scrubMinPass - s.pace.now().Sub(start); wait > 0 && !s.pace.sleep(wait) {
 			return

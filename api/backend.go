@@ -88,6 +88,14 @@ type DiskReporter interface {
 	Disk() (freeBytes uint64, writesRefused bool)
 }
 
+// ScrubReporter is implemented by a Backend whose node scrubs its tables
+// in the background (raft/scrub.go); GET /metrics then exports the counts.
+type ScrubReporter interface {
+	// Scrub returns the full passes made, the tables found damaged and the
+	// bytes read, since the node started.
+	Scrub() (passes, damagedTables, bytes uint64)
+}
+
 // ClockReporter is implemented by a Backend with a cluster clock (the
 // Raft node, raft/clock.go): a missing `at` is filled, and at_in_future
 // bounded, from its time instead of Config.Now, and GET /metrics exports

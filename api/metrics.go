@@ -102,6 +102,21 @@ func (m *metrics) registerDisk(d DiskReporter) {
 	)
 }
 
+// registerScrub exports a backend's background scrub; read at scrape time.
+func (m *metrics) registerScrub(r ScrubReporter) {
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "accrual_scrub_passes_total", Help: "Full passes of the background scrub over every table of the ledger and the Raft log.",
+		}, func() float64 { p, _, _ := r.Scrub(); return float64(p) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "accrual_scrub_damaged_tables_total", Help: "Tables whose block checksum failed when the scrub read them (the node stops on the first).",
+		}, func() float64 { _, d, _ := r.Scrub(); return float64(d) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "accrual_scrub_read_bytes_total", Help: "Bytes the background scrub read from table files.",
+		}, func() float64 { _, _, b := r.Scrub(); return float64(b) }),
+	)
+}
+
 // registerClock exports a backend's cluster clock; read at scrape time.
 func (m *metrics) registerClock(c ClockReporter) {
 	m.reg.MustRegister(

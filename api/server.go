@@ -144,6 +144,9 @@ func New(cfg Config) (*Server, error) {
 	if d, ok := cfg.Backend.(DiskReporter); ok {
 		s.m.registerDisk(d)
 	}
+	if r, ok := cfg.Backend.(ScrubReporter); ok {
+		s.m.registerScrub(r)
+	}
 	s.clock = func() clockNow { return clockNow{ms: s.cfg.Now().UnixMilli(), ok: true} }
 	if c, ok := cfg.Backend.(ClockReporter); ok {
 		s.m.registerClock(c)

@@ -61,6 +61,16 @@ type Config struct {
 	// DiskPollInterval is how often the free space is read (default 500ms).
 	DiskPollInterval time.Duration
 
+	// ScrubBytesPerS bounds the background scrub's reads of the stores'
+	// tables (default DefaultScrubBytesPerS; <0 turns the scrub off). See
+	// scrub.go.
+	ScrubBytesPerS int64
+	// OnCorruptData is told when the scrub finds a damaged table; it
+	// should stop the node (accrual serve returns the error and exits).
+	// Nil: the scrub panics with the error, as the apply path does on
+	// damaged data it must apply.
+	OnCorruptData func(*CorruptDataError)
+
 	// RaftTLS, when set, secures the Raft transport with mutual TLS (see
 	// LoadTLS): peers must present a certificate of the cluster's CA.
 	RaftTLS *tls.Config
@@ -146,6 +156,9 @@ func (c *Config) setDefaults() error {
 	}
 	defD(&c.ApplyTimeout, 10*time.Second)
 	defD(&c.DiskPollInterval, 500*time.Millisecond)
+	if c.ScrubBytesPerS == 0 {
+		c.ScrubBytesPerS = DefaultScrubBytesPerS
+	}
 	if c.DiskReserveBytes == 0 {
 		c.DiskReserveBytes = DefaultDiskReserveBytes
 	}
@@ -162,6 +175,25 @@ func (c *Config) setDefaults() error {
 		c.Logger = DefaultLogger()
 	}
 	return nil
+}
+
+// raftConfig is hraft's configuration of the node (doc.go, Raft settings).
+func raftConfig(cfg Config) (*hraft.Config, error) {
+	rc := hraft.DefaultConfig()
+	rc.LocalID = hraft.ServerID(cfg.NodeID)
+	rc.BatchApplyCh = true
+	rc.MaxAppendEntries = 64
+	rc.NoLegacyTelemetry = true
+	rc.Logger = cfg.Logger
+	rc.LogLevel = "INFO"
+	rc.HeartbeatTimeout = cfg.HeartbeatTimeout
+	rc.ElectionTimeout = cfg.ElectionTimeout
+	rc.LeaderLeaseTimeout = cfg.LeaderLeaseTimeout
+	rc.CommitTimeout = cfg.CommitTimeout
+	rc.SnapshotThreshold = cfg.SnapshotThreshold
+	rc.TrailingLogs = cfg.TrailingLogs
+	rc.SnapshotInterval = cfg.SnapshotInterval
+	return rc, hraft.ValidateConfig(rc)
 }
 
 // ErrNotLeader is matched (errors.Is) by every *NotLeaderError.

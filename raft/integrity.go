@@ -14,9 +14,9 @@ package raft
 //   - the ledger (DATA/ledger): the WAL at open, like the log; the blocks
 //     that Open reads (meta, last batch, owners, balances) at open; every
 //     other block on every read from disk (a statement, a command record
-//     the apply path needs, a snapshot sent to a follower). A whole
-//     ledger is checked by `accrual verify`, not at every start: it grows
-//     with history;
+//     the apply path needs, a snapshot sent to a follower), and by the
+//     background scrub (scrub.go), pass after pass. A whole ledger is
+//     not read at every start: it grows with history;
 //   - snapshots (checkSnapshots, below): meta.json, and state.bin against
 //     the CRC64 in meta.json, every retained snapshot at open;
 //   - DATA/cluster-members: its crc32c line, at open (clusterid.go).

@@ -30,6 +30,7 @@ type Node struct {
 	fsm   *fsm
 	disk  *diskGuard     // nil when Config.DiskReserveBytes < 0
 	ship  *shippingStore // the snapshot store, for backups (backup.go)
+	scrub *scrubber      // the background scrub of both stores (scrub.go)
 
 	ids        *clusterID // the cluster this node belongs to (clusterid.go)
 	clock      *clusterClock
@@ -173,25 +174,6 @@ func (n *Node) closeParts() {
 	}
 }
 
-// raftConfig is hraft's configuration of the node (doc.go, Raft settings).
-func raftConfig(cfg Config) (*hraft.Config, error) {
-	rc := hraft.DefaultConfig()
-	rc.LocalID = hraft.ServerID(cfg.NodeID)
-	rc.BatchApplyCh = true
-	rc.MaxAppendEntries = 64
-	rc.NoLegacyTelemetry = true
-	rc.Logger = cfg.Logger
-	rc.LogLevel = "INFO"
-	rc.HeartbeatTimeout = cfg.HeartbeatTimeout
-	rc.ElectionTimeout = cfg.ElectionTimeout
-	rc.LeaderLeaseTimeout = cfg.LeaderLeaseTimeout
-	rc.CommitTimeout = cfg.CommitTimeout
-	rc.SnapshotThreshold = cfg.SnapshotThreshold
-	rc.TrailingLogs = cfg.TrailingLogs
-	rc.SnapshotInterval = cfg.SnapshotInterval
-	return rc, hraft.ValidateConfig(rc)
-}
-
 // bootstrap starts a one-node cluster, with a new cluster id and
 // Config.Program as its program of record, when the node has no Raft state
 // yet.
@@ -210,9 +192,11 @@ func (n *Node) bootstrap(rc *hraft.Config, logs RaftStore, snaps hraft.SnapshotS
 	return writeGenesis(logs, n.cfg.Program.Source) // genesis.go
 }
 
-// startBackground starts the node's goroutines: the disk guard (when on),
-// the batcher, the waiter, the leadership watcher and the clock sampler.
+// startBackground starts the node's goroutines: the disk guard and the
+// scrub (when on), the batcher, the waiter, the leadership watcher and the
+// clock sampler.
 func (n *Node) startBackground() {
+	n.startScrub() // scrub.go
 	if n.cfg.DiskReserveBytes > 0 {
 		n.disk = newDiskGuard(n.cfg.DataDir, uint64(n.cfg.DiskReserveBytes), statfsFreeBytes, n.cfg.Logger.Named("disk"))
 		n.disk.poll(time.Now()) // a node started on a full disk refuses from its first command
@@ -251,7 +235,7 @@ func (n *Node) Close() error {
 		n.closed = true
 		close(n.stop)
 		n.closeMu.Unlock()
-		n.wg.Wait() // batcher, leadership watcher and disk guard
+		n.wg.Wait() // batcher, leadership watcher, disk guard and scrub
 		err := n.raft.Shutdown().Error()
 		close(n.raftDown)
 		close(n.waitq)

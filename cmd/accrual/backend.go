@@ -183,6 +183,14 @@ func (b nodeBackend) Disk() (uint64, bool) {
 	return d.FreeBytes, d.WritesRefused
 }
 
+var _ api.ScrubReporter = nodeBackend{}
+
+// Scrub feeds the scrub counters of GET /metrics from the node's scrub.
+func (b nodeBackend) Scrub() (passes, damagedTables, bytes uint64) {
+	s := b.n.Scrub()
+	return s.Passes, s.DamagedTables, s.Bytes
+}
+
 func (b nodeBackend) SetProgram(src []byte, atMS int64) error {
 	return mapNodeErr(b.n.SetProgram(src, atMS))
 }

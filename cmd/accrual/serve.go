@@ -42,6 +42,7 @@ type serveFlags struct {
 	bootstrap                            bool
 	pointValueMinor                      float64
 	diskReserveMB                        int
+	scrubMBPerS                          int
 	recordsInMemory                      int
 	clockToleranceMS                     int64
 	cpuProfile                           string
@@ -128,6 +129,15 @@ func cmdServe(args []string) error {
 		return err
 	}
 	defer faults.Close() // after the node's Close (deferred below)
+	// A damaged table found by the scrub ends serve with the error (the
+	// file and the remedy), as a damaged file found at start does.
+	damaged := make(chan error, 1)
+	cfg.OnCorruptData = func(e *raft.CorruptDataError) {
+		select {
+		case damaged <- e:
+		default: // the first one already stops the node
+		}
+	}
 	node, err := raft.Open(cfg)
 	if err != nil {
 		return err
@@ -150,17 +160,20 @@ func cmdServe(args []string) error {
 	if err != nil {
 		return err
 	}
-	return serveUntilStopped(f, node, srv, pick, generated, stopKafka)
+	return serveUntilStopped(f, node, srv, pick, generated, stopKafka, damaged)
 }
 
 // serveUntilStopped serves HTTP, joins the cluster when asked to, and once
 // the node is ready (raft/ready.go; /readyz answers 503 until then) checks
-// --program and prints how to try it; it returns on SIGINT or SIGTERM.
-func serveUntilStopped(f serveFlags, node *raft.Node, srv *api.Server, pick programPick, generatedKey bool, stopKafka func()) error {
+// --program and prints how to try it; it returns on SIGINT or SIGTERM, or
+// with the error of a damaged table the scrub found.
+func serveUntilStopped(f serveFlags, node *raft.Node, srv *api.Server, pick programPick, generatedKey bool, stopKafka func(),
+	damaged <-chan error) error {
 	srv.SetReady(false)
 	stop := stopSignals()
-	errc := make(chan error, 1)
+	errc := make(chan error, 2) // the HTTP server's end, a damaged table
 	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- <-damaged }()
 	fmt.Printf("accrual: node %s starting on %s (raft %s, data %s); ready once its state is loaded and a leader is known\n",
 		f.nodeID, f.httpAddr, f.raftAddr, f.dataDir)
 	if f.join != "" {
@@ -210,6 +223,9 @@ func parseServeFlags(args []string) (serveFlags, error) {
 	fs.IntVar(&f.diskReserveMB, "disk-reserve-mb", raft.DefaultDiskReserveBytes>>20,
 		"refuse new commands (HTTP 507 disk_full) while the data directory's filesystem has less than this many MiB free; "+
 			"room for the queue, the Raft log, a ledger flush and a snapshot (0: never refuse)")
+	fs.IntVar(&f.scrubMBPerS, "scrub-mb-per-s", raft.DefaultScrubBytesPerS>>20,
+		"read every table of the data directory in the background at most this many MiB/s, checking each block's checksum; "+
+			"a damaged table stops the node, naming the file (0: no scrub; docs/RELIABILITY.md, \"Corrupted disks\")")
 	fs.Int64Var(&f.clockToleranceMS, "clock-tolerance-ms", raft.DefaultClockToleranceMS,
 		"how far this node's clock may be from the time a majority of the voters' clocks agree on; beyond it, as leader, "+
 			"it ticks no time and refuses commands without `at` (503 clock_unsynchronized) until they agree. The default is well above "+
@@ -259,12 +275,16 @@ func (f serveFlags) nodeConfig(prog *engine.Program, kpis *insight.Live) (raft.C
 	if f.diskReserveMB <= 0 {
 		reserveBytes = -1 // the guard is off
 	}
+	scrubBytesPerS := int64(f.scrubMBPerS) << 20
+	if f.scrubMBPerS <= 0 {
+		scrubBytesPerS = -1 // the scrub is off
+	}
 	return raft.Config{
 		NodeID: f.nodeID, RaftAddr: f.raftAddr, HTTPAddr: f.httpAddr, DataDir: f.dataDir,
 		Bootstrap: f.bootstrap, Program: prog, Observer: kpis, RaftTLS: raftTLS,
 		DiskReserveBytes: reserveBytes, RecordsInMemory: f.recordsInMemory, ClockToleranceMS: f.clockToleranceMS,
 		SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs, SnapshotInterval: f.snapshotInterval,
-		TickInterval: tickInterval(f.tickInterval),
+		TickInterval: tickInterval(f.tickInterval), ScrubBytesPerS: scrubBytesPerS,
 	}, nil
 }
 
@@ -320,7 +340,8 @@ func stopSignals() <-chan os.Signal {
 }
 
 // awaitReady waits until the node is ready; stopped: a signal came first
-// (then the node just closes), err: the HTTP server ended.
+// (then the node just closes), err: the HTTP server ended or a table is
+// damaged.
 func awaitReady(node *raft.Node, stop <-chan os.Signal, errc <-chan error) (stopped bool, err error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -338,7 +359,7 @@ func awaitReady(node *raft.Node, stop <-chan os.Signal, errc <-chan error) (stop
 }
 
 // awaitStop waits for SIGINT or SIGTERM, or for the HTTP server to end
-// (its error, if any).
+// (its error, if any) or a damaged table (its error).
 func awaitStop(stop <-chan os.Signal, errc <-chan error) error {
 	select {
 	case s := <-stop:

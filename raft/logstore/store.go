@@ -137,6 +137,11 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
+// DB returns the store's Pebble database, for what reads its files
+// whole (the node's background scrub lists its tables); write only
+// through the Store.
+func (s *Store) DB() *pebble.DB { return s.db }
+
 func (s *Store) check() error {
 	if s.closed.Load() {
 		return ErrClosed

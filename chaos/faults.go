@@ -94,7 +94,9 @@ func (r *runner) inject(ctx context.Context, rng *rand.Rand, kind string, pick i
 		r.skewClock(ctx, rng, pick, hold)
 	case Corrupt, Wipe:
 		if !r.awaitRecovered(ctx) {
-			r.logf("fault %s: skipped: the cluster has not recovered from the last faults within %s", kind, recoverWait)
+			if ctx.Err() == nil {
+				r.logf("fault %s: skipped: the cluster has not recovered from the last faults within %s", kind, recoverWait)
+			}
 			return false
 		}
 		// Both end with a repair (a rejoin) that must run whole even when

@@ -33,7 +33,7 @@ browser:
 # fails twice.
 fuzz-short:
 	@for t in engine:FuzzDecode:50000 engine:FuzzDecodeBinary:40000 engine:FuzzParseProgram:500 engine:FuzzRestore:10000 engine:FuzzLoadRecord:10000 \
-		api:FuzzSplitArray:8000 api:FuzzReadQuery:10000 ledger:FuzzDecodeBlock:5000 ledger:FuzzImport:3000 \
+		api:FuzzSplitArray:8000 api:FuzzDecodeBody:8000 api:FuzzReadQuery:10000 bench:FuzzResultLines:3000 ledger:FuzzDecodeBlock:5000 ledger:FuzzImport:3000 \
 		raft/codec:FuzzDecompress:6000; do \
 		pkg=$${t%%:*}; rest=$${t#*:}; name=$${rest%%:*}; budget=$(FUZZTIME); budget=$${budget:-$${rest#*:}x}; \
 		fuzz() { $(GO) test ./$$pkg/ -run '^$$' -fuzz "^$$name\$$" -fuzztime $$budget >/tmp/fuzz-short.log 2>&1; }; \

@@ -293,7 +293,8 @@
 // DATA/cluster-members carries a crc32c line. A damaged file stops Open
 // with a CorruptDataError naming it and the remedy (rejoin as a new
 // member), except a snapshot the node can do without (an older one and
-// the log cover it), which is set aside in DATA/snapshots-damaged. While
+// the log cover it: the log holds every entry after the older one, with
+// no gap), which is set aside in DATA/snapshots-damaged. While
 // the node runs, a background scrub (scrub.go) reads every block of both
 // stores' tables at a bounded rate (Config.ScrubBytesPerS); a damaged
 // table goes to Config.OnCorruptData, which stops the node.

@@ -20,7 +20,9 @@
 // the batches up to Position(). Records are opaque values here (the engine
 // owns their encoding); Record and RecordReader read them, with bloom
 // filters on every level so that the common look-up, a new id, is cheap.
-// Export/Import ship them with the entries; Verify counts them.
+// Export/Import ship them with the entries; PutRecords rewrites records
+// without moving the position (a caller re-applying what it holds);
+// Verify counts them.
 //
 // What it is not: it does not compute points, apply program rules, mature or
 // expire lots, or decide whether a command is accepted — that is the engine's

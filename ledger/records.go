@@ -151,6 +151,21 @@ func (r *RecordReader) Close() error {
 	return err
 }
 
+// PutRecords writes command records outside an append, in one Pebble
+// batch, overwriting the stored values of their ids; the position does not
+// move. A node re-applying logs its ledger already holds writes with it the
+// records those logs changed (its stored copies may be older: raft's
+// snapshot install imports the leader's). Records are validated as
+// AppendWithRecords does, before anything is written.
+func (l *Ledger) PutRecords(records []Record) error {
+	for i := range records {
+		if err := records[i].validate(); err != nil {
+			return fmt.Errorf("ledger: put records: %w", err)
+		}
+	}
+	return l.putRecords(records)
+}
+
 // putRecords writes records outside an append, in one Pebble batch: Import
 // uses it for the records a shipped stream carries. It takes the append
 // lock, so it never interleaves with an Append.

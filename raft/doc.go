@@ -113,7 +113,13 @@
 // index by a few batches at most (the queued ones and the one being
 // written). The ledger's Position() is the last index written; after each
 // batch the engine evicts records beyond its window, never one changed
-// after that position (its write may not be visible yet).
+// after that position (its write may not be visible yet). An entry at or
+// below the ledger's position (a restart re-applying the log above its
+// snapshot, or a snapshot installed below the ledger's position) adds no
+// ledger entries, but the records it changed are written again at once
+// (ledger.PutRecords): an install imports the leader's copies, which may
+// predate logs this node had applied, and an evicted record read back
+// without the refunds re-applied here would make the replicas diverge.
 //
 // Reads of the ledger go through Node.CurrentLedger, which waits (without
 // holding up applies) until the ledger holds every log applied when it was
@@ -287,7 +293,8 @@
 // DATA/cluster-members carries a crc32c line. A damaged file stops Open
 // with a CorruptDataError naming it and the remedy (rejoin as a new
 // member), except a snapshot the node can do without (an older one and
-// the log cover it), which is set aside in DATA/snapshots-damaged. While
+// the log cover it: the log holds every entry after the older one, with
+// no gap), which is set aside in DATA/snapshots-damaged. While
 // the node runs, a background scrub (scrub.go) reads every block of both
 // stores' tables at a bounded rate (Config.ScrubBytesPerS); a damaged
 // table goes to Config.OnCorruptData, which stops the node.

@@ -65,6 +65,7 @@ type fsm struct {
 	buf      []byte
 	cmds     []engine.Command
 	pending  ledgerBatch // for the ledger writer: entries and records of this ApplyBatch
+	rewrite  ledgerBatch // records of a re-applied log, written by keepForLedger
 	seen     []uint32    // member index → generation that collected it
 	gen      uint32
 	touched  []int32
@@ -264,15 +265,23 @@ func (f *fsm) applyCommands(index uint64, data []byte, render, emit bool) *entry
 }
 
 // keepForLedger adds the last Apply's entries and changed command records
-// to the batch for the ledger writer; when the ledger already holds this
-// log (a restart re-applying the log above its snapshot) the records are
-// already stored too.
+// to the batch for the ledger writer. When the ledger already holds this
+// log (a restart re-applying the log above its snapshot, or an install of a
+// snapshot below the ledger's position) its entries are there, but the
+// records it changed are written again, at once: the stored copies may be
+// older than this log (an install imports the leader's copies, which can
+// predate logs this node applied), and a record evicted after the batch
+// would be read back without the refunds or cancellation re-applied here.
 func (f *fsm) keepForLedger(emit bool) error {
+	var err error
 	if !emit {
-		return f.step.ForgetRecords()
+		f.rewrite.records, f.rewrite.arena, err = f.step.AppendRecords(f.rewrite.records[:0], f.rewrite.arena[:0])
+		if err != nil || len(f.rewrite.records) == 0 {
+			return err
+		}
+		return f.led.PutRecords(f.rewrite.records)
 	}
 	f.pending.entries = f.step.LedgerEntries(f.pending.entries)
-	var err error
 	f.pending.records, f.pending.arena, err = f.step.AppendRecords(f.pending.records, f.pending.arena)
 	return err
 }

@@ -37,6 +37,7 @@ import (
 	"github.com/accrual/accrual/raft/logstore"
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/hashicorp/go-hclog"
+	hraft "github.com/hashicorp/raft"
 )
 
 // ErrCorruptData: a file of the node's data directory failed its check.
@@ -182,12 +183,31 @@ func checkSnapshots(snapDir, dataDir, nodeID string, logs *logstore.Store, log h
 		if sound < len(checks) {
 			from = checks[sound].index
 		}
-		if first == 0 || first > from+1 {
+		if first == 0 || first > from+1 || !logHolds(logs, from+1) {
 			newest := checks[0]
 			return &CorruptDataError{File: newest.file, Err: newest.err, Remedy: rejoinRemedy(nodeID)}
 		}
 	}
 	return setAsideDamaged(checks, dataDir, log)
+}
+
+// logHolds reports whether the log holds every entry from index to its
+// last. A follower that installed a snapshot keeps the entries it had
+// below it and appends after it, so its log can have a gap that only the
+// newest snapshot covered: Raft would start from an older one and find an
+// entry missing (hashicorp/raft panics then).
+func logHolds(logs *logstore.Store, index uint64) bool {
+	last, err := logs.LastIndex()
+	if err != nil {
+		return false
+	}
+	var l hraft.Log
+	for i := index; i <= last; i++ {
+		if logs.GetLog(i, &l) != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // listSnapshots checks the snapshots in dir, newest first.

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/accrual/accrual/raft"
+	"github.com/accrual/accrual/raft/logstore"
 )
 
 // stoppedNode runs a one-node cluster through a few snapshots, stops it and
@@ -130,4 +133,48 @@ func TestDamagedMemberRecordStopsTheNode(t *testing.T) {
 			nodes[i] = nil
 		}
 	}
+}
+
+// Rule: a damaged newest snapshot whose range the log does not hold whole
+// (a follower that installed it kept the entries it had below it: a gap
+// after the older snapshot) stops the node naming the snapshot, instead of
+// Raft starting from the older one and panicking on the missing entry.
+func TestDamagedSnapshotOverALogGapStopsTheNode(t *testing.T) {
+	cfg, _ := stoppedNode(t, 100000, 2) // the whole log is kept
+	c := copyDataDir(t, cfg)
+	ents, err := os.ReadDir(filepath.Join(c.DataDir, "snapshots", "snapshots"))
+	if err != nil || len(ents) < 2 {
+		t.Fatalf("want two snapshots: %v (%d)", err, len(ents))
+	}
+	var indexes []uint64
+	for _, e := range ents {
+		parts := strings.Split(e.Name(), "-")
+		idx, err := strconv.ParseUint(parts[1], 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		indexes = append(indexes, idx)
+	}
+	slices.Sort(indexes)
+	older, newest := indexes[len(indexes)-2], indexes[len(indexes)-1]
+	if newest <= older+1 {
+		t.Fatalf("snapshots at %d and %d leave no entry between them", older, newest)
+	}
+	logs, err := logstore.Open(filepath.Join(c.DataDir, "raft"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := logs.DeleteRange(older+1, older+1); err != nil {
+		t.Fatal(err)
+	}
+	logs.Close()
+	path, err := Corrupt(c.DataDir, Snapshot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := raft.Open(c)
+	if err == nil {
+		n.Close()
+	}
+	wantRefusal(t, err, path, "accrual cluster remove --id n1")
 }

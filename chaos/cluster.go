@@ -33,6 +33,10 @@ type proc struct {
 	done   chan struct{}
 	paused bool
 	starts int
+
+	// mustRejoin: p refused its data and is being rejoined as a new member
+	// (rejoin); only the fault loop and heal, one after the other, use it.
+	mustRejoin bool
 }
 
 func freePort() (string, error) {

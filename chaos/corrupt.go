@@ -17,9 +17,10 @@ import (
 // stopped, one byte of one of its files is flipped (the file kinds of
 // corruptKinds in turn; the leader every other time), and it is
 // started again. It must either come back (a damaged snapshot its log
-// covers; a damaged ledger WAL past its last sync, which is a torn tail
-// to Pebble and re-appended from the Raft log, as after a crash: the
-// run's end compares every ledger's digest) or refuse to start with a message that names the damage
+// covers; a damaged ledger WAL, which is a torn tail to Pebble and
+// re-appended from the Raft log, from an older snapshot when the damage
+// reaches below the newest: the run's end compares every ledger's digest)
+// or refuse to start with a message that names the damage
 // ("is damaged"); a refused node is rejoined as a new member, the
 // documented procedure: removed from the cluster, its data set aside,
 // started empty with --join, caught up by snapshot.
@@ -92,19 +93,26 @@ func (r *runner) ready(ctx context.Context, p *proc) bool {
 }
 
 // rejoin removes p from the cluster, sets its data aside and starts it
-// empty with --join.
+// empty with --join. The removal commits once the other voters hold it,
+// and one of them may still be installing a snapshot (a node rejoined
+// before): it is retried for recoverWait, and an earlier try whose answer
+// was lost counts once the leader's configuration no longer has p. Until
+// it succeeds, p is marked for rejoining, so that heal does not restart it
+// on the data it refused.
 func (r *runner) rejoin(ctx context.Context, p *proc) error {
+	p.mustRejoin = true
 	body, _ := json.Marshal(map[string]string{"id": p.id})
 	var leaderURL string
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	for deadline := time.Now().Add(recoverWait); ; {
 		if li := r.c.leader(ctx); li >= 0 && r.c.procs[li] != p {
 			leaderURL = r.c.url(r.c.procs[li])
-			if code, _, _ := r.c.do(ctx, "POST", leaderURL+"/v1/cluster/remove", body); code/100 == 2 {
+			code, _, _ := r.c.do(ctx, "POST", leaderURL+"/v1/cluster/remove", body)
+			if code/100 == 2 || r.removed(ctx, r.c.procs[li], p.id) {
 				break
 			}
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("no leader removed %s", p.id)
+			return fmt.Errorf("no leader removed %s within %s", p.id, recoverWait)
 		}
 		sleep(ctx, 200*time.Millisecond)
 	}
@@ -115,7 +123,24 @@ func (r *runner) rejoin(ctx context.Context, p *proc) error {
 	p.args = append(append([]string{}, saved...), "--join", leaderURL, "--join-key", r.c.key)
 	err := p.start()
 	p.args = saved
+	if err == nil {
+		p.mustRejoin = false
+	}
 	return err
+}
+
+// removed reports whether the leader's configuration no longer has id.
+func (r *runner) removed(ctx context.Context, leader *proc, id string) bool {
+	s, ok := r.c.status(ctx, leader)
+	if !ok || s.State != "Leader" {
+		return false
+	}
+	for _, srv := range s.Servers {
+		if srv.ID == id {
+			return false
+		}
+	}
+	return true
 }
 
 // setAside moves p's state (nodeData) into DATA/<prefix>-<starts>, as a

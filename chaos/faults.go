@@ -203,6 +203,13 @@ func (r *runner) heal(ctx context.Context) error {
 		if p.isPaused() {
 			p.signal(syscall.SIGCONT, 0)
 		}
+		if p.mustRejoin {
+			r.logf("heal: rejoining %s as a new member", p.id)
+			if err := r.rejoin(ctx, p); err != nil {
+				return err
+			}
+			continue
+		}
 		if !p.running() {
 			r.logf("heal: restarting %s", p.id)
 			if err := p.start(); err != nil {

@@ -19,7 +19,10 @@ package raft
 //     not read at every start: it grows with history;
 //   - snapshots (checkSnapshots, below): meta.json, and state.bin against
 //     the CRC64 in meta.json, every retained snapshot at open;
-//   - DATA/cluster-members: its crc32c line, at open (clusterid.go).
+//   - DATA/cluster-members: its crc32c line, at open (clusterid.go);
+//   - the ledger's position against the snapshots (checkLedgerCovers): a
+//     ledger that lost synced writes is never paired with a snapshot
+//     whose state counts them.
 
 import (
 	"bytes"
@@ -98,7 +101,7 @@ func (n *Node) openChecked(d dataDirs) error {
 	if _, err := n.logs.Verify(); err != nil {
 		return asCorrupt(d.raft, id, err)
 	}
-	return checkSnapshots(d.snapshots, n.cfg.DataDir, id, n.logs, n.cfg.Logger.Named("snapshots"))
+	return checkSnapshots(d.snapshots, n.cfg.DataDir, id, n.led.Position(), n.logs, n.cfg.Logger.Named("snapshots"))
 }
 
 // snapshotMeta is the part of hashicorp/raft's meta.json that is checked.
@@ -164,8 +167,9 @@ type snapCheck struct {
 // it to followers). The node may go on when the newest sound snapshot, or
 // an empty state, and the log after it still make the whole history: the
 // log holds every entry from just after that snapshot. Otherwise it
-// refuses with a CorruptDataError naming the damaged file.
-func checkSnapshots(snapDir, dataDir, nodeID string, logs *logstore.Store, log hclog.Logger) error {
+// refuses with a CorruptDataError naming the damaged file. Then the sound
+// snapshots are checked against the ledger's position (checkLedgerCovers).
+func checkSnapshots(snapDir, dataDir, nodeID string, ledgerPos uint64, logs *logstore.Store, log hclog.Logger) error {
 	checks, err := listSnapshots(filepath.Join(snapDir, "snapshots"))
 	if err != nil || len(checks) == 0 {
 		return err
@@ -188,7 +192,56 @@ func checkSnapshots(snapDir, dataDir, nodeID string, logs *logstore.Store, log h
 			return &CorruptDataError{File: newest.file, Err: newest.err, Remedy: rejoinRemedy(nodeID)}
 		}
 	}
-	return setAsideDamaged(checks, dataDir, log)
+	if err := setAsideDamaged(checks, dataDir, log); err != nil {
+		return err
+	}
+	var sounds []snapCheck
+	for _, c := range checks {
+		if c.file == "" {
+			sounds = append(sounds, c)
+		}
+	}
+	return checkLedgerCovers(sounds, dataDir, nodeID, ledgerPos, logs, log)
+}
+
+// checkLedgerCovers makes sure that the snapshot Raft restores is not ahead
+// of the ledger. The ledger runs without fsync but is synced before a
+// snapshot is persisted, so its position is below a snapshot's index only
+// when it lost synced writes: a damaged write-ahead log, whose replay
+// Pebble ends at the damage as at a torn tail. That snapshot's state would
+// then count commands whose ledger entries and command records are gone: a
+// retry would be applied anew, a refund would find no original, and this
+// node would answer otherwise than its peers. The node starts instead from
+// the newest snapshot at or below the ledger's position (or from the empty
+// state) when the log holds every entry after it, re-applying the rest
+// (the newer snapshots are set aside); else it refuses, naming the ledger.
+// sound are the sound snapshots, newest first.
+func checkLedgerCovers(sound []snapCheck, dataDir, nodeID string, ledgerPos uint64, logs *logstore.Store, log hclog.Logger) error {
+	ahead := 0
+	for ahead < len(sound) && sound[ahead].index > ledgerPos {
+		ahead++
+	}
+	if ahead == 0 {
+		return nil
+	}
+	from := uint64(0)
+	if ahead < len(sound) {
+		from = sound[ahead].index
+	}
+	first, err := logs.FirstIndex()
+	if err != nil {
+		return asCorrupt(filepath.Join(dataDir, "raft"), nodeID, err)
+	}
+	if first == 0 || first > from+1 || !logHolds(logs, from+1) {
+		return &CorruptDataError{File: filepath.Join(dataDir, "ledger"),
+			Err: fmt.Errorf("its position %d is below the snapshot at %d: it lost writes that the snapshot's state counts "+
+				"(a damaged write-ahead log), and the Raft log does not hold what would rebuild them", ledgerPos, sound[0].index),
+			Remedy: rejoinRemedy(nodeID)}
+	}
+	return setAside(sound[:ahead], filepath.Join(dataDir, "snapshots-ahead-of-ledger"), func(c snapCheck, to string) {
+		log.Error("a snapshot ahead of the ledger was set aside (the ledger lost writes); the node starts from an older state and re-applies its log",
+			"snapshot", c.dir, "snapshot_index", c.index, "ledger_position", ledgerPos, "moved_to", to)
+	})
 }
 
 // logHolds reports whether the log holds every entry from index to its
@@ -234,11 +287,22 @@ func listSnapshots(dir string) ([]snapCheck, error) {
 
 // setAsideDamaged moves the damaged snapshots out of the snapshot store.
 func setAsideDamaged(checks []snapCheck, dataDir string, log hclog.Logger) error {
-	aside := filepath.Join(dataDir, "snapshots-damaged")
+	var damaged []snapCheck
 	for _, c := range checks {
-		if c.file == "" {
-			continue
+		if c.file != "" {
+			damaged = append(damaged, c)
 		}
+	}
+	return setAside(damaged, filepath.Join(dataDir, "snapshots-damaged"), func(c snapCheck, to string) {
+		log.Error("a damaged snapshot was set aside; the node starts from an older snapshot and its log",
+			"file", c.file, "error", c.err, "moved_to", to)
+	})
+}
+
+// setAside moves snapshots out of the snapshot store into the directory
+// aside, calling logMove for each.
+func setAside(checks []snapCheck, aside string, logMove func(c snapCheck, to string)) error {
+	for _, c := range checks {
 		if err := os.MkdirAll(aside, 0o700); err != nil {
 			return err
 		}
@@ -246,8 +310,7 @@ func setAsideDamaged(checks []snapCheck, dataDir string, log hclog.Logger) error
 		if err := os.Rename(c.dir, to); err != nil {
 			return err
 		}
-		log.Error("a damaged snapshot was set aside; the node starts from an older snapshot and its log",
-			"file", c.file, "error", c.err, "moved_to", to)
+		logMove(c, to)
 	}
 	return nil
 }

@@ -93,7 +93,14 @@ func shippedSnapshot(t *testing.T, leader *fsm, index uint64) io.ReadCloser {
 		t.Fatal(err)
 	}
 	snap.Release()
-	store := &shippingStore{dir: t.TempDir(), led: leader.led}
+	return withLedgerSection(t, sink.Name(), leader.led, index)
+}
+
+// withLedgerSection opens the persisted snapshot at path followed by the
+// ledger section of led up to index, as a leader sends it.
+func withLedgerSection(t *testing.T, path string, led *ledger.Ledger, index uint64) io.ReadCloser {
+	t.Helper()
+	store := &shippingStore{dir: t.TempDir(), led: led}
 	section, err := store.writeSection(index)
 	if err != nil {
 		t.Fatal(err)
@@ -103,15 +110,15 @@ func shippedSnapshot(t *testing.T, leader *fsm, index uint64) io.ReadCloser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	engineStream, err := os.ReadFile(sink.Name())
+	engineStream, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "shipped")
-	if err := os.WriteFile(path, append(engineStream, b...), 0o600); err != nil {
+	shipped := filepath.Join(t.TempDir(), "shipped")
+	if err := os.WriteFile(shipped, append(engineStream, b...), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rc, err := os.Open(path)
+	rc, err := os.Open(shipped)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -148,11 +148,17 @@ func (f *fsm) restoreLedger(br *bufio.Reader, index uint64) error {
 	}
 	if pos := f.led.Position(); pos < index {
 		if b != ledgerSection {
-			// Sent by a leader that lost leadership while opening it: the
-			// entries between the ledger's position and the index never
-			// reach this node.
-			f.log.Warn("ledger gap: snapshot installed beyond the ledger's position without ledger entries",
-				"ledger_position", pos, "snapshot_index", index)
+			// Sent by a leader that lost leadership while opening it (a
+			// local snapshot is never ahead of the ledger: checkLedgerCovers).
+			// The entries and command records between the ledger's position
+			// and the index never reach this node: it must not apply or
+			// answer from this state, or a retry would be applied anew here.
+			err := fmt.Errorf("raft: snapshot at %d installed without ledger entries over a ledger at %d: "+
+				"this node lacks the entries and command records between them; rejoin it as a new member "+
+				`(docs/RELIABILITY.md, "A node that lost its data")`, index, pos)
+			f.log.Error("ledger gap", "err", err)
+			f.fatal.Store(&err)
+			return err
 		}
 		// Every entry up to the index is here otherwise; the logs after the
 		// leader's last ledger batch below the index wrote none.

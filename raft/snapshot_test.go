@@ -47,11 +47,7 @@ func TestSnapshotStreamsTheStateToASpoolFile(t *testing.T) {
 		t.Fatalf("after Release: spool files left: %v", spools)
 	}
 	g := newBareFSM(t, p)
-	rc, err := os.Open(sink.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := g.Restore(rc); err != nil {
+	if err := g.Restore(withLedgerSection(t, sink.Name(), f.led, f.applied.Load())); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := engineHash(g.eng), engineHash(f.eng); got != want || g.applied.Load() != f.applied.Load() {
@@ -81,12 +77,9 @@ func TestRestoreOverAStateGivesTheSnapshotsState(t *testing.T) {
 	snap.Release()
 
 	follower := newBareFSM(t, p)
-	applyEntry(t, follower, 1, purchases(t, p, "old", 0, 500))
-	rc, err := os.Open(sink.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := follower.Restore(rc); err != nil {
+	applyEntry(t, follower, 1, purchases(t, p, "m", 0, 4096)) // the leader's first log
+	follower.lw.drain()
+	if err := follower.Restore(withLedgerSection(t, sink.Name(), leader.led, leader.applied.Load())); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := engineHash(follower.eng), engineHash(leader.eng); got != want {
@@ -104,7 +97,7 @@ func TestRestoreOverAStateGivesTheSnapshotsState(t *testing.T) {
 	if err := os.WriteFile(torn, data[:len(data)*2/3], 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rc, err = os.Open(torn)
+	rc, err := os.Open(torn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,7 +70,10 @@ type fsm struct {
 	gen      uint32
 	touched  []int32
 	fatal    atomic.Pointer[error]
-	pub      viewPublisher
+	// markLocal tells the snapshot store which sinks hold this node's own
+	// snapshots (shippingStore.markLocal).
+	markLocal func(id string)
+	pub       viewPublisher
 
 	nodesMu sync.RWMutex
 	nodes   map[string]string // node id → HTTP address (replicated)

@@ -155,10 +155,11 @@ func checkSnapshot(dir string) (index uint64, file string, err error) {
 
 // snapCheck is one retained snapshot as checkSnapshots found it.
 type snapCheck struct {
-	dir   string
-	index uint64
-	file  string // the damaged file, "" when sound
-	err   error
+	dir       string
+	index     uint64
+	file      string // the damaged file, "" when sound
+	err       error
+	installed bool // installed from a leader: it carries a ledger section (installMark)
 }
 
 // checkSnapshots checks every retained snapshot before Raft restores one.
@@ -215,10 +216,13 @@ func checkSnapshots(snapDir, dataDir, nodeID string, ledgerPos uint64, logs *log
 // the newest snapshot at or below the ledger's position (or from the empty
 // state) when the log holds every entry after it, re-applying the rest
 // (the newer snapshots are set aside); else it refuses, naming the ledger.
+// A snapshot installed from a leader is never ahead: it carries the
+// leader's ledger up to its index, which Restore imports (a follower
+// killed while importing it finishes the import at restart).
 // sound are the sound snapshots, newest first.
 func checkLedgerCovers(sound []snapCheck, dataDir, nodeID string, ledgerPos uint64, logs *logstore.Store, log hclog.Logger) error {
-	ahead := 0
-	for ahead < len(sound) && sound[ahead].index > ledgerPos {
+	ahead := 0 // snapshots ahead of the ledger that do not bring their own
+	for ahead < len(sound) && sound[ahead].index > ledgerPos && !sound[ahead].installed {
 		ahead++
 	}
 	if ahead == 0 {
@@ -279,6 +283,8 @@ func listSnapshots(dir string) ([]snapCheck, error) {
 		}
 		c := snapCheck{dir: filepath.Join(dir, e.Name())}
 		c.index, c.file, c.err = checkSnapshot(c.dir)
+		_, err := os.Stat(filepath.Join(c.dir, installMark))
+		c.installed = err == nil
 		checks = append(checks, c)
 	}
 	sort.Slice(checks, func(i, j int) bool { return checks[i].index > checks[j].index })

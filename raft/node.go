@@ -100,6 +100,7 @@ func Open(cfg Config) (_ *Node, err error) {
 	n.fsm.observer = cfg.Observer
 	n.fsm.logObs = cfg.Seams.Logs
 	n.fsm.spoolDir = n.ship.dir
+	n.fsm.markLocal = n.ship.markLocal
 	n.fsm.pager = &n.pager
 	rc, err := raftConfig(cfg)
 	if err != nil {

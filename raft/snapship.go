@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	hraft "github.com/hashicorp/raft"
 	"github.com/klauspost/compress/zstd"
@@ -24,7 +25,12 @@ const ledgerSection = 'L'
 // the engine's state, as a second zstd stream. Without them the follower
 // could rebuild its balances from the snapshot but never the ledger
 // entries of the commands it skipped. Snapshots persisted locally stay
-// engine-only: a node's own restart replays its own ledger.
+// engine-only: a node's own restart replays its own ledger. A snapshot a
+// follower installs keeps the leader's section in its file, and is marked
+// so (installMark, written by installSink before the snapshot becomes
+// visible): a follower killed before its ledger had imported the section
+// finishes the import when it restarts from that snapshot, and
+// checkLedgerCovers knows that such a snapshot brings its own ledger.
 //
 // The section holds the whole ledger (hraft does not tell the leader how
 // far the follower's ledger goes); the follower skips what it has (by
@@ -35,6 +41,56 @@ type shippingStore struct {
 	dir    string
 	led    *ledger.Ledger
 	leader func() bool
+	local  sync.Map // ids of the sinks this node's FSM persists into (engine-only)
+}
+
+// installMark is the file, in a snapshot's directory, that says the
+// snapshot was installed from a leader and carries its ledger section.
+const installMark = "ledger-section"
+
+// Create opens a sink for a new snapshot: one this node's FSM persists
+// (fsmSnapshot.Persist tells markLocal), or a leader's being installed.
+func (s *shippingStore) Create(version hraft.SnapshotVersion, index, term uint64, configuration hraft.Configuration,
+	configurationIndex uint64, trans hraft.Transport) (hraft.SnapshotSink, error) {
+	sink, err := s.FileSnapshotStore.Create(version, index, term, configuration, configurationIndex, trans)
+	if err != nil {
+		return nil, err
+	}
+	return &installSink{SnapshotSink: sink, store: s}, nil
+}
+
+// markLocal records that the sink with this id holds a snapshot of this
+// node's own state.
+func (s *shippingStore) markLocal(id string) { s.local.Store(id, true) }
+
+// installSink marks an installed snapshot (installMark) in the store's
+// temporary directory, which Close renames into place with the snapshot.
+type installSink struct {
+	hraft.SnapshotSink
+	store  *shippingStore
+	closed bool // Persist closes its sink, and hraft closes it again
+}
+
+func (k *installSink) Close() error {
+	if k.closed {
+		return k.SnapshotSink.Close()
+	}
+	k.closed = true
+	if _, local := k.store.local.LoadAndDelete(k.ID()); !local {
+		// hraft's FileSnapshotStore writes a snapshot into <id>.tmp and
+		// renames it on Close.
+		mark := filepath.Join(k.store.dir, "snapshots", k.ID()+".tmp", installMark)
+		if err := os.WriteFile(mark, nil, 0o600); err != nil {
+			_ = k.SnapshotSink.Cancel()
+			return fmt.Errorf("raft: snapshot %s: %w", k.ID(), err)
+		}
+	}
+	return k.SnapshotSink.Close()
+}
+
+func (k *installSink) Cancel() error {
+	k.store.local.Delete(k.ID())
+	return k.SnapshotSink.Cancel()
 }
 
 func (s *shippingStore) Open(id string) (*hraft.SnapshotMeta, io.ReadCloser, error) {

@@ -53,7 +53,7 @@ func (f *fsm) Snapshot() (hraft.FSMSnapshot, error) {
 		closeTemp(spool)
 		return nil, fmt.Errorf("raft: snapshot spool %s: %w", spool.Name(), err)
 	}
-	return &fsmSnapshot{spool: spool, led: f.led}, nil
+	return &fsmSnapshot{spool: spool, led: f.led, markLocal: f.markLocal}, nil
 }
 
 // writeState writes the snapshot's header and the engine's stream to w
@@ -94,8 +94,9 @@ func (w *crashOnFirstWrite) Write(p []byte) (int, error) {
 }
 
 type fsmSnapshot struct {
-	spool *os.File // the uncompressed state, removed by Release
-	led   *ledger.Ledger
+	spool     *os.File // the uncompressed state, removed by Release
+	led       *ledger.Ledger
+	markLocal func(id string) // shippingStore.markLocal; nil in FSM-only tests
 }
 
 // Persist first makes the ledger durable up to the snapshot's index (its
@@ -103,6 +104,9 @@ type fsmSnapshot struct {
 // the latest snapshot, so the entries the snapshot covers are never lost.
 // Then it compresses the spool file into the sink, a block at a time.
 func (s *fsmSnapshot) Persist(sink hraft.SnapshotSink) error {
+	if s.markLocal != nil {
+		s.markLocal(sink.ID())
+	}
 	err := s.led.DB().LogData(nil, pebble.Sync)
 	if err == nil {
 		_, err = s.spool.Seek(0, io.SeekStart)

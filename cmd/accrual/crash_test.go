@@ -536,6 +536,11 @@ func crashFollowerInstall(t *testing.T, crashAt, point string, halfWritten bool)
 
 	victim.start(t, "")
 	checkConverged(t, key, nodes)
+	// The installed snapshot carries the leader's ledger section: the
+	// restart finishes its import (installMark), it does not fall back.
+	if aside, _ := filepath.Glob(filepath.Join(victim.data, "snapshots-ahead-of-ledger", "*")); len(aside) > 0 {
+		t.Fatalf("after the kill at %s: the installed snapshot was set aside as ahead of the ledger: %v", point, aside)
+	}
 	// Commands after the recovery reach the victim's ledger too, once.
 	tr.drive(t, leader, key, nil, 5)
 	tr.checkExactlyOnce(t, leader, key)

@@ -463,6 +463,7 @@ type Status struct {
 	ClusterID      string      `json:",omitempty"` // "" until a fresh node has joined
 	Disk           DiskStatus  // the disk guard (diskguard.go)
 	Clock          ClockStatus // the cluster clock (clock.go)
+	Scrub          ScrubStatus // the background scrub (scrub.go)
 	Queued         int64       // commands waiting or in flight in the batcher
 	Servers        []Server
 }
@@ -476,7 +477,7 @@ func (n *Node) Status() Status {
 		Term: n.raft.CurrentTerm(), CommitIndex: n.raft.CommitIndex(),
 		AppliedIndex: n.fsm.applied.Load(), LastIndex: n.raft.LastIndex(),
 		LedgerPosition: n.led.Position(), Queued: n.queued.Load(), Disk: n.Disk(),
-		ClusterID: n.ids.String(), Clock: n.Clock(),
+		ClusterID: n.ids.String(), Clock: n.Clock(), Scrub: n.Scrub(),
 	}
 	s.LeaderHTTP, _ = n.NodeHTTPAddr(s.LeaderID)
 	if f := n.raft.GetConfiguration(); f.Error() == nil {

@@ -186,6 +186,7 @@ type Status struct {
 	ClusterID      string      `json:"ClusterID,omitempty"` // "" until a fresh node has joined
 	Disk           DiskStatus  `json:"Disk"`
 	Clock          ClockStatus `json:"Clock"`
+	Scrub          ScrubStatus `json:"Scrub"`
 	Queued         int64       `json:"Queued"` // commands waiting or in flight
 	Servers        []Server    `json:"Servers"`
 	// Kafka: where ingest stands in every partition consumed (absent when
@@ -202,6 +203,15 @@ type ClockStatus struct {
 	Agreeing     int   `json:"Agreeing"` // clocks (this node's included) that agree
 	Voters       int   `json:"Voters"`
 	EngineMS     int64 `json:"EngineMS"` // the engine clock as of AppliedIndex (Unix ms)
+}
+
+// ScrubStatus is the node's background scrub of its tables since it
+// started (docs/RELIABILITY.md, "Corrupted disks").
+type ScrubStatus struct {
+	BytesPerS     int64  `json:"BytesPerS"` // the rate bound; 0: the scrub is off
+	Passes        uint64 `json:"Passes"`    // full passes over the ledger and the Raft log
+	DamagedTables uint64 `json:"DamagedTables"`
+	Bytes         uint64 `json:"Bytes"` // read from table files
 }
 
 // KafkaPartition is where Kafka ingest stands in one partition.

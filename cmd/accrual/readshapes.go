@@ -18,7 +18,9 @@ func statusOf(st raft.Status) wire.Status {
 		LeaderHTTP: st.LeaderHTTP, Term: st.Term, CommitIndex: st.CommitIndex, AppliedIndex: st.AppliedIndex,
 		LastIndex: st.LastIndex, LedgerPosition: st.LedgerPosition, ClusterID: st.ClusterID,
 		Disk:  wire.DiskStatus{FreeBytes: st.Disk.FreeBytes, ReserveBytes: st.Disk.ReserveBytes, WritesRefused: st.Disk.WritesRefused},
-		Clock: clockOf(st.Clock), Queued: st.Queued}
+		Clock: clockOf(st.Clock), Queued: st.Queued,
+		Scrub: wire.ScrubStatus{BytesPerS: st.Scrub.BytesPerS, Passes: st.Scrub.Passes,
+			DamagedTables: st.Scrub.DamagedTables, Bytes: st.Scrub.Bytes}}
 	if st.Servers != nil { // nil stays null on the wire
 		out.Servers = make([]wire.Server, len(st.Servers))
 		for i, sv := range st.Servers {

@@ -30,7 +30,8 @@ func TestBackendShapesKeepBytes(t *testing.T) {
 	}
 	st := raft.Status{ID: "n1", State: "Leader", LeaderID: "n1", LeaderAddr: "127.0.0.1:7001", LeaderHTTP: "127.0.0.1:8081",
 		Term: 3, CommitIndex: 9, AppliedIndex: 8, LastIndex: 9, LedgerPosition: 7, Queued: 2,
-		Disk: raft.DiskStatus{FreeBytes: 1 << 30, ReserveBytes: 1 << 20, WritesRefused: true}}
+		Disk:  raft.DiskStatus{FreeBytes: 1 << 30, ReserveBytes: 1 << 20, WritesRefused: true},
+		Scrub: raft.ScrubStatus{BytesPerS: 4 << 20, Passes: 2, DamagedTables: 1, Bytes: 1 << 25}}
 	same("status, no servers", st, statusOf(st))
 	st.ClusterID = "c-1"
 	st.Servers = []raft.Server{{ID: "n1", RaftAddr: "a", HTTPAddr: "h", Voter: true}, {ID: "n2", RaftAddr: "b"}}

@@ -157,7 +157,11 @@
 // section carries the whole ledger and every command record (hraft does
 // not tell the leader where the follower's ledger ends), so an install
 // costs a read of the leader's ledger; snapshots persisted locally stay
-// engine-only. Both sides stream: the leader sends the stored snapshot
+// engine-only, and an installed one keeps the section and a mark
+// (installMark) so that a follower killed mid-import finishes it when it
+// restarts. A section missing over a ledger behind the snapshot (a leader
+// that stepped down as it opened the snapshot) stops the node: it would
+// lack the entries and command records in between. Both sides stream: the leader sends the stored snapshot
 // file and the section's temporary file, the follower's hraft writes them
 // to its store, and Restore decodes the engine and imports the ledger a
 // batch at a time; neither holds a snapshot whole in memory.
@@ -294,7 +298,12 @@
 // with a CorruptDataError naming it and the remedy (rejoin as a new
 // member), except a snapshot the node can do without (an older one and
 // the log cover it: the log holds every entry after the older one, with
-// no gap), which is set aside in DATA/snapshots-damaged. While
+// no gap), which is set aside in DATA/snapshots-damaged. A ledger whose
+// position is below the snapshot Raft would restore (it lost synced
+// writes: a damaged WAL) is never paired with it (checkLedgerCovers): the
+// node starts from an older state the log brings forward, setting the
+// newer snapshots aside in DATA/snapshots-ahead-of-ledger, or refuses,
+// naming the ledger. While
 // the node runs, a background scrub (scrub.go) reads every block of both
 // stores' tables at a bounded rate (Config.ScrubBytesPerS); a damaged
 // table goes to Config.OnCorruptData, which stops the node.

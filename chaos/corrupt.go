@@ -41,7 +41,7 @@ const refusalWait = time.Minute
 // nodeData are the entries of a node's data directory that hold its
 // state; a rejoin sets them aside and keeps the rest (API keys, the
 // journal of applied logs that checkReplay reads, the faults file).
-var nodeData = []string{"raft", "ledger", "snapshots", "snapshots-damaged", "cluster-id", "cluster-members"}
+var nodeData = []string{"raft", "ledger", "snapshots", "snapshots-damaged", "snapshots-ahead-of-ledger", "cluster-id", "cluster-members"}
 
 func (r *runner) corruptNode(ctx context.Context, pick int) {
 	n := r.rep.Faults[Corrupt]

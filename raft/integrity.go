@@ -175,10 +175,6 @@ func checkSnapshots(snapDir, dataDir, nodeID string, ledgerPos uint64, logs *log
 	if err != nil || len(checks) == 0 {
 		return err
 	}
-	first, err := logs.FirstIndex()
-	if err != nil {
-		return asCorrupt(filepath.Join(dataDir, "raft"), nodeID, err)
-	}
 	sound := 0 // the newest sound snapshot (checks are newest first)
 	for sound < len(checks) && checks[sound].file != "" {
 		sound++
@@ -188,7 +184,11 @@ func checkSnapshots(snapDir, dataDir, nodeID string, ledgerPos uint64, logs *log
 		if sound < len(checks) {
 			from = checks[sound].index
 		}
-		if first == 0 || first > from+1 || !logHolds(logs, from+1) {
+		covers, err := logCovers(logs, from)
+		if err != nil {
+			return asCorrupt(filepath.Join(dataDir, "raft"), nodeID, err)
+		}
+		if !covers {
 			newest := checks[0]
 			return &CorruptDataError{File: newest.file, Err: newest.err, Remedy: rejoinRemedy(nodeID)}
 		}
@@ -232,11 +232,11 @@ func checkLedgerCovers(sound []snapCheck, dataDir, nodeID string, ledgerPos uint
 	if ahead < len(sound) {
 		from = sound[ahead].index
 	}
-	first, err := logs.FirstIndex()
+	covers, err := logCovers(logs, from)
 	if err != nil {
 		return asCorrupt(filepath.Join(dataDir, "raft"), nodeID, err)
 	}
-	if first == 0 || first > from+1 || !logHolds(logs, from+1) {
+	if !covers {
 		return &CorruptDataError{File: filepath.Join(dataDir, "ledger"),
 			Err: fmt.Errorf("its position %d is below the snapshot at %d: it lost writes that the snapshot's state counts "+
 				"(a damaged write-ahead log), and the Raft log does not hold what would rebuild them", ledgerPos, sound[0].index),
@@ -246,6 +246,17 @@ func checkLedgerCovers(sound []snapCheck, dataDir, nodeID string, ledgerPos uint
 		log.Error("a snapshot ahead of the ledger was set aside (the ledger lost writes); the node starts from an older state and re-applies its log",
 			"snapshot", c.dir, "snapshot_index", c.index, "ledger_position", ledgerPos, "moved_to", to)
 	})
+}
+
+// logCovers reports whether a restore of the state at index from (0: the
+// empty state) and a replay of the log make the whole history: the log
+// starts at most right after from and holds every entry from there on.
+func logCovers(logs *logstore.Store, from uint64) (bool, error) {
+	first, err := logs.FirstIndex()
+	if err != nil {
+		return false, err
+	}
+	return first != 0 && first <= from+1 && logHolds(logs, from+1), nil
 }
 
 // logHolds reports whether the log holds every entry from index to its

@@ -3,8 +3,10 @@ package faultinject
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,6 +38,7 @@ func ledgerBehindNode(t *testing.T, trailingLogs uint64) (raft.Config, uint64) {
 		}
 	}
 	submit(0, 5)
+	lost := n.Ledger().Position()
 	n.close()
 	old := filepath.Join(t.TempDir(), "ledger")
 	if err := os.CopyFS(old, os.DirFS(filepath.Join(cfg.DataDir, "ledger"))); err != nil {
@@ -44,6 +47,9 @@ func ledgerBehindNode(t *testing.T, trailingLogs uint64) (raft.Config, uint64) {
 	n = startNode(t, cfg)
 	waitLeader(t, n)
 	submit(5, 40)
+	waitFor(t, "two snapshots past the copied ledger's position", 10*time.Second, func() bool {
+		return snapshotsAbove(t, cfg.DataDir, lost) >= 2
+	})
 	sum, err := n.Ledger().Verify()
 	if err != nil {
 		t.Fatal(err)
@@ -102,4 +108,19 @@ func TestLedgerBehindTheSnapshotWithoutTheLogStopsTheNode(t *testing.T) {
 		n.Close()
 	}
 	wantRefusal(t, err, filepath.Join(cfg.DataDir, "ledger"), "accrual cluster remove --id n1")
+}
+
+// snapshotsAbove counts the snapshots in the node's store whose index is
+// above index (hashicorp/raft names them term-index-millis).
+func snapshotsAbove(t *testing.T, dataDir string, index uint64) int {
+	t.Helper()
+	ents, _ := os.ReadDir(filepath.Join(dataDir, "snapshots", "snapshots"))
+	count := 0
+	for _, e := range ents {
+		var term, idx, ms uint64
+		if _, err := fmt.Sscanf(e.Name(), "%d-%d-%d", &term, &idx, &ms); err == nil && !strings.HasSuffix(e.Name(), ".tmp") && idx > index {
+			count++
+		}
+	}
+	return count
 }

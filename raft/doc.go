@@ -159,10 +159,13 @@
 // costs a read of the leader's ledger; snapshots persisted locally stay
 // engine-only, and an installed one keeps the section and a mark
 // (installMark) so that a follower killed mid-import finishes it when it
-// restarts. A section missing over a ledger behind the snapshot (a leader
-// that stepped down as it opened the snapshot) stops the node: it would
-// lack the entries and command records in between. Both sides stream: the leader sends the stored snapshot
-// file and the section's temporary file, the follower's hraft writes them
+// restarts. Every open of a snapshot is a send, with the section, but
+// the restores (at start, and the first open after an install): the
+// section goes even when the leader steps down as it opens the snapshot.
+// A section missing over a ledger behind the snapshot stops the node: it
+// would lack the entries and command records in between. Both sides
+// stream: the leader sends the stored snapshot file and the section's
+// temporary file, the follower's hraft writes them
 // to its store, and Restore decodes the engine and imports the ledger a
 // batch at a time; neither holds a snapshot whole in memory.
 //

@@ -152,7 +152,7 @@ func (n *Node) openStores(d dataDirs) (RaftStore, hraft.SnapshotStore, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	shipping := &shippingStore{FileSnapshotStore: fileSnaps, dir: d.snapshots, led: n.led, leader: n.isLeader}
+	shipping := &shippingStore{FileSnapshotStore: fileSnaps, dir: d.snapshots, led: n.led, started: n.started}
 	shipping.removeStale()
 	n.ship = shipping
 	seams := n.cfg.Seams
@@ -222,11 +222,16 @@ func (n *Node) wantResponses() bool {
 	return r == nil || r.State() == hraft.Leader
 }
 
-// isLeader: a snapshot opened now is on its way to a follower.
+// isLeader: hraft is in the leader state (IsLeader also waits for the
+// term's barrier).
 func (n *Node) isLeader() bool {
 	r := n.rp.Load()
 	return r != nil && r.State() == hraft.Leader
 }
+
+// started: hraft.NewRaft has returned (its restore of the latest snapshot
+// is over).
+func (n *Node) started() bool { return n.rp.Load() != nil }
 
 // Close stops the node: pending callers get ErrClosed or an unknown-outcome
 // error, Raft shuts down, the stores are closed.

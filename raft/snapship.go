@@ -20,8 +20,8 @@ import (
 const ledgerSection = 'L'
 
 // shippingStore is the file snapshot store, except that a snapshot opened
-// on the leader (hraft opens one to send it to a follower that fell behind
-// the log) carries the ledger's entries up to the snapshot's index after
+// to be sent (hraft opens one on the leader for a follower that fell
+// behind the log) carries the ledger's entries up to the snapshot's index after
 // the engine's state, as a second zstd stream. Without them the follower
 // could rebuild its balances from the snapshot but never the ledger
 // entries of the commands it skipped. Snapshots persisted locally stay
@@ -32,16 +32,24 @@ const ledgerSection = 'L'
 // finishes the import when it restarts from that snapshot, and
 // checkLedgerCovers knows that such a snapshot brings its own ledger.
 //
+// hraft opens a snapshot for two things only: to send it, and to restore
+// it (at start, inside NewRaft, and right after installing one). So every
+// Open is a send except those before the node's Raft exists (started) and
+// the first after an install (restoring); asking whether the node is the
+// leader instead would send a snapshot opened as it steps down without its
+// section, and the follower would have to stop (restoreLedger).
+//
 // The section holds the whole ledger (hraft does not tell the leader how
 // far the follower's ledger goes); the follower skips what it has (by
 // seq) and appends the rest. Sending costs a read of the leader's ledger
 // into a temporary file next to the snapshots.
 type shippingStore struct {
 	*hraft.FileSnapshotStore
-	dir    string
-	led    *ledger.Ledger
-	leader func() bool
-	local  sync.Map // ids of the sinks this node's FSM persists into (engine-only)
+	dir       string
+	led       *ledger.Ledger
+	started   func() bool // the node's Raft exists: NewRaft's restore is over
+	local     sync.Map    // ids of the sinks this node's FSM persists into (engine-only)
+	restoring sync.Map    // ids installed from a leader, not yet opened for their restore
 }
 
 // installMark is the file, in a snapshot's directory, that says the
@@ -84,6 +92,7 @@ func (k *installSink) Close() error {
 			_ = k.SnapshotSink.Cancel()
 			return fmt.Errorf("raft: snapshot %s: %w", k.ID(), err)
 		}
+		k.store.restoring.Store(k.ID(), true)
 	}
 	return k.SnapshotSink.Close()
 }
@@ -93,8 +102,10 @@ func (k *installSink) Cancel() error {
 	return k.SnapshotSink.Cancel()
 }
 
+// Open opens a snapshot to restore it (as stored) or to send it (with the
+// ledger section).
 func (s *shippingStore) Open(id string) (*hraft.SnapshotMeta, io.ReadCloser, error) {
-	if !s.leader() {
+	if _, restore := s.restoring.LoadAndDelete(id); restore || !s.started() {
 		return s.FileSnapshotStore.Open(id)
 	}
 	return s.openWithLedger(id)
@@ -204,8 +215,8 @@ func (f *fsm) restoreLedger(br *bufio.Reader, index uint64) error {
 	}
 	if pos := f.led.Position(); pos < index {
 		if b != ledgerSection {
-			// Sent by a leader that lost leadership while opening it (a
-			// local snapshot is never ahead of the ledger: checkLedgerCovers).
+			// Not sent by a shippingStore (a leader always adds the section;
+			// a local snapshot is never ahead of the ledger: checkLedgerCovers).
 			// The entries and command records between the ledger's position
 			// and the index never reach this node: it must not apply or
 			// answer from this state, or a retry would be applied anew here.

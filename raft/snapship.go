@@ -84,7 +84,8 @@ func (k *installSink) Close() error {
 		return k.SnapshotSink.Close()
 	}
 	k.closed = true
-	if _, local := k.store.local.LoadAndDelete(k.ID()); !local {
+	_, local := k.store.local.LoadAndDelete(k.ID())
+	if !local {
 		// hraft's FileSnapshotStore writes a snapshot into <id>.tmp and
 		// renames it on Close.
 		mark := filepath.Join(k.store.dir, "snapshots", k.ID()+".tmp", installMark)
@@ -92,9 +93,12 @@ func (k *installSink) Close() error {
 			_ = k.SnapshotSink.Cancel()
 			return fmt.Errorf("raft: snapshot %s: %w", k.ID(), err)
 		}
-		k.store.restoring.Store(k.ID(), true)
 	}
-	return k.SnapshotSink.Close()
+	err := k.SnapshotSink.Close()
+	if err == nil && !local {
+		k.store.restoring.Store(k.ID(), true) // hraft restores it next
+	}
+	return err
 }
 
 func (k *installSink) Cancel() error {

@@ -59,6 +59,22 @@ func fillMembers(t testing.TB, f *fsm, p *engine.Program, n int) uint64 {
 	return index
 }
 
+// persistedSnapshot takes a snapshot of f and persists it to a file, as
+// hraft does locally (engine state only); it returns the file's path.
+func persistedSnapshot(t testing.TB, f *fsm) string {
+	t.Helper()
+	snap, err := f.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := newFileSink(t)
+	if err := snap.Persist(sink); err != nil {
+		t.Fatal(err)
+	}
+	snap.Release()
+	return sink.Name()
+}
+
 // fileSink is a snapshot sink writing one file, as hraft's file store's.
 type fileSink struct {
 	*os.File

@@ -84,16 +84,7 @@ func TestInstallBelowTheLedgerKeepsTheFollowersRecords(t *testing.T) {
 // ledger section (shippingStore.openWithLedger).
 func shippedSnapshot(t *testing.T, leader *fsm, index uint64) io.ReadCloser {
 	t.Helper()
-	snap, err := leader.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink := newFileSink(t)
-	if err := snap.Persist(sink); err != nil {
-		t.Fatal(err)
-	}
-	snap.Release()
-	return withLedgerSection(t, sink.Name(), leader.led, index)
+	return withLedgerSection(t, persistedSnapshot(t, leader), leader.led, index)
 }
 
 // withLedgerSection opens the persisted snapshot at path followed by the

@@ -66,20 +66,12 @@ func TestRestoreOverAStateGivesTheSnapshotsState(t *testing.T) {
 	leader.spoolDir = t.TempDir()
 	fillMembers(t, leader, p, 9000)
 	leader.lw.drain()
-	snap, err := leader.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink := newFileSink(t)
-	if err := snap.Persist(sink); err != nil {
-		t.Fatal(err)
-	}
-	snap.Release()
+	snapPath := persistedSnapshot(t, leader)
 
 	follower := newBareFSM(t, p)
 	applyEntry(t, follower, 1, purchases(t, p, "m", 0, 4096)) // the leader's first log
 	follower.lw.drain()
-	if err := follower.Restore(withLedgerSection(t, sink.Name(), leader.led, leader.applied.Load())); err != nil {
+	if err := follower.Restore(withLedgerSection(t, snapPath, leader.led, leader.applied.Load())); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := engineHash(follower.eng), engineHash(leader.eng); got != want {
@@ -89,7 +81,7 @@ func TestRestoreOverAStateGivesTheSnapshotsState(t *testing.T) {
 		t.Fatalf("a good install left the follower fatal: %v", *follower.fatal.Load())
 	}
 
-	data, err := os.ReadFile(sink.Name())
+	data, err := os.ReadFile(snapPath)
 	if err != nil {
 		t.Fatal(err)
 	}
